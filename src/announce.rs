@@ -1,0 +1,1 @@
+//! Announcing on every console without ever blocking (SPEC §4.4).

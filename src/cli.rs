@@ -1,0 +1,322 @@
+//! The command line (clap derive). `main` parses it and hands each subcommand to
+//! one function; parsing is tested from argv arrays.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::plan::Mode;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success (also: a plan-only outcome such as existing storage left untouched)
+  1  failure (a step failed; see the message and /run/pre-nixos/storage-status)
+  2  usage error, malformed input file, or storage detection error
+detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection failed";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pre-nixos",
+    version,
+    about = "Prepare a bare-metal server for nixos-install: plan and create its storage, bring up the LAN and SSH",
+    after_help = EXIT_CODES_HELP,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// Print the storage plan for this machine and exit; changes nothing (same as `plan`).
+    #[arg(long)]
+    pub plan_only: bool,
+
+    /// Options of `--plan-only`.
+    #[command(flatten)]
+    pub plan_args: PlanArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "PRE_NIXOS_ROOT",
+        hide = true
+    )]
+    pub root: Option<PathBuf>,
+
+    /// Directory of storage-status, network-status, storage-plan.json and the lock.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "PRE_NIXOS_STATE_DIR",
+        default_value = "/run/pre-nixos"
+    )]
+    pub state_dir: PathBuf,
+
+    /// More log output (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the boot flow: LAN + SSH first, then detect, plan, apply if clean, verify, status.
+    Boot(BootArgs),
+    /// Print the storage plan for this machine; changes nothing.
+    Plan(PlanArgs),
+    /// List disks and NICs, and every excluded device with the reason.
+    Inventory(InventoryArgs),
+    /// Tell whether the planned disks are clean (exit 0 existing storage, 1 clean, 2 error).
+    DetectStorage(DetectArgs),
+    /// Create the planned layout (refuses disks that hold anything unless --wipe names them).
+    Apply(ApplyArgs),
+    /// Choose the LAN, rename it `lan`, enable DHCP, harden and start sshd, announce.
+    Network(NetworkArgs),
+    /// Show what happened: storage state, plan, verify diff, LAN, sshd, pending jobs.
+    Status(StatusArgs),
+    /// Collect every piece of evidence into one directory and a .tar.gz.
+    Diagnose(DiagnoseArgs),
+    /// Print shell completions.
+    #[command(hide = true)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum PlanOutput {
+    /// One screen for people.
+    #[default]
+    Summary,
+    /// storage-plan.json.
+    Json,
+    /// disko-config.nix.
+    Disko,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    Fast,
+    Careful,
+}
+
+impl From<ModeArg> for Mode {
+    fn from(m: ModeArg) -> Mode {
+        match m {
+            ModeArg::Fast => Mode::Fast,
+            ModeArg::Careful => Mode::Careful,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExecutorArg {
+    Native,
+    Disko,
+}
+
+/// Options that shape the plan (shared by plan, apply and boot).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanShape {
+    /// fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=.
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+
+    /// Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
+    pub swap_size: Option<u64>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanArgs {
+    #[arg(long, value_enum, default_value_t = PlanOutput::Summary)]
+    pub output: PlanOutput,
+
+    /// Plan from a saved `pre-nixos inventory --json` file instead of this machine.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub shape: PlanShape,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct InventoryArgs {
+    /// Print schema-versioned JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DetectArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Check the disks of this plan instead of planning this machine.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ApplyArgs {
+    /// Apply this storage-plan.json instead of planning this machine now.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+
+    /// native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH.
+    #[arg(long, value_enum)]
+    pub executor: Option<ExecutorArg>,
+
+    /// Disks that may be wiped: `all` or serials separated by commas.
+    #[arg(long, value_name = "all|SERIAL,…")]
+    pub wipe: Option<String>,
+
+    /// Print every command in order and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub shape: PlanShape,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct NetworkArgs {
+    /// Show NICs, scores, the choice and the files and commands; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub net: NetOptions,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct NetOptions {
+    /// How long to wait for a carrier on any candidate NIC.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub carrier_timeout: u64,
+
+    /// Root's authorized keys to install (default /etc/pre-nixos/authorized_keys).
+    #[arg(long, value_name = "FILE")]
+    pub authorized_keys: Option<PathBuf>,
+
+    /// Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=).
+    #[arg(long, value_name = "MAC")]
+    pub lan: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct BootArgs {
+    #[command(flatten)]
+    pub net: NetOptions,
+
+    #[arg(long, value_enum)]
+    pub executor: Option<ExecutorArg>,
+
+    #[command(flatten)]
+    pub shape: PlanShape,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct DiagnoseArgs {
+    /// Where to put the bundle (default /var/log/pre-nixos/diagnose).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_size_arg(s: &str) -> Result<u64, String> {
+    crate::units::parse_size(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn plan_only_flag_takes_plan_options() {
+        let cli = Cli::try_parse_from([
+            "pre-nixos",
+            "--plan-only",
+            "--output",
+            "json",
+            "--mode",
+            "careful",
+            "--swap-size",
+            "8G",
+        ])
+        .unwrap();
+        assert!(cli.plan_only);
+        assert!(cli.command.is_none());
+        assert_eq!(cli.plan_args.output, PlanOutput::Json);
+        assert_eq!(cli.plan_args.shape.mode, Some(ModeArg::Careful));
+        assert_eq!(cli.plan_args.shape.swap_size, Some(8 << 30));
+    }
+
+    #[test]
+    fn plan_subcommand_parses() {
+        let cli = Cli::try_parse_from(["pre-nixos", "plan", "--inventory", "x.json"]).unwrap();
+        match cli.command {
+            Some(Command::Plan(a)) => {
+                assert_eq!(a.inventory, Some(PathBuf::from("x.json")));
+                assert_eq!(a.output, PlanOutput::Summary);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        for argv in [
+            vec!["pre-nixos", "plan", "--output", "yaml"],
+            vec!["pre-nixos", "plan", "--swap-size", "8X"],
+            vec!["pre-nixos", "--frobnicate"],
+            vec!["pre-nixos", "apply", "--executor", "dd"],
+        ] {
+            let err = Cli::try_parse_from(&argv).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn apply_options_parse() {
+        let cli = Cli::try_parse_from([
+            "pre-nixos",
+            "apply",
+            "--wipe",
+            "S1,S2",
+            "--executor",
+            "native",
+            "--dry-run",
+        ])
+        .unwrap();
+        match cli.command {
+            Some(Command::Apply(a)) => {
+                assert_eq!(a.wipe.as_deref(), Some("S1,S2"));
+                assert_eq!(a.executor, Some(ExecutorArg::Native));
+                assert!(a.dry_run);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

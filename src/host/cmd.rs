@@ -1,0 +1,175 @@
+//! The one command type. Every external program `pre-nixos` runs is a [`Cmd`]:
+//! a description of what it is for, the argv, optional stdin, a timeout and the exit
+//! codes that count as success. [`super::Host::run`] executes it; the real host logs
+//! argv before, exit status and `duration_ms` after, and on failure returns a
+//! [`CmdError`] that reads `<what>: <argv> exited <status>: <stderr tail>`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// How many bytes of stderr an error message carries.
+pub const STDERR_TAIL: usize = 2000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cmd {
+    /// Lowercase gerund naming the object: "creating RAID1 /dev/md/swap".
+    pub what: String,
+    pub argv: Vec<String>,
+    pub stdin: Option<Vec<u8>>,
+    /// Killed (SIGKILL) when still running after this long.
+    pub timeout: Option<Duration>,
+    /// Exit codes that count as success (default: 0 only).
+    pub ok_codes: Vec<i32>,
+    /// Log each output line as it arrives (long-running tools such as disko).
+    pub stream: bool,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+}
+
+impl Cmd {
+    pub fn new<I, S>(what: impl Into<String>, argv: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Cmd {
+            what: what.into(),
+            argv: argv.into_iter().map(Into::into).collect(),
+            stdin: None,
+            timeout: None,
+            ok_codes: vec![0],
+            stream: false,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn arg(mut self, a: impl Into<String>) -> Self {
+        self.argv.push(a.into());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.argv.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(data.into());
+        self
+    }
+
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+
+    /// Also accept these exit codes (e.g. `partprobe` returning 1 routinely).
+    pub fn ok_codes(mut self, codes: &[i32]) -> Self {
+        self.ok_codes = codes.to_vec();
+        self
+    }
+
+    pub fn stream(mut self) -> Self {
+        self.stream = true;
+        self
+    }
+
+    pub fn env(mut self, k: impl Into<String>, v: impl Into<String>) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn program(&self) -> &str {
+        self.argv.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// The argv as one shell-readable line (for logs, dry runs and errors).
+    pub fn display(&self) -> String {
+        self.argv
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
+    }
+}
+
+/// Quotes one argument for display so a reader can paste it into a shell.
+pub fn shell_quote(a: &str) -> String {
+    if !a.is_empty()
+        && a.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
+    {
+        a.to_owned()
+    } else {
+        format!("'{}'", a.replace('\'', r"'\''"))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CmdOutput {
+    /// Exit code; `None` when killed by a signal.
+    pub status: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration: Duration,
+}
+
+impl CmdOutput {
+    pub fn ok(stdout: impl Into<String>) -> Self {
+        CmdOutput {
+            status: Some(0),
+            stdout: stdout.into(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CmdError {
+    /// The program is not installed (not on `PATH`).
+    #[error("{what}: {program} not found: install it or put it on PATH")]
+    NotFound { what: String, program: String },
+    /// It ran and exited with a code not in `ok_codes`, or was killed.
+    #[error("{what}: {argv} exited {status}: {stderr_tail}")]
+    Failed {
+        what: String,
+        argv: String,
+        status: String,
+        stderr_tail: String,
+        output: Box<CmdOutput>,
+    },
+    #[error("{what}: {argv} did not finish within {secs} s and was killed")]
+    TimedOut {
+        what: String,
+        argv: String,
+        secs: u64,
+    },
+    #[error("{what}: starting {argv}: {error}")]
+    Spawn {
+        what: String,
+        argv: String,
+        error: String,
+    },
+}
+
+impl CmdError {
+    /// One line for `ERROR=` in the status file.
+    pub fn one_line(&self) -> String {
+        self.to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+}

@@ -1,0 +1,112 @@
+//! File helpers shared by every host: atomic replace, sysfs attribute reads.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// Reads a sysfs attribute and trims the trailing newline.
+///
+/// Fixture trees cannot hold a file whose read fails, so a sibling `<name>.err`
+/// containing an errno name (`EINVAL`, `ENODEV`, `ENXIO`) stands for "this read
+/// fails with that errno" — the guest captures record failed reads the same way.
+pub fn read_attr(path: &Path) -> io::Result<String> {
+    match fs::read_to_string(path) {
+        Ok(s) => Ok(s.trim_end_matches(['\n', '\0']).trim_end().to_owned()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut err_path = path.as_os_str().to_owned();
+            err_path.push(".err");
+            match fs::read_to_string(&err_path) {
+                Ok(name) => Err(errno_from_name(name.trim())),
+                Err(_) => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn errno_from_name(text: &str) -> io::Error {
+    let code = if text.contains("EINVAL") || text.contains("Invalid argument") {
+        libc::EINVAL
+    } else if text.contains("ENODEV") || text.contains("No such device") {
+        libc::ENODEV
+    } else if text.contains("ENXIO") || text.contains("No such device or address") {
+        libc::ENXIO
+    } else if text.contains("EACCES") || text.contains("Permission denied") {
+        libc::EACCES
+    } else {
+        libc::EIO
+    };
+    io::Error::from_raw_os_error(code)
+}
+
+/// Replaces `path` atomically: a temp file in the same directory, written and
+/// fsynced, renamed over the target, then the directory fsynced — a reader sees the
+/// old file or the new one, never half of either, even across a crash.
+pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp.{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .open(&tmp)?;
+        // The umask may have narrowed `mode`; the caller asked for exactly this.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn create_dir_all(path: &Path, mode: u32) -> io::Result<()> {
+    if path.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(path)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+}
+
+/// Reads at most `limit` bytes from the end of `bytes` as lossy UTF-8, on a line
+/// boundary where possible (for stderr tails in error messages).
+pub fn tail(bytes: &[u8], limit: usize) -> String {
+    let start = bytes.len().saturating_sub(limit);
+    let mut s = String::from_utf8_lossy(&bytes[start..]).into_owned();
+    if start > 0 {
+        if let Some(nl) = s.find('\n') {
+            s = s[nl + 1..].to_owned();
+        }
+    }
+    s.trim().to_owned()
+}
+
+/// Reads a whole small file, returning `None` when it does not exist.
+pub fn read_optional(path: &Path) -> io::Result<Option<String>> {
+    let mut s = String::new();
+    match File::open(path) {
+        Ok(mut f) => {
+            f.read_to_string(&mut s)?;
+            Ok(Some(s))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}

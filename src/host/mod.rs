@@ -1,0 +1,125 @@
+//! The host seam: every effect `pre-nixos` has on the machine goes through [`Host`].
+//!
+//! Running a program, reading sysfs/procfs/etc, asking udev or libblkid, writing a
+//! file, sleeping and reading the clock. Production uses [`real::RealHost`]; tests use
+//! [`fake::FakeHost`], which records every command and answers from scripts and a
+//! fixture tree. Paths given to the file methods are absolute paths *of the target
+//! system* (`/sys/block`, `/etc/ssh/sshd_config`); both hosts resolve them under
+//! [`Host::root`], so a test points the whole tool at a fixture directory by choosing
+//! the root. There is no second code path for tests: file access is implemented once,
+//! here, on top of `root()`.
+
+pub mod cmd;
+pub mod fake;
+pub mod fsutil;
+pub mod real;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub use cmd::{Cmd, CmdError, CmdOutput};
+
+/// One device as udev describes it: its kernel name, its properties
+/// (`udevadm info --query=property`), and its `/dev` symlinks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UdevDevice {
+    /// Kernel name (`sda`, `nvme0n1`, `enp0s5`).
+    pub sysname: String,
+    /// Subsystem (`block`, `net`).
+    pub subsystem: String,
+    /// All properties, including `DEVTYPE`, `ID_SERIAL`, `ID_PATH`, `DEVLINKS`.
+    pub properties: BTreeMap<String, String>,
+}
+
+impl UdevDevice {
+    pub fn prop(&self, key: &str) -> Option<&str> {
+        self.properties.get(key).map(String::as_str)
+    }
+
+    /// The `/dev` symlinks udev made for the device (from `DEVLINKS`).
+    pub fn devlinks(&self) -> Vec<String> {
+        self.prop("DEVLINKS")
+            .map(|l| l.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What libblkid found on a device (low-level probe, cache bypassed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlkidProbe {
+    /// Partition table type (`gpt`, `dos`), if any.
+    pub partition_table: Option<String>,
+    /// Superblock types found (`ext4`, `linux_raid_member`, `LVM2_member`, `swap`, `vfat`…).
+    pub signatures: Vec<String>,
+    /// All name/value pairs libblkid returned (`TYPE`, `LABEL`, `UUID`, `PTTYPE`, …).
+    pub values: BTreeMap<String, String>,
+}
+
+/// Every effect on the host. Object safe: callers take `&dyn Host`.
+pub trait Host: Send + Sync {
+    /// The root every path of the target system hangs off (`/` in production).
+    fn root(&self) -> &Path;
+
+    /// Runs one external program. The only way `pre-nixos` starts a process.
+    fn run(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError>;
+
+    /// Lists the devices of one udev subsystem (`block`, `net`).
+    fn udev_devices(&self, subsystem: &str) -> io::Result<Vec<UdevDevice>>;
+
+    /// Probes a block device with libblkid (superblocks and partition table).
+    /// `dev` is a path of the target system such as `/dev/sda`.
+    fn blkid_probe(&self, dev: &Path) -> io::Result<BlkidProbe>;
+
+    /// Monotonic clock. The fake advances it on `sleep`, so deadlines are testable
+    /// without waiting.
+    fn now(&self) -> Instant;
+
+    /// Sleeps (bounded polls only; never as a substitute for a named wait).
+    fn sleep(&self, d: Duration);
+
+    /// Resolves a target-system path under `root()`.
+    fn path(&self, p: &Path) -> PathBuf {
+        let rel = p.strip_prefix("/").unwrap_or(p);
+        self.root().join(rel)
+    }
+
+    fn read_to_string(&self, p: &Path) -> io::Result<String> {
+        std::fs::read_to_string(self.path(p))
+    }
+
+    /// Reads a sysfs attribute, trimmed. Errors keep their `io::ErrorKind` and raw
+    /// OS error so callers can tell EINVAL (a down link's `carrier`) from ENOENT.
+    fn read_attr(&self, p: &Path) -> io::Result<String> {
+        fsutil::read_attr(&self.path(p))
+    }
+
+    /// Names in a directory, sorted.
+    fn read_dir_names(&self, p: &Path) -> io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        for e in std::fs::read_dir(self.path(p))? {
+            names.push(e?.file_name().to_string_lossy().into_owned());
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    fn read_link(&self, p: &Path) -> io::Result<PathBuf> {
+        std::fs::read_link(self.path(p))
+    }
+
+    fn exists(&self, p: &Path) -> bool {
+        self.path(p).symlink_metadata().is_ok()
+    }
+
+    /// Replaces a file atomically: temp file in the same directory, fsync, rename,
+    /// fsync the directory. Creates parent directories.
+    fn write_atomic(&self, p: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+        fsutil::write_atomic(&self.path(p), contents, mode)
+    }
+
+    fn create_dir_all(&self, p: &Path, mode: u32) -> io::Result<()> {
+        fsutil::create_dir_all(&self.path(p), mode)
+    }
+}

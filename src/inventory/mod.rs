@@ -1,0 +1,159 @@
+//! Inventory: what the machine has — disks (libudev + sysfs + libblkid), NICs, RAM.
+//!
+//! Readers take a [`Host`], so tests run them on fixture trees. The result is sorted by
+//! stable path and carries every excluded device with the reason it was excluded, so
+//! the same hardware always yields the same [`Inventory`] whatever order the kernel
+//! enumerated it in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::host::Host;
+
+/// Bumped whenever the JSON shape of [`Inventory`] changes incompatibly.
+pub const INVENTORY_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inventory {
+    pub schema_version: u32,
+    /// Installable disks, sorted by `stable_path`.
+    pub disks: Vec<Disk>,
+    /// Block devices that are never a target, with the reason, sorted by name.
+    #[serde(default)]
+    pub excluded: Vec<Excluded>,
+    /// Network interfaces (candidates and excluded ones), sorted by name.
+    #[serde(default)]
+    pub nics: Vec<Nic>,
+    /// Total RAM in bytes (`MemTotal` of `/proc/meminfo`).
+    pub ram_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskKind {
+    Nvme,
+    Ssd,
+    Hdd,
+}
+
+impl DiskKind {
+    /// Solid state (`rotational=0`): NVMe and SSD share a tier.
+    pub fn is_solid_state(self) -> bool {
+        matches!(self, DiskKind::Nvme | DiskKind::Ssd)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiskKind::Nvme => "nvme",
+            DiskKind::Ssd => "ssd",
+            DiskKind::Hdd => "hdd",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disk {
+    /// Kernel name: `sda`, `nvme0n1`.
+    pub name: String,
+    /// `/dev/disk/by-id/…`, preferring WWN, then serial-based; `/dev/<name>` when udev
+    /// gives no by-id link.
+    pub stable_path: String,
+    pub size_bytes: u64,
+    pub kind: DiskKind,
+    pub logical_sector_bytes: u32,
+    pub physical_sector_bytes: u32,
+    /// Transport/bus (`nvme`, `sata`, `scsi`, `virtio`, …).
+    #[serde(default)]
+    pub bus: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub serial: Option<String>,
+    #[serde(default)]
+    pub wwn: Option<String>,
+    #[serde(default)]
+    pub removable: bool,
+    #[serde(default)]
+    pub read_only: bool,
+    /// Partition table type found by libblkid (`gpt`, `dos`).
+    #[serde(default)]
+    pub partition_table: Option<String>,
+    /// Signatures on the whole device (`ext4`, `linux_raid_member`, `LVM2_member`…).
+    #[serde(default)]
+    pub signatures: Vec<String>,
+    /// Kernel names of its partitions (`sda1`).
+    #[serde(default)]
+    pub partitions: Vec<String>,
+    /// Holders of the disk or its partitions (`md127`, `dm-0`).
+    #[serde(default)]
+    pub holders: Vec<String>,
+}
+
+impl Disk {
+    /// `/dev/<name>`.
+    pub fn dev_path(&self) -> String {
+        format!("/dev/{}", self.name)
+    }
+
+    /// A short identity for logs and messages: `sdb (SERIAL, 4.0 TB HDD)`.
+    pub fn identity(&self) -> String {
+        format!(
+            "{} ({}, {} {})",
+            self.name,
+            self.serial.as_deref().unwrap_or("no serial"),
+            crate::units::human_bytes(self.size_bytes),
+            self.kind.as_str().to_uppercase()
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Excluded {
+    /// Kernel name (`sr0`, `loop3`, `sdd`).
+    pub name: String,
+    /// Why it is never a target (`boot medium (mounted at /iso)`, `removable`, …).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Nic {
+    pub name: String,
+    /// Current MAC (`address`).
+    pub mac: String,
+    /// Permanent MAC when the kernel reports one, else the current MAC.
+    pub perm_mac: String,
+    #[serde(default)]
+    pub driver: Option<String>,
+    #[serde(default)]
+    pub bus: Option<String>,
+    /// udev `ID_PATH` (`pci-0000:00:05.0`): the stable order of NICs.
+    #[serde(default)]
+    pub id_path: Option<String>,
+    /// Mbit/s; `None` when unknown (down link, virtio).
+    #[serde(default)]
+    pub speed_mbps: Option<u32>,
+    /// `None` when `carrier` could not be read (EINVAL on a down link).
+    #[serde(default)]
+    pub carrier: Option<bool>,
+    pub operstate: String,
+    /// Has a `device` link in sysfs.
+    pub physical: bool,
+    /// Why it is not a LAN candidate; `None` for candidates.
+    #[serde(default)]
+    pub excluded: Option<String>,
+}
+
+/// Reads the whole inventory of the machine behind `host`.
+pub fn scan(host: &dyn Host) -> anyhow::Result<Inventory> {
+    let _ = host;
+    anyhow::bail!("inventory scan: not built yet")
+}
+
+/// `pre-nixos inventory [--json]`.
+pub fn command(ctx: &crate::context::Ctx, args: &crate::cli::InventoryArgs) -> anyhow::Result<u8> {
+    let _ = (ctx, args);
+    anyhow::bail!("inventory: not built yet")
+}

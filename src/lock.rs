@@ -1,0 +1,1 @@
+//! The apply lock: one `pre-nixos` changes disks at a time.

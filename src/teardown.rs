@@ -1,0 +1,1 @@
+//! Leaves-first teardown of existing storage, only under a wipe switch (SPEC §3.3).

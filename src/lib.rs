@@ -34,3 +34,4 @@ pub mod ssh;
 pub mod boot;
 pub mod diagnose;
 pub mod docs;
+pub mod report;

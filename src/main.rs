@@ -8,7 +8,7 @@ use pre_nixos::cli::{Cli, Command};
 use pre_nixos::context::Ctx;
 use pre_nixos::error::exit_code_for;
 use pre_nixos::host::real::RealHost;
-use pre_nixos::{apply, boot, detect, diagnose, docs, inventory, logging, network, render, status};
+use pre_nixos::{apply, boot, detect, diagnose, docs, inventory, logging, network, render, report};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         Some(Command::DetectStorage(a)) => detect::command(&ctx, &a),
         Some(Command::Apply(a)) => apply::command(&ctx, &a),
         Some(Command::Network(a)) => network::command(&ctx, &a),
-        Some(Command::Status(a)) => status::command(&ctx, &a),
+        Some(Command::Status(a)) => report::command(&ctx, &a),
         Some(Command::Diagnose(a)) => diagnose::command(&ctx, &a),
         Some(Command::Completions { shell }) => docs::completions(shell),
         Some(Command::Man) => docs::man_page(),

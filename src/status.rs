@@ -1,10 +1,371 @@
-//! `storage-status` and `network-status`: atomic KEY=VALUE files (SPEC §3.6), and
-//! `pre-nixos status`.
+//! `storage-status` and `network-status`: shell-sourceable `KEY=VALUE` files in the
+//! state directory (SPEC §3.6), replaced atomically so a reader — a shell, a test, a
+//! person — never sees half a file.
+//!
+//! Values are single lines: newlines are folded to ` | ` on write. Values that need it
+//! are single-quoted so `. /run/pre-nixos/storage-status` works in a shell.
 
-use crate::cli::StatusArgs;
-use crate::context::Ctx;
+use std::fmt;
+use std::path::Path;
 
-pub fn command(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
-    let _ = (ctx, args);
-    anyhow::bail!("status: not built yet")
+use serde::{Deserialize, Serialize};
+
+use crate::host::Host;
+
+pub const STORAGE_STATUS: &str = "storage-status";
+pub const NETWORK_STATUS: &str = "network-status";
+pub const STORAGE_PLAN: &str = "storage-plan.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    Running,
+    Applied,
+    PlanOnly,
+    Failed,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Running => "running",
+            State::Applied => "applied",
+            State::PlanOnly => "plan-only",
+            State::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<State> {
+        Some(match s {
+            "running" => State::Running,
+            "applied" => State::Applied,
+            "plan-only" => State::PlanOnly,
+            "failed" => State::Failed,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageStatus {
+    pub state: State,
+    /// `auto-applied`, `already-provisioned`, `existing-storage`, `requested`,
+    /// `wiped-and-applied`, `detection-error`, or the failed step.
+    pub detail: String,
+    /// Path of `storage-plan.json`, when one was written.
+    pub plan: Option<String>,
+    /// Planned disks (kernel names), space separated in the file.
+    pub disks: Vec<String>,
+    /// One line, when failed (or the reason for plan-only).
+    pub error: Option<String>,
+    pub version: String,
+    /// RFC 3339.
+    pub updated: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkStatus {
+    pub lan_iface: Option<String>,
+    pub lan_mac: Option<String>,
+    pub lan_ipv4: Option<String>,
+    /// `ready`, or why not (`no-authorized-key`, `sshd-config-invalid: …`).
+    pub ssh: String,
+    pub updated: String,
+}
+
+/// Why a status file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is corrupt: {problem}")]
+    Corrupt { path: String, problem: String },
+}
+
+impl StorageStatus {
+    pub fn to_file_text(&self) -> String {
+        let mut pairs = vec![
+            ("STATE", self.state.as_str().to_owned()),
+            ("DETAIL", self.detail.clone()),
+        ];
+        if let Some(p) = &self.plan {
+            pairs.push(("PLAN", p.clone()));
+        }
+        pairs.push(("DISKS", self.disks.join(" ")));
+        if let Some(e) = &self.error {
+            pairs.push(("ERROR", e.clone()));
+        }
+        pairs.push(("VERSION", self.version.clone()));
+        pairs.push(("UPDATED", self.updated.clone()));
+        render_pairs(&pairs)
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<Self, StatusError> {
+        let kv = parse_pairs(path, text)?;
+        let get = |k: &str| kv.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let corrupt = |problem: String| StatusError::Corrupt {
+            path: path.to_owned(),
+            problem,
+        };
+        let state_text = get("STATE").ok_or_else(|| corrupt("no STATE= line".into()))?;
+        let state = State::parse(&state_text)
+            .ok_or_else(|| corrupt(format!("STATE={state_text} is not a known state")))?;
+        Ok(StorageStatus {
+            state,
+            detail: get("DETAIL").ok_or_else(|| corrupt("no DETAIL= line".into()))?,
+            plan: get("PLAN"),
+            disks: get("DISKS")
+                .map(|d| d.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+            error: get("ERROR"),
+            version: get("VERSION").unwrap_or_default(),
+            updated: get("UPDATED").unwrap_or_default(),
+        })
+    }
+}
+
+impl NetworkStatus {
+    pub fn to_file_text(&self) -> String {
+        let o = |v: &Option<String>| v.clone().unwrap_or_default();
+        render_pairs(&[
+            ("LAN_IFACE", o(&self.lan_iface)),
+            ("LAN_MAC", o(&self.lan_mac)),
+            ("LAN_IPV4", o(&self.lan_ipv4)),
+            ("SSH", self.ssh.clone()),
+            ("UPDATED", self.updated.clone()),
+        ])
+    }
+
+    pub fn parse(path: &str, text: &str) -> Result<Self, StatusError> {
+        let kv = parse_pairs(path, text)?;
+        let get = |k: &str| {
+            kv.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
+        Ok(NetworkStatus {
+            lan_iface: get("LAN_IFACE"),
+            lan_mac: get("LAN_MAC"),
+            lan_ipv4: get("LAN_IPV4"),
+            ssh: get("SSH").ok_or_else(|| StatusError::Corrupt {
+                path: path.to_owned(),
+                problem: "no SSH= line".into(),
+            })?,
+            updated: get("UPDATED").unwrap_or_default(),
+        })
+    }
+}
+
+/// Writes `storage-status` atomically into `state_dir`.
+pub fn write_storage(host: &dyn Host, state_dir: &Path, s: &StorageStatus) -> std::io::Result<()> {
+    host.write_atomic(
+        &state_dir.join(STORAGE_STATUS),
+        s.to_file_text().as_bytes(),
+        0o644,
+    )
+}
+
+/// Writes `network-status` atomically into `state_dir`.
+pub fn write_network(host: &dyn Host, state_dir: &Path, s: &NetworkStatus) -> std::io::Result<()> {
+    host.write_atomic(
+        &state_dir.join(NETWORK_STATUS),
+        s.to_file_text().as_bytes(),
+        0o644,
+    )
+}
+
+/// Reads `storage-status`; `Ok(None)` when nothing has written it yet.
+pub fn read_storage(
+    host: &dyn Host,
+    state_dir: &Path,
+) -> Result<Option<StorageStatus>, StatusError> {
+    read_with(host, &state_dir.join(STORAGE_STATUS), StorageStatus::parse)
+}
+
+/// Reads `network-status`; `Ok(None)` when nothing has written it yet.
+pub fn read_network(
+    host: &dyn Host,
+    state_dir: &Path,
+) -> Result<Option<NetworkStatus>, StatusError> {
+    read_with(host, &state_dir.join(NETWORK_STATUS), NetworkStatus::parse)
+}
+
+fn read_with<T>(
+    host: &dyn Host,
+    path: &Path,
+    parse: fn(&str, &str) -> Result<T, StatusError>,
+) -> Result<Option<T>, StatusError> {
+    let shown = path.display().to_string();
+    match host.read_to_string(path) {
+        Ok(text) => parse(&shown, &text).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(StatusError::Io {
+            path: shown,
+            source,
+        }),
+    }
+}
+
+/// Now as RFC 3339 UTC, for `UPDATED=`.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn render_pairs(pairs: &[(&str, String)]) -> String {
+    let mut out = String::new();
+    for (k, v) in pairs {
+        out.push_str(k);
+        out.push('=');
+        out.push_str(&shell_value(&one_line(v)));
+        out.push('\n');
+    }
+    out
+}
+
+fn one_line(v: &str) -> String {
+    v.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// Quotes a value for `sh` only when it needs it, so simple files stay plain.
+fn shell_value(v: &str) -> String {
+    if v.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_./:,+@%=".contains(&b))
+    {
+        v.to_owned()
+    } else {
+        format!("'{}'", v.replace('\'', r"'\''"))
+    }
+}
+
+fn parse_pairs(path: &str, text: &str) -> Result<Vec<(String, String)>, StatusError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line.split_once('=').ok_or_else(|| StatusError::Corrupt {
+            path: path.to_owned(),
+            problem: format!("line {} is not KEY=VALUE: {line:?}", i + 1),
+        })?;
+        if k.is_empty()
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+        {
+            return Err(StatusError::Corrupt {
+                path: path.to_owned(),
+                problem: format!("line {} has a bad key {k:?}", i + 1),
+            });
+        }
+        out.push((k.to_owned(), unquote(v)));
+    }
+    Ok(out)
+}
+
+fn unquote(v: &str) -> String {
+    if v.len() >= 2 && v.starts_with('\'') && v.ends_with('\'') {
+        v[1..v.len() - 1].replace(r"'\''", "'")
+    } else {
+        v.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+
+    fn sample() -> StorageStatus {
+        StorageStatus {
+            state: State::Failed,
+            detail: "mkfs".into(),
+            plan: Some("/run/pre-nixos/storage-plan.json".into()),
+            disks: vec!["sda".into(), "sdb".into()],
+            error: Some("making ext4 on /dev/main/slash: mkfs.ext4 exited 1:\nit's broken".into()),
+            version: "0.1.0".into(),
+            updated: "2026-11-22T04:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn storage_status_round_trips_and_is_one_line_per_key() {
+        let s = sample();
+        let text = s.to_file_text();
+        assert_eq!(
+            text,
+            "STATE=failed\nDETAIL=mkfs\nPLAN=/run/pre-nixos/storage-plan.json\nDISKS='sda sdb'\n\
+             ERROR='making ext4 on /dev/main/slash: mkfs.ext4 exited 1: | it'\\''s broken'\n\
+             VERSION=0.1.0\nUPDATED=2026-11-22T04:00:00Z\n"
+        );
+        let back = StorageStatus::parse("x", &text).unwrap();
+        assert_eq!(
+            back.error.as_deref(),
+            Some("making ext4 on /dev/main/slash: mkfs.ext4 exited 1: | it's broken")
+        );
+        assert_eq!(back.disks, s.disks);
+        assert_eq!(back.state, State::Failed);
+    }
+
+    #[test]
+    fn write_then_read_through_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = FakeHost::new(dir.path());
+        let state_dir = Path::new("/run/pre-nixos");
+        assert!(read_storage(&host, state_dir).unwrap().is_none());
+        write_storage(&host, state_dir, &sample()).unwrap();
+        let got = read_storage(&host, state_dir).unwrap().unwrap();
+        assert_eq!(got.detail, "mkfs");
+        assert!(dir.path().join("run/pre-nixos/storage-status").is_file());
+    }
+
+    #[test]
+    fn corrupt_files_name_the_problem() {
+        let err = StorageStatus::parse(
+            "/run/pre-nixos/storage-status",
+            "STATE=runn\x00ing\nDETAIL=x\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("/run/pre-nixos/storage-status is corrupt"),
+            "{err}"
+        );
+        let err = StorageStatus::parse("f", "garbage\n").unwrap_err();
+        assert!(err.to_string().contains("line 1 is not KEY=VALUE"), "{err}");
+        let err = StorageStatus::parse("f", "DETAIL=x\n").unwrap_err();
+        assert!(err.to_string().contains("no STATE="), "{err}");
+    }
+
+    #[test]
+    fn network_status_round_trips() {
+        let n = NetworkStatus {
+            lan_iface: Some("lan".into()),
+            lan_mac: Some("52:54:00:12:34:51".into()),
+            lan_ipv4: None,
+            ssh: "no authorized key: /etc/pre-nixos/authorized_keys is empty".into(),
+            updated: "2026-11-22T04:00:00Z".into(),
+        };
+        let text = n.to_file_text();
+        assert!(text.starts_with(
+            "LAN_IFACE=lan\nLAN_MAC=52:54:00:12:34:51\nLAN_IPV4=\nSSH='no authorized key"
+        ));
+        assert_eq!(NetworkStatus::parse("f", &text).unwrap(), n);
+    }
 }

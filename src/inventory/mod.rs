@@ -5,6 +5,8 @@
 //! the same hardware always yields the same [`Inventory`] whatever order the kernel
 //! enumerated it in.
 
+pub mod nics;
+
 use serde::{Deserialize, Serialize};
 
 use crate::host::Host;

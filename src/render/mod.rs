@@ -1,6 +1,11 @@
 //! Renderings of a plan: storage-plan.json, disko-config.nix, the human summary,
 //! and the NixOS stubs for the installed system.
 
+pub mod disko;
+pub mod json;
+pub mod nixos;
+pub mod summary;
+
 use crate::cli::PlanArgs;
 use crate::context::Ctx;
 

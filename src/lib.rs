@@ -15,6 +15,7 @@ pub mod units;
 
 // Storage pipeline, in order.
 pub mod apply;
+pub mod blockdev;
 pub mod detect;
 pub mod inventory;
 pub mod lock;

@@ -36,3 +36,4 @@ pub mod boot;
 pub mod diagnose;
 pub mod docs;
 pub mod report;
+pub mod testkit;

@@ -477,3 +477,85 @@ pub const ALL_TOOLS: &[&str] = &[
     "blockdev",
     "partprobe",
 ];
+
+/// The layout disko made in the guest capture `disko-applied` (SSD: 512 MiB ESP + PV
+/// of `main` with slash 2 GiB and home; HDD pair: RAID1 `swap` → VG `swap` with swap
+/// and var_log 1 GiB each), as a plan.
+pub fn disko_applied_plan() -> Plan {
+    let mut ssd = disk(
+        "ssd",
+        "sda",
+        "SSD0001",
+        4_294_967_296,
+        DiskKind::Ssd,
+        Some(("EFI", true)),
+        PartitionRole::Pv { vg: "main".into() },
+    );
+    ssd.partitions[0].size_bytes = Some(512 * crate::units::MIB);
+    let member = || PartitionRole::RaidMember {
+        array: "swap".into(),
+    };
+    let h0 = disk("hdd0", "sdb", "HDD0001", 4_294_967_296, DiskKind::Hdd, None, member());
+    let h1 = disk("hdd1", "sdc", "HDD0002", 4_294_967_296, DiskKind::Hdd, None, member());
+    let mut disks = vec![ssd, h0, h1];
+    for d in &mut disks {
+        d.stable_path = format!(
+            "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_{}",
+            d.serial.as_deref().unwrap()
+        );
+    }
+    let md = array("swap", RaidLevel::Raid1, &[&disks[1], &disks[2]], 4_289_724_416);
+    let main = vg(
+        "main",
+        &["/dev/disk/by-partlabel/disk-ssd-pv"],
+        895,
+        vec![ext4("slash", "/", 512), ext4("home", "/home", 383)],
+    );
+    let swapvg = vg(
+        "swap",
+        &["/dev/md/swap"],
+        1022,
+        vec![swap(256), ext4("var_log", "/var/log", 256)],
+    );
+    plan_of(Layout {
+        disks,
+        arrays: vec![md],
+        vgs: vec![main, swapvg],
+    })
+}
+
+/// Where the captured command outputs live.
+pub fn capture_dir(state: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/cmd-output")
+        .join(state)
+}
+
+pub fn capture(state: &str, file: &str) -> String {
+    let p = capture_dir(state).join(file);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Scripts the fake host to answer lsblk, LVM and mdadm queries with a capture.
+pub fn script_capture(host: &crate::host::fake::FakeHost, state: &str) {
+    use crate::host::fake::Response;
+    host.on(&["lsblk"], Response::stdout(capture(state, "lsblk-O-b.json")));
+    host.on(&["pvs"], Response::stdout(capture(state, "lvm/pvs-all.json")));
+    host.on(&["vgs"], Response::stdout(capture(state, "lvm/vgs-all.json")));
+    host.on(&["lvs"], Response::stdout(capture(state, "lvm/lvs-all.json")));
+    if capture_dir(state).join("mdadm/detail-md127.txt").exists() {
+        host.on(
+            &["mdadm", "--detail", "--export", "/dev/md127"],
+            Response::stdout(capture(state, "mdadm/detail-md127.txt")),
+        );
+    }
+}
+
+/// A machine tree for a capture: the by-id links of its disks, sysfs sizes, udev
+/// serials, and its mount and swap tables.
+pub fn capture_machine(plan: &Plan, state: &str) -> Machine {
+    let m = Machine::for_plan(plan);
+    m.write("/proc/self/mountinfo", &capture(state, "mountinfo.txt"));
+    m.write("/proc/swaps", &capture(state, "swaps.txt"));
+    m
+}

@@ -332,6 +332,17 @@ pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
             lvs,
         });
     }
+    // The plan's VG order (main, swap, large, …); anything unexpected after it.
+    out.vgs.sort_by_key(|v| {
+        (
+            expected
+                .vgs
+                .iter()
+                .position(|e| e.name == v.name)
+                .unwrap_or(usize::MAX),
+            v.name.clone(),
+        )
+    });
     out
 }
 

@@ -138,7 +138,7 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
         .flat_map(|n| n.mountpoints.iter().map(String::as_str))
         .filter(|m| m.starts_with('/'))
         .collect();
-    mps.sort_by_key(|m| std::cmp::Reverse((m.matches('/').count(), m.len())));
+    mps.sort_by_key(|m| std::cmp::Reverse((m.matches('/').count(), m.len(), *m)));
     mps.dedup();
     for m in mps {
         out.push(cmd(format!("unmounting {m}"), &["umount", m]));

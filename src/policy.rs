@@ -36,7 +36,7 @@ pub enum Policy {
     /// A wipe switch names the dirty disks: tear down those, then apply.
     /// `applied/wiped-and-applied`.
     WipeAndApply {
-        /// Stable paths of the planned disks to tear down (named and dirty).
+        /// Stable paths of the planned disks to tear down (named by the switch).
         disks: Vec<String>,
     },
     /// Detection could not examine every disk. `plan-only/detection-error`.
@@ -208,9 +208,10 @@ pub fn decide(i: &Inputs) -> Policy {
         .filter(|d| !targets.contains(&d.stable_path))
         .collect();
     if not_named.is_empty() {
-        return Policy::WipeAndApply {
-            disks: dirty.iter().map(|d| d.stable_path.clone()).collect(),
-        };
+        // Every named planned disk is torn down, not only the dirty ones: a disk
+        // that looks clean can still carry a stale stack's remains (a stopped array's
+        // member partition table was zapped, its superblock was not).
+        return Policy::WipeAndApply { disks: targets };
     }
     Policy::ExistingStorage {
         disks: not_named.iter().map(|d| d.describe()).collect(),

@@ -674,3 +674,6 @@ pub fn command(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
 pub fn detect_plan(host: &dyn Host, plan: &Plan) -> anyhow::Result<Detection> {
     detect::detect(host, &plan.layout.disks)
 }
+
+#[cfg(test)]
+mod tests;

@@ -275,7 +275,15 @@ pub fn read_lvm(host: &dyn Host) -> anyhow::Result<Option<LvmState>> {
     let vgs = lvm_report(
         host,
         "listing LVM volume groups",
-        &["vgs", "--reportformat", "json", "--units", "b", "-o", "vg_all"],
+        &[
+            "vgs",
+            "--reportformat",
+            "json",
+            "--units",
+            "b",
+            "-o",
+            "vg_all",
+        ],
     )?
     .unwrap_or_default();
     let lvs = lvm_report(
@@ -462,7 +470,9 @@ pub fn unescape_octal(s: &str) -> String {
         if b[i] == b'\\' && b.len() - i > 3 {
             let oct = &b[i + 1..i + 4];
             if oct.iter().all(|c| (b'0'..=b'7').contains(c)) {
-                let v = (oct[0] - b'0') as u32 * 64 + (oct[1] - b'0') as u32 * 8 + (oct[2] - b'0') as u32;
+                let v = (oct[0] - b'0') as u32 * 64
+                    + (oct[1] - b'0') as u32 * 8
+                    + (oct[2] - b'0') as u32;
                 out.push(v as u8);
                 i += 4;
                 continue;
@@ -580,22 +590,20 @@ impl Identity {
 pub fn resolve_kname(host: &dyn Host, dev_path: &str) -> std::io::Result<Option<String>> {
     let p = Path::new(dev_path);
     match host.read_link(p) {
-        Ok(target) => Ok(target
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())),
+        Ok(target) => Ok(target.file_name().map(|n| n.to_string_lossy().into_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         // Not a symlink: the path names the device itself, if it exists.
-        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())),
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            Ok(p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        }
         Err(e) => Err(e),
     }
 }
 
 /// Reads a disk's identity through its stable path. `Ok(None)` when it is gone.
 pub fn read_identity(host: &dyn Host, stable_path: &str) -> anyhow::Result<Option<Identity>> {
-    let Some(kname) = resolve_kname(host, stable_path)
-        .with_context(|| format!("resolving {stable_path}"))?
+    let Some(kname) =
+        resolve_kname(host, stable_path).with_context(|| format!("resolving {stable_path}"))?
     else {
         return Ok(None);
     };
@@ -737,7 +745,8 @@ mod tests {
         let m = parse_mdstat(&fixture("disko-applied/mdstat.txt"));
         assert_eq!(m[0].members, ["sdc1", "sdb1"]);
         assert!(parse_mdstat("").is_empty());
-        let inactive = "Personalities : \nmd127 : inactive sdb1[0](S)\n      4190144 blocks super 1.2\n";
+        let inactive =
+            "Personalities : \nmd127 : inactive sdb1[0](S)\n      4190144 blocks super 1.2\n";
         assert_eq!(parse_mdstat(inactive)[0].state, "inactive");
         assert_eq!(parse_mdstat(inactive)[0].members, ["sdb1"]);
     }

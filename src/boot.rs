@@ -35,9 +35,12 @@ pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
 
 /// Network and SSH; whatever happens in there, storage runs next.
 fn network_stage(ctx: &Ctx, args: &BootArgs, boot: &BootOptions) -> NetworkReport {
-    match catch_unwind(AssertUnwindSafe(|| {
-        network::boot_stage(ctx, &args.net, boot)
-    })) {
+    guarded(|| network::boot_stage(ctx, &args.net, boot))
+}
+
+/// Runs the network stage so that even a panic in it leaves storage to run.
+fn guarded(stage: impl FnOnce() -> NetworkReport) -> NetworkReport {
+    match catch_unwind(AssertUnwindSafe(stage)) {
         Ok(r) => r,
         Err(_) => {
             tracing::error!("the network stage panicked; continuing with storage");

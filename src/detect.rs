@@ -175,7 +175,10 @@ fn examine(
     let mut holders = BTreeSet::new();
     let mut queue: Vec<std::path::PathBuf> = sys_dirs.clone();
     while let Some(dir) = queue.pop() {
-        for h in host.read_dir_names(&dir.join("holders")).unwrap_or_default() {
+        for h in host
+            .read_dir_names(&dir.join("holders"))
+            .unwrap_or_default()
+        {
             if holders.insert(h.clone()) {
                 stack.insert(h.clone());
                 queue.push(Path::new("/sys/block").join(&h));
@@ -184,7 +187,10 @@ fn examine(
     }
     // Holders of the disk itself and of its partitions are the ones to report.
     for dir in &sys_dirs {
-        for h in host.read_dir_names(&dir.join("holders")).unwrap_or_default() {
+        for h in host
+            .read_dir_names(&dir.join("holders"))
+            .unwrap_or_default()
+        {
             let r = format!("holder:{h}");
             if !reasons.contains(&r) {
                 reasons.push(r);
@@ -323,7 +329,9 @@ mod tests {
         );
         assert_eq!(d.disks[2].reasons, ["partition-table"]);
         assert_eq!(exit_code(&d), 0);
-        assert!(d.summary().contains("sdb (HDDA): signature:linux_raid_member"));
+        assert!(d
+            .summary()
+            .contains("sdb (HDDA): signature:linux_raid_member"));
     }
 
     #[test]

@@ -189,11 +189,7 @@ pub fn decide(i: &Inputs) -> Policy {
     };
     let det = match &i.detection {
         Err(e) => return Policy::DetectionError { error: e.clone() },
-        Ok(d) if d.failed() => {
-            return Policy::DetectionError {
-                error: d.summary(),
-            }
-        }
+        Ok(d) if d.failed() => return Policy::DetectionError { error: d.summary() },
         Ok(d) => d,
     };
     if det.all_clean() {

@@ -160,7 +160,10 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
             format!("removing the LVs of VG {vg}"),
             &["lvremove", "-ff", "-y", vg],
         ));
-        out.push(cmd(format!("removing VG {vg}"), &["vgremove", "-ff", "-y", vg]));
+        out.push(cmd(
+            format!("removing VG {vg}"),
+            &["vgremove", "-ff", "-y", vg],
+        ));
     }
     let mut pvs: Vec<&str> = g
         .lvm
@@ -228,7 +231,10 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
             ));
         }
         let dev = disk.dev();
-        out.push(cmd(format!("wiping signatures on {dev}"), &["wipefs", "-a", &dev]));
+        out.push(cmd(
+            format!("wiping signatures on {dev}"),
+            &["wipefs", "-a", &dev],
+        ));
         out.push(
             cmd(
                 format!("zapping the GPT of {dev} (primary and backup)"),

@@ -495,8 +495,24 @@ pub fn disko_applied_plan() -> Plan {
     let member = || PartitionRole::RaidMember {
         array: "swap".into(),
     };
-    let h0 = disk("hdd0", "sdb", "HDD0001", 4_294_967_296, DiskKind::Hdd, None, member());
-    let h1 = disk("hdd1", "sdc", "HDD0002", 4_294_967_296, DiskKind::Hdd, None, member());
+    let h0 = disk(
+        "hdd0",
+        "sdb",
+        "HDD0001",
+        4_294_967_296,
+        DiskKind::Hdd,
+        None,
+        member(),
+    );
+    let h1 = disk(
+        "hdd1",
+        "sdc",
+        "HDD0002",
+        4_294_967_296,
+        DiskKind::Hdd,
+        None,
+        member(),
+    );
     let mut disks = vec![ssd, h0, h1];
     for d in &mut disks {
         d.stable_path = format!(
@@ -504,7 +520,12 @@ pub fn disko_applied_plan() -> Plan {
             d.serial.as_deref().unwrap()
         );
     }
-    let md = array("swap", RaidLevel::Raid1, &[&disks[1], &disks[2]], 4_289_724_416);
+    let md = array(
+        "swap",
+        RaidLevel::Raid1,
+        &[&disks[1], &disks[2]],
+        4_289_724_416,
+    );
     let main = vg(
         "main",
         &["/dev/disk/by-partlabel/disk-ssd-pv"],
@@ -539,10 +560,22 @@ pub fn capture(state: &str, file: &str) -> String {
 /// Scripts the fake host to answer lsblk, LVM and mdadm queries with a capture.
 pub fn script_capture(host: &crate::host::fake::FakeHost, state: &str) {
     use crate::host::fake::Response;
-    host.on(&["lsblk"], Response::stdout(capture(state, "lsblk-O-b.json")));
-    host.on(&["pvs"], Response::stdout(capture(state, "lvm/pvs-all.json")));
-    host.on(&["vgs"], Response::stdout(capture(state, "lvm/vgs-all.json")));
-    host.on(&["lvs"], Response::stdout(capture(state, "lvm/lvs-all.json")));
+    host.on(
+        &["lsblk"],
+        Response::stdout(capture(state, "lsblk-O-b.json")),
+    );
+    host.on(
+        &["pvs"],
+        Response::stdout(capture(state, "lvm/pvs-all.json")),
+    );
+    host.on(
+        &["vgs"],
+        Response::stdout(capture(state, "lvm/vgs-all.json")),
+    );
+    host.on(
+        &["lvs"],
+        Response::stdout(capture(state, "lvm/lvs-all.json")),
+    );
     if capture_dir(state).join("mdadm/detail-md127.txt").exists() {
         host.on(
             &["mdadm", "--detail", "--export", "/dev/md127"],

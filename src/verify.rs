@@ -33,7 +33,11 @@ pub struct Difference {
 }
 
 impl Difference {
-    fn new(subject: impl Into<String>, expected: impl Into<String>, found: impl Into<String>) -> Self {
+    fn new(
+        subject: impl Into<String>,
+        expected: impl Into<String>,
+        found: impl Into<String>,
+    ) -> Self {
         Difference {
             subject: subject.into(),
             expected: expected.into(),
@@ -105,7 +109,10 @@ pub fn read_back(host: &dyn Host, expected: &Layout) -> anyhow::Result<Layout> {
 }
 
 fn find_node<'a>(nodes: &'a [LsblkNode], kname: &str) -> Option<&'a LsblkNode> {
-    nodes.iter().flat_map(|n| n.walk()).find(|n| n.kname == kname)
+    nodes
+        .iter()
+        .flat_map(|n| n.walk())
+        .find(|n| n.kname == kname)
 }
 
 fn mountpoint_of(node: &LsblkNode, mounts: &[MountEntry]) -> Option<String> {
@@ -152,8 +159,7 @@ pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
             .and_then(|p| p.vg.clone())
     };
     let md_name = |kname: &str| -> String {
-        f.md
-            .get(kname)
+        f.md.get(kname)
             .and_then(MdDetail::short_name)
             .unwrap_or_else(|| kname.to_owned())
     };
@@ -206,9 +212,7 @@ pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
                         vg: pv_vg(&c.kname).unwrap_or_default(),
                     }
                 }
-                other => PartitionRole::Pv {
-                    vg: unknown(other),
-                },
+                other => PartitionRole::Pv { vg: unknown(other) },
             };
             partitions.push(Partition {
                 number,
@@ -285,7 +289,12 @@ pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
             .pvs
             .iter()
             .filter(|p| p.vg.as_deref() == Some(&name))
-            .map(|p| pv_paths.get(&p.name).cloned().unwrap_or_else(|| p.name.clone()))
+            .map(|p| {
+                pv_paths
+                    .get(&p.name)
+                    .cloned()
+                    .unwrap_or_else(|| p.name.clone())
+            })
             .collect();
         let lvs = f
             .lvm
@@ -368,7 +377,7 @@ fn content_text(c: &LvContent) -> String {
     }
 }
 
-fn set<'a>(v: &'a [String]) -> BTreeSet<&'a str> {
+fn set(v: &[String]) -> BTreeSet<&str> {
     v.iter().map(String::as_str).collect()
 }
 
@@ -431,10 +440,13 @@ pub fn diff(expected: &Layout, found: &Layout) -> Vec<Difference> {
                 }
             }
             let same_role = match (&ep.role, &fp.role) {
-                (PartitionRole::Esp { label: a, .. }, PartitionRole::Esp { label: b, .. }) => a == b,
-                (PartitionRole::RaidMember { array: a }, PartitionRole::RaidMember { array: b }) => {
+                (PartitionRole::Esp { label: a, .. }, PartitionRole::Esp { label: b, .. }) => {
                     a == b
                 }
+                (
+                    PartitionRole::RaidMember { array: a },
+                    PartitionRole::RaidMember { array: b },
+                ) => a == b,
                 (PartitionRole::Pv { vg: a }, PartitionRole::Pv { vg: b }) => a == b,
                 _ => false,
             };

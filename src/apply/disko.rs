@@ -164,15 +164,11 @@ impl Executor for Disko {
 }
 
 fn has_modes(plan: &Plan) -> bool {
-    plan.layout.vgs.iter().flat_map(|v| &v.lvs).any(|lv| {
-        matches!(
-            lv.content,
-            LvContent::Ext4 {
-                mode: Some(_),
-                ..
-            }
-        )
-    })
+    plan.layout
+        .vgs
+        .iter()
+        .flat_map(|v| &v.lvs)
+        .any(|lv| matches!(lv.content, LvContent::Ext4 { mode: Some(_), .. }))
 }
 
 #[cfg(test)]

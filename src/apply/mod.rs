@@ -37,7 +37,8 @@ pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long an expected device node may take to appear.
 pub const NODE_DEADLINE: Duration = Duration::from_secs(60);
 /// Used when `PATH` is not set (a bare systemd unit has a PATH; a chroot may not).
-pub const DEFAULT_PATH: &str = "/run/current-system/sw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+pub const DEFAULT_PATH: &str =
+    "/run/current-system/sw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Directory of the generated NixOS stubs on the new root.
 pub const STUB_DIR: &str = "/mnt/etc/nixos/pre-generated";
 
@@ -110,11 +111,21 @@ impl<'a> Env<'a> {
         let _ = err.flush();
         let start = self.host.now();
         let result = f();
-        let secs = self.host.now().saturating_duration_since(start).as_secs_f64();
+        let secs = self
+            .host
+            .now()
+            .saturating_duration_since(start)
+            .as_secs_f64();
         match &result {
             Ok(()) => {
                 let _ = writeln!(err, "done in {secs:.1} s");
-                tracing::info!(step = key, n, total, duration_ms = (secs * 1000.0) as u64, "{what}: done");
+                tracing::info!(
+                    step = key,
+                    n,
+                    total,
+                    duration_ms = (secs * 1000.0) as u64,
+                    "{what}: done"
+                );
             }
             Err(e) => {
                 let _ = writeln!(err, "failed after {secs:.1} s");
@@ -135,7 +146,11 @@ impl<'a> Env<'a> {
         self.run(
             &Cmd::new(
                 "waiting for udev to settle",
-                ["udevadm".to_owned(), "settle".to_owned(), format!("--timeout={secs}")],
+                [
+                    "udevadm".to_owned(),
+                    "settle".to_owned(),
+                    format!("--timeout={secs}"),
+                ],
             )
             .timeout(self.settle_timeout + Duration::from_secs(10)),
         )
@@ -160,7 +175,11 @@ pub fn wait_for_node(host: &dyn Host, node: &str, deadline: Duration) -> anyhow:
     let step = Duration::from_millis(100);
     loop {
         if host.exists(Path::new(node)) {
-            tracing::debug!(device = node, waited_ms = host.now().saturating_duration_since(start).as_millis() as u64, "node present");
+            tracing::debug!(
+                device = node,
+                waited_ms = host.now().saturating_duration_since(start).as_millis() as u64,
+                "node present"
+            );
             return Ok(());
         }
         if host.now().saturating_duration_since(start) >= deadline {
@@ -423,7 +442,8 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
     };
     if !env.dry_run {
         write_plan_file(ctx, host, plan)?;
-        status::write_storage(host, ctx.state_dir(), &status).with_context(|| state_dir_error(ctx))?;
+        status::write_storage(host, ctx.state_dir(), &status)
+            .with_context(|| state_dir_error(ctx))?;
     }
 
     let result = run_writes(env, req, &policy);
@@ -440,7 +460,8 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
         }
     }
     if !env.dry_run {
-        status::write_storage(host, ctx.state_dir(), &status).with_context(|| state_dir_error(ctx))?;
+        status::write_storage(host, ctx.state_dir(), &status)
+            .with_context(|| state_dir_error(ctx))?;
     }
     if let Some(lock) = lock {
         if let Err(e) = lock.close() {
@@ -493,43 +514,57 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     }
     exec.apply(env, plan)?;
     verify_step(env, plan)?;
-    env.step("stubs", &format!("writing NixOS stubs to {STUB_DIR}"), || {
-        write_stubs(env, plan, req.lan_mac.as_deref())
-    })
+    env.step(
+        "stubs",
+        &format!("writing NixOS stubs to {STUB_DIR}"),
+        || write_stubs(env, plan, req.lan_mac.as_deref()),
+    )
 }
 
 fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
-    env.step("verify", "reading the disks back and comparing with the plan", || {
-        if env.dry_run {
-            return Ok(());
-        }
-        let found = crate::verify::read_back(env.host, &plan.layout)?;
-        let diffs = crate::verify::diff(&plan.layout, &found);
-        if diffs.is_empty() {
-            return Ok(());
-        }
-        Err(anyhow!(
-            "the disks differ from the plan in {} place(s): {}",
-            diffs.len(),
-            diffs
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join("; ")
-        ))
-    })
+    env.step(
+        "verify",
+        "reading the disks back and comparing with the plan",
+        || {
+            if env.dry_run {
+                return Ok(());
+            }
+            let found = crate::verify::read_back(env.host, &plan.layout)?;
+            let diffs = crate::verify::diff(&plan.layout, &found);
+            if diffs.is_empty() {
+                return Ok(());
+            }
+            Err(anyhow!(
+                "the disks differ from the plan in {} place(s): {}",
+                diffs.len(),
+                diffs
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        },
+    )
 }
 
 fn write_stubs(env: &Env, plan: &Plan, lan_mac: Option<&str>) -> anyhow::Result<()> {
     let dir = Path::new(STUB_DIR);
     let hw = dir.join("hardware-disk.nix");
     env.host
-        .write_atomic(&hw, crate::render::nixos::hardware_disk_nix(plan).as_bytes(), 0o644)
+        .write_atomic(
+            &hw,
+            crate::render::nixos::hardware_disk_nix(plan).as_bytes(),
+            0o644,
+        )
         .with_context(|| format!("writing {}", hw.display()))?;
     if let Some(mac) = lan_mac {
         let net = dir.join("network-lan.nix");
         env.host
-            .write_atomic(&net, crate::render::nixos::network_lan_nix(mac).as_bytes(), 0o644)
+            .write_atomic(
+                &net,
+                crate::render::nixos::network_lan_nix(mac).as_bytes(),
+                0o644,
+            )
             .with_context(|| format!("writing {}", net.display()))?;
     }
     Ok(())
@@ -537,9 +572,13 @@ fn write_stubs(env: &Env, plan: &Plan, lan_mac: Option<&str>) -> anyhow::Result<
 
 fn write_plan_file(ctx: &Ctx, host: &dyn Host, plan: &Plan) -> anyhow::Result<()> {
     let p = ctx.state_file(status::STORAGE_PLAN);
-    host.write_atomic(&p, crate::render::json::plan_to_json(plan).as_bytes(), 0o644)
-        .with_context(|| state_dir_error(ctx))
-        .with_context(|| format!("writing {}", p.display()))
+    host.write_atomic(
+        &p,
+        crate::render::json::plan_to_json(plan).as_bytes(),
+        0o644,
+    )
+    .with_context(|| state_dir_error(ctx))
+    .with_context(|| format!("writing {}", p.display()))
 }
 
 fn state_dir_error(ctx: &Ctx) -> String {
@@ -600,7 +639,16 @@ pub fn load_or_make_plan(
         let text = std::fs::read_to_string(f)
             .map_err(|e| UsageError::new(format!("reading the plan file {}: {e}", f.display())))?;
         let plan = crate::render::json::plan_from_json(&text).map_err(|e| {
-            UsageError::new(format!("the plan file {} is not a valid plan: {e}", f.display()))
+            // serde names missing and unknown fields itself; for a wrong value, name
+            // the field whose value it is.
+            let near = field_near_error(&text, &e.to_string())
+                .filter(|f| !e.to_string().contains(&format!("`{f}`")))
+                .map(|f| format!(" (in field `{f}`)"))
+                .unwrap_or_default();
+            UsageError::new(format!(
+                "the plan file {} is not a valid plan: {e}{near}",
+                f.display()
+            ))
         })?;
         if plan.schema_version != crate::plan::PLAN_SCHEMA_VERSION {
             return Err(UsageError::new(format!(
@@ -617,6 +665,31 @@ pub fn load_or_make_plan(
     let inv = crate::inventory::scan(ctx.host).context("reading the inventory")?;
     let plan = crate::plan::plan(&inv, &plan_options(shape, &boot)).context("planning storage")?;
     Ok(plan)
+}
+
+/// The JSON key whose value a serde error at `line L column C` points into.
+pub fn field_near_error(text: &str, error: &str) -> Option<String> {
+    let after = error.rsplit_once(" at line ")?.1;
+    let (line, col) = after.split_once(" column ")?;
+    let line: usize = line.trim().parse().ok()?;
+    let col: usize = col
+        .trim()
+        .trim_end_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .ok()?;
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            offset += col.min(l.len());
+            break;
+        }
+        offset += l.len();
+    }
+    let before = text.get(..offset.min(text.len()))?;
+    // The last `"key":` before the error position.
+    let colon = before.rfind("\":")?;
+    let start = before[..colon].rfind('"')?;
+    Some(before[start + 1..colon].to_owned())
 }
 
 /// `pre-nixos apply [--plan FILE] [--executor native|disko] [--wipe …] [--dry-run]`.
@@ -651,7 +724,10 @@ pub fn command(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
     )?;
     if args.dry_run {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "# dry run: nothing was changed; the commands, in order:")?;
+        writeln!(
+            out,
+            "# dry run: nothing was changed; the commands, in order:"
+        )?;
         for c in dry_host.as_ref().map(|d| d.recorded()).unwrap_or_default() {
             writeln!(out, "# {}\n{}", c.what, c.display())?;
         }
@@ -677,3 +753,40 @@ pub fn detect_plan(host: &dyn Host, plan: &Plan) -> anyhow::Result<Detection> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod plan_file_tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+
+    fn load(text: &str) -> anyhow::Error {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("storage-plan.json");
+        std::fs::write(&f, text).unwrap();
+        let host = FakeHost::new(dir.path());
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        load_or_make_plan(&ctx, Some(&f), None).unwrap_err()
+    }
+
+    #[test]
+    fn a_corrupt_plan_file_is_a_usage_error_naming_the_field() {
+        let good = serde_json::to_string_pretty(&crate::testkit::single_nvme()).unwrap();
+        let bad = good.replacen(
+            "\"size_bytes\": 1000204886016",
+            "\"size_bytes\": \"1 TB\"",
+            1,
+        );
+        assert_ne!(good, bad);
+        let e = load(&bad);
+        assert_eq!(crate::error::exit_code_for(&e), 2);
+        let msg = format!("{e:#}");
+        assert!(msg.contains("in field `size_bytes`"), "{msg}");
+        let e = load(&good.replacen("\"layout\"", "\"lay_out\"", 1));
+        assert_eq!(crate::error::exit_code_for(&e), 2);
+        assert!(format!("{e:#}").contains("lay_out"), "{e:#}");
+        let e = load("{ not json");
+        assert_eq!(crate::error::exit_code_for(&e), 2);
+        let e = load(&good.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1));
+        assert!(format!("{e:#}").contains("schema_version 99"), "{e:#}");
+    }
+}

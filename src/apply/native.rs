@@ -75,13 +75,14 @@ pub fn partition_step(d: &PlannedDisk) -> Step {
     argv.push(d.stable_path.clone());
     let mut actions = vec![
         Action::CheckIdentity(Box::new(d.clone())),
-        run(
-            format!("partitioning {} ({})", d.name, d.stable_path),
-            argv,
-        ),
+        run(format!("partitioning {} ({})", d.name, d.stable_path), argv),
         Action::Settle,
     ];
-    actions.extend(d.partitions.iter().map(|p| Action::WaitFor(p.by_partlabel())));
+    actions.extend(
+        d.partitions
+            .iter()
+            .map(|p| Action::WaitFor(p.by_partlabel())),
+    );
     Step {
         key: "partition",
         what: format!(
@@ -277,9 +278,12 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
     out
 }
 
-/// Every filesystem of the plan with a mount point: (mountpoint, label, fstype,
-/// options, mode), `/` first, then in path order (parents before children).
-pub fn mounts(plan: &Plan) -> Vec<(String, String, &'static str, Vec<String>, Option<u32>)> {
+/// A filesystem to mount: (mountpoint, label, fstype, options, mode).
+pub type MountSpec = (String, String, &'static str, Vec<String>, Option<u32>);
+
+/// Every filesystem of the plan with a mount point, `/` first, then in path order
+/// (parents before children).
+pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
     let mut m = Vec::new();
     for d in &plan.layout.disks {
         for p in &d.partitions {
@@ -289,7 +293,13 @@ pub fn mounts(plan: &Plan) -> Vec<(String, String, &'static str, Vec<String>, Op
                 mount_options,
             } = &p.role
             {
-                m.push((mp.clone(), label.clone(), "vfat", mount_options.clone(), None));
+                m.push((
+                    mp.clone(),
+                    label.clone(),
+                    "vfat",
+                    mount_options.clone(),
+                    None,
+                ));
             }
         }
     }

@@ -36,9 +36,13 @@ fn capture_run() -> (Machine, FakeHost, Plan) {
     let host = FakeHost::new(m.root());
     testkit::script_capture(&host, "disko-applied");
     let root = m.root().to_owned();
-    host.on_with_effect(&["wipefs", "-a", "/dev/sdc"], Response::stdout(""), move |_| {
-        std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
-    });
+    host.on_with_effect(
+        &["wipefs", "-a", "/dev/sdc"],
+        Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
+        },
+    );
     let root = m.root().to_owned();
     host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
         std::fs::write(
@@ -63,32 +67,58 @@ fn clean_disks_are_applied_verified_and_recorded() {
         }
     });
     let ctx = Ctx::new(&host, STATE);
-    let out = provision(&ctx, &env(&host), &Request { lan_mac: Some("52:54:00:12:34:51".into()), ..request(&plan) }).unwrap();
+    let out = provision(
+        &ctx,
+        &env(&host),
+        &Request {
+            lan_mac: Some("52:54:00:12:34:51".into()),
+            ..request(&plan)
+        },
+    )
+    .unwrap();
     assert_eq!(out.policy, Policy::AutoApply, "{:?}", out.status);
     assert_eq!(out.exit_code(), 0);
-    assert!(seen.lock().unwrap().starts_with("STATE=running\n"), "{}", seen.lock().unwrap());
+    assert!(
+        seen.lock().unwrap().starts_with("STATE=running\n"),
+        "{}",
+        seen.lock().unwrap()
+    );
     let st = status_file(&m);
     assert!(st.starts_with("STATE=applied\nDETAIL=auto-applied\nPLAN=/run/pre-nixos/storage-plan.json\nDISKS='sda sdb sdc'\n"), "{st}");
     assert!(m.path("/run/pre-nixos/storage-plan.json").is_file());
-    assert!(m.path("/mnt/etc/nixos/pre-generated/hardware-disk.nix").is_file());
-    assert!(m.path("/mnt/etc/nixos/pre-generated/network-lan.nix").is_file());
+    assert!(m
+        .path("/mnt/etc/nixos/pre-generated/hardware-disk.nix")
+        .is_file());
+    assert!(m
+        .path("/mnt/etc/nixos/pre-generated/network-lan.nix")
+        .is_file());
 }
 
 #[test]
 fn existing_storage_is_a_plan_only_outcome_naming_the_switch() {
     let plan = testkit::ssd_and_hdd_pair();
     let m = Machine::for_plan(&plan);
-    m.write("/run/pre-nixos-fixture/blkid/sdb", "TYPE=ext4\nLABEL=olddata\n");
+    m.write(
+        "/run/pre-nixos-fixture/blkid/sdb",
+        "TYPE=ext4\nLABEL=olddata\n",
+    );
     let host = FakeHost::new(m.root());
     let ctx = Ctx::new(&host, STATE);
     let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
     assert_eq!(out.exit_code(), 0);
     let st = status_file(&m);
-    assert!(st.starts_with("STATE=plan-only\nDETAIL=existing-storage\n"), "{st}");
+    assert!(
+        st.starts_with("STATE=plan-only\nDETAIL=existing-storage\n"),
+        "{st}"
+    );
     assert!(st.contains("pre-nixos.wipe=HDDA"), "{st}");
     assert!(st.contains("sdb (HDDA): signature:ext4"), "{st}");
     // Nothing ran but the read-only look at the layout.
-    assert!(host.command_lines().iter().all(|c| c.starts_with("lsblk")), "{:?}", host.command_lines());
+    assert!(
+        host.command_lines().iter().all(|c| c.starts_with("lsblk")),
+        "{:?}",
+        host.command_lines()
+    );
     assert!(m.path("/run/pre-nixos/storage-plan.json").is_file());
 }
 
@@ -102,7 +132,15 @@ fn missing_mdadm_fails_before_any_disk_is_touched() {
     let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
     assert_eq!(out.exit_code(), 1);
     assert_eq!(out.status.detail, "tools");
-    assert!(out.status.error.as_deref().unwrap().contains("mdadm not found"), "{:?}", out.status);
+    assert!(
+        out.status
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("mdadm not found"),
+        "{:?}",
+        out.status
+    );
     assert!(host.commands().is_empty(), "{:?}", host.command_lines());
     assert!(status_file(&m).starts_with("STATE=failed\nDETAIL=tools\n"));
 }
@@ -124,7 +162,10 @@ fn a_command_failing_mid_apply_records_failed_and_stops() {
     assert!(st.starts_with("STATE=failed\nDETAIL=mkfs\n"), "{st}");
     assert!(st.contains("ERROR='making ext4 home on /dev/main/home: mkfs.ext4 -F -L home /dev/main/home exited with status 1:"), "{st}");
     assert!(st.contains("will not make a filesystem here!"), "{st}");
-    assert_eq!(host.command_lines().last().unwrap(), "mkfs.ext4 -F -L home /dev/main/home");
+    assert_eq!(
+        host.command_lines().last().unwrap(),
+        "mkfs.ext4 -F -L home /dev/main/home"
+    );
 }
 
 #[test]
@@ -142,7 +183,12 @@ fn a_plan_from_another_machine_is_refused() {
     let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
     assert_eq!(out.exit_code(), 1);
     assert_eq!(out.status.detail, "identity");
-    assert!(out.status.error.as_deref().unwrap().contains("serial X1 where the plan has SSDA"));
+    assert!(out
+        .status
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("serial X1 where the plan has SSDA"));
     assert!(host.commands().is_empty());
 }
 
@@ -156,7 +202,11 @@ fn a_disk_vanished_since_planning_is_refused() {
     let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
     assert_eq!(out.exit_code(), 1);
     assert_eq!(out.status.detail, "identity");
-    assert!(out.status.error.as_deref().unwrap().contains("not present"), "{:?}", out.status);
+    assert!(
+        out.status.error.as_deref().unwrap().contains("not present"),
+        "{:?}",
+        out.status
+    );
     assert!(host.commands().is_empty());
 }
 
@@ -197,7 +247,10 @@ fn a_read_only_state_dir_is_a_clear_error_and_no_disk_is_touched() {
     let fake = FakeHost::new(m.root());
     let host = ReadOnlyState(&fake);
     let ctx = Ctx::new(&host, STATE);
-    let e = format!("{:#}", provision(&ctx, &env(&host), &request(&plan)).unwrap_err());
+    let e = format!(
+        "{:#}",
+        provision(&ctx, &env(&host), &request(&plan)).unwrap_err()
+    );
     assert!(e.contains("no disk was touched"), "{e}");
     assert!(e.contains("Read-only file system"), "{e}");
     assert!(e.contains("/run/pre-nixos"), "{e}");
@@ -211,7 +264,10 @@ fn a_second_run_while_one_applies_is_refused() {
     let host = FakeHost::new(m.root());
     let _held = crate::lock::ApplyLock::acquire(&host, Path::new(STATE)).unwrap();
     let ctx = Ctx::new(&host, STATE);
-    let e = format!("{:#}", provision(&ctx, &env(&host), &request(&plan)).unwrap_err());
+    let e = format!(
+        "{:#}",
+        provision(&ctx, &env(&host), &request(&plan)).unwrap_err()
+    );
     assert!(e.contains("another pre-nixos"), "{e}");
     assert!(host.commands().is_empty());
 }
@@ -252,7 +308,10 @@ fn a_wipe_switch_tears_down_then_applies() {
     let m = Machine::for_plan(&plan);
     m.add_expected_nodes(&plan);
     // Someone else's storage (the existing-rebooted capture) on the planned disks.
-    m.write("/run/pre-nixos-fixture/blkid/sdb", "TYPE=ext4\nLABEL=olddata\n");
+    m.write(
+        "/run/pre-nixos-fixture/blkid/sdb",
+        "TYPE=ext4\nLABEL=olddata\n",
+    );
     m.write("/proc/mdstat", &capture("existing-rebooted", "mdstat.txt"));
     m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
     m.write("/sys/block/sdc/sdc1/partition", "1\n");
@@ -275,13 +334,21 @@ fn a_wipe_switch_tears_down_then_applies() {
         std::fs::write(root.join("proc/mdstat"), "Personalities : [raid1]\n").unwrap();
     });
     let root = m.root().to_owned();
-    host.on_with_effect(&["wipefs", "-a", "/dev/sdb"], Response::stdout(""), move |_| {
-        std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdb")).unwrap();
-    });
+    host.on_with_effect(
+        &["wipefs", "-a", "/dev/sdb"],
+        Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdb")).unwrap();
+        },
+    );
     let root = m.root().to_owned();
-    host.on_with_effect(&["wipefs", "-a", "/dev/sdc"], Response::stdout(""), move |_| {
-        std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
-    });
+    host.on_with_effect(
+        &["wipefs", "-a", "/dev/sdc"],
+        Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
+        },
+    );
     let root = m.root().to_owned();
     host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
         std::fs::write(
@@ -292,21 +359,33 @@ fn a_wipe_switch_tears_down_then_applies() {
     });
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
-        wipe: Some(WipeSpec::Serials(vec!["SSD0001".into(), "HDD0001".into(), "HDD0002".into()])),
+        wipe: Some(WipeSpec::Serials(vec![
+            "SSD0001".into(),
+            "HDD0001".into(),
+            "HDD0002".into(),
+        ])),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
     assert_eq!(out.status.detail, "wiped-and-applied", "{:?}", out.status);
     assert_eq!(out.exit_code(), 0);
     let l = host.command_lines();
-    let pos = |prefix: &str| l.iter().position(|c| c.starts_with(prefix)).unwrap_or_else(|| panic!("{prefix} not run: {l:#?}"));
+    let pos = |prefix: &str| {
+        l.iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix} not run: {l:#?}"))
+    };
     // Teardown of the old stack first, then the new layout.
     assert!(pos("wipefs -a /dev/md127") < pos("mdadm --stop /dev/md127"));
     assert!(pos("mdadm --zero-superblock /dev/sdc1") < pos("sgdisk --zap-all /dev/sda"));
     assert!(pos("udevadm settle") < pos("sgdisk --clear"));
     assert!(pos("sgdisk --clear") < pos("mdadm --create /dev/md/swap"));
     // The NVMe (with VG oldvg) in the capture is not a planned disk: never touched.
-    assert!(l.iter().all(|c| !c.contains("nvme0n1") && !c.contains("oldvg")), "{l:#?}");
+    assert!(
+        l.iter()
+            .all(|c| !c.contains("nvme0n1") && !c.contains("oldvg")),
+        "{l:#?}"
+    );
     assert!(status_file(&m).starts_with("STATE=applied\nDETAIL=wiped-and-applied\n"));
 }
 
@@ -325,8 +404,16 @@ fn a_teardown_that_does_not_stick_fails_before_partitioning() {
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
     assert_eq!(out.status.detail, "teardown", "{:?}", out.status);
-    assert!(out.status.error.as_deref().unwrap().contains("still present after two passes"));
-    assert!(host.command_lines().iter().all(|c| !c.starts_with("sgdisk --clear")));
+    assert!(out
+        .status
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("still present after two passes"));
+    assert!(host
+        .command_lines()
+        .iter()
+        .all(|c| !c.starts_with("sgdisk --clear")));
 }
 
 #[test]
@@ -357,7 +444,16 @@ fn already_provisioned_mounts_and_changes_nothing() {
     let writes: Vec<String> = host
         .command_lines()
         .into_iter()
-        .filter(|c| !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"].iter().any(|q| c.starts_with(q)))
+        .filter(|c| {
+            !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"]
+                .iter()
+                .any(|q| c.starts_with(q))
+        })
         .collect();
-    assert!(writes.iter().all(|c| c.starts_with("mkdir -p /mnt") || c.starts_with("mount ")), "{writes:?}");
+    assert!(
+        writes
+            .iter()
+            .all(|c| c.starts_with("mkdir -p /mnt") || c.starts_with("mount ")),
+        "{writes:?}"
+    );
 }

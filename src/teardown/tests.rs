@@ -139,18 +139,33 @@ fn teardown_re_checks_and_succeeds_when_nothing_is_left() {
     let (m, disks) = machine_for_capture();
     let host = FakeHost::new(m.root());
     // First read: the capture. After the pass: clean disks, no md.
-    host.on_times(&["lsblk"], 1, Response::stdout(capture("disko-applied", "lsblk-O-b.json")));
-    host.on_times(&["pvs"], 1, Response::stdout(capture("disko-applied", "lvm/pvs-all.json")));
+    host.on_times(
+        &["lsblk"],
+        1,
+        Response::stdout(capture("disko-applied", "lsblk-O-b.json")),
+    );
+    host.on_times(
+        &["pvs"],
+        1,
+        Response::stdout(capture("disko-applied", "lvm/pvs-all.json")),
+    );
     host.on(&["lsblk"], Response::stdout(CLEAN_LSBLK));
     host.on(&["pvs"], Response::stdout(NO_PVS));
     let root = m.root().to_owned();
     host.on_with_effect(&["mdadm", "--stop"], Response::stdout(""), move |_| {
-        std::fs::write(root.join("proc/mdstat"), "Personalities : [raid1]\nunused devices: <none>\n").unwrap();
+        std::fs::write(
+            root.join("proc/mdstat"),
+            "Personalities : [raid1]\nunused devices: <none>\n",
+        )
+        .unwrap();
     });
     let env = crate::apply::Env::new(&host).with_path(testkit::TEST_PATH);
     teardown(&env, &disks).unwrap();
     let l = host.command_lines();
-    assert_eq!(l.iter().filter(|c| c.starts_with("mdadm --stop")).count(), 1);
+    assert_eq!(
+        l.iter().filter(|c| c.starts_with("mdadm --stop")).count(),
+        1
+    );
     assert!(l.contains(&"sgdisk --zap-all /dev/sdc".to_owned()));
 }
 
@@ -159,14 +174,20 @@ fn teardown_repeats_once_then_names_what_survived() {
     let (m, disks) = machine_for_capture();
     let host = FakeHost::new(m.root());
     // udev keeps reassembling: every read shows the array again.
-    host.on(&["lsblk"], Response::stdout(capture("disko-applied", "lsblk-O-b.json")));
+    host.on(
+        &["lsblk"],
+        Response::stdout(capture("disko-applied", "lsblk-O-b.json")),
+    );
     host.on(&["pvs"], Response::stdout(NO_PVS));
     let env = crate::apply::Env::new(&host).with_path(testkit::TEST_PATH);
     let e = format!("{:#}", teardown(&env, &disks).unwrap_err());
     assert!(e.contains("still present after two passes"), "{e}");
     assert!(e.contains("md127"), "{e}");
     let l = host.command_lines();
-    assert_eq!(l.iter().filter(|c| c.starts_with("mdadm --stop")).count(), 2);
+    assert_eq!(
+        l.iter().filter(|c| c.starts_with("mdadm --stop")).count(),
+        2
+    );
 }
 
 #[test]
@@ -181,5 +202,7 @@ fn a_missing_mdadm_is_named_before_any_command() {
     assert!(host
         .command_lines()
         .iter()
-        .all(|c| ["lsblk", "pvs", "vgs", "lvs"].iter().any(|q| c.starts_with(q))));
+        .all(|c| ["lsblk", "pvs", "vgs", "lvs"]
+            .iter()
+            .any(|q| c.starts_with(q))));
 }

@@ -35,7 +35,10 @@ fn the_disko_applied_capture_reads_back_as_its_plan() {
     match &found.vgs[1].lvs[1].content {
         LvContent::Ext4 {
             label, mountpoint, ..
-        } => assert_eq!((label.as_str(), mountpoint.as_str()), ("var_log", "/var/log")),
+        } => assert_eq!(
+            (label.as_str(), mountpoint.as_str()),
+            ("var_log", "/var/log")
+        ),
         other => panic!("{other:?}"),
     }
 }
@@ -46,7 +49,9 @@ fn a_mismatching_plan_lists_every_difference() {
     plan.layout.arrays[0].level = RaidLevel::Raid0;
     plan.layout.vgs[0].lvs[1].extents = 400;
     plan.layout.disks[0].partitions[0].size_bytes = Some(crate::units::GIB);
-    plan.layout.vgs[1].lvs.push(testkit::ext4("var_tmp", "/var/tmp", 10));
+    plan.layout.vgs[1]
+        .lvs
+        .push(testkit::ext4("var_tmp", "/var/tmp", 10));
     if let PartitionRole::Esp { label, .. } = &mut plan.layout.disks[0].partitions[0].role {
         *label = "ESP".into();
     }
@@ -77,7 +82,12 @@ fn a_rebooted_machine_differs_only_in_mounts() {
     let subjects: Vec<&str> = diffs.iter().map(|d| d.subject.as_str()).collect();
     assert_eq!(
         subjects,
-        ["mount /mnt/boot", "mount /mnt", "mount /mnt/home", "mount /mnt/var/log"]
+        [
+            "mount /mnt/boot",
+            "mount /mnt",
+            "mount /mnt/home",
+            "mount /mnt/var/log"
+        ]
     );
 }
 
@@ -94,11 +104,26 @@ fn someone_elses_storage_is_not_our_layout() {
         .filter(|d| !d.is_mount())
         .map(ToString::to_string)
         .collect();
-    assert!(diffs.contains(&"disk sda partition 1: expected disk-ssd-ESP (EF00), found no such partition".to_owned()), "{diffs:#?}");
-    assert!(diffs.contains(&"md array swap: expected RAID1, found missing".to_owned()), "{diffs:#?}");
-    assert!(diffs.contains(&"vg main: expected present, found missing".to_owned()), "{diffs:#?}");
     assert!(
-        diffs.iter().any(|d| d.starts_with("disk sdc partition 1 label: expected disk-hdd1-md, found oldraid")),
+        diffs.contains(
+            &"disk sda partition 1: expected disk-ssd-ESP (EF00), found no such partition"
+                .to_owned()
+        ),
+        "{diffs:#?}"
+    );
+    assert!(
+        diffs.contains(&"md array swap: expected RAID1, found missing".to_owned()),
+        "{diffs:#?}"
+    );
+    assert!(
+        diffs.contains(&"vg main: expected present, found missing".to_owned()),
+        "{diffs:#?}"
+    );
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d
+                .starts_with("disk sdc partition 1 label: expected disk-hdd1-md, found oldraid")),
         "{diffs:#?}"
     );
 }

@@ -223,12 +223,12 @@ fn a_swapped_disk_stops_before_its_first_write() {
     let e = Native.apply(&env, &plan).unwrap_err();
     assert_eq!(e.step, "partition");
     let msg = format!("{:#}", e.error);
-    assert!(msg.contains("serial OTHER where the plan has HDDA"), "{msg}");
+    assert!(
+        msg.contains("serial OTHER where the plan has HDDA"),
+        "{msg}"
+    );
     // The first disk was partitioned; the swapped one never saw a command.
-    assert!(host
-        .command_lines()
-        .iter()
-        .all(|l| !l.contains("HDDA")));
+    assert!(host.command_lines().iter().all(|l| !l.contains("HDDA")));
 }
 
 #[test]
@@ -239,15 +239,25 @@ fn a_failing_command_stops_the_run_and_names_the_step() {
     let host = FakeHost::new(m.root());
     host.on(
         &["mdadm", "--create"],
-        Response::fail(1, "mdadm: cannot open /dev/disk/by-partlabel/disk-swap0-md: Device or resource busy"),
+        Response::fail(
+            1,
+            "mdadm: cannot open /dev/disk/by-partlabel/disk-swap0-md: Device or resource busy",
+        ),
     );
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
     let e = Native.apply(&env, &plan).unwrap_err();
     assert_eq!(e.step, "raid");
     let msg = format!("{:#}", e.error);
-    assert!(msg.contains("creating RAID1 /dev/md/swap from sdb1 sdc1"), "{msg}");
+    assert!(
+        msg.contains("creating RAID1 /dev/md/swap from sdb1 sdc1"),
+        "{msg}"
+    );
     assert!(msg.contains("Device or resource busy"), "{msg}");
-    assert!(host.command_lines().last().unwrap().starts_with("mdadm --create"));
+    assert!(host
+        .command_lines()
+        .last()
+        .unwrap()
+        .starts_with("mdadm --create"));
 }
 
 #[test]
@@ -256,7 +266,20 @@ fn tools_are_those_the_plan_needs() {
         .required_tools(&testkit::single_nvme())
         .contains(&"mdadm"));
     let t = Native.required_tools(&testkit::ssd_and_hdd_pair());
-    for tool in ["sgdisk", "mdadm", "pvcreate", "vgcreate", "lvcreate", "mkfs.ext4", "mkfs.vfat", "mkswap", "mount", "swapon", "udevadm", "chmod"] {
+    for tool in [
+        "sgdisk",
+        "mdadm",
+        "pvcreate",
+        "vgcreate",
+        "lvcreate",
+        "mkfs.ext4",
+        "mkfs.vfat",
+        "mkswap",
+        "mount",
+        "swapon",
+        "udevadm",
+        "chmod",
+    ] {
         assert!(t.contains(&tool), "{tool} missing from {t:?}");
     }
 }

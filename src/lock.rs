@@ -25,8 +25,16 @@ impl ApplyLock {
     /// Takes the lock or explains who holds it.
     pub fn acquire(host: &dyn Host, state_dir: &Path) -> anyhow::Result<ApplyLock> {
         let dir = host.path(state_dir);
+        let unwritable = || {
+            format!(
+                "the state directory {} must be writable (status, plan and lock live there); \
+                 no disk was touched",
+                dir.display()
+            )
+        };
         std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating the state directory {}", dir.display()))?;
+            .with_context(|| format!("creating the state directory {}", dir.display()))
+            .with_context(unwritable)?;
         let path = dir.join(LOCK_FILE);
         let mut file = OpenOptions::new()
             .read(true)
@@ -34,7 +42,8 @@ impl ApplyLock {
             .create(true)
             .truncate(false)
             .open(&path)
-            .with_context(|| format!("opening the lock file {}", path.display()))?;
+            .with_context(|| format!("opening the lock file {}", path.display()))
+            .with_context(unwritable)?;
         // SAFETY: flock on a file descriptor we own.
         let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if rc != 0 {
@@ -118,5 +127,20 @@ mod tests {
         let again = ApplyLock::acquire(&host, state).unwrap();
         drop(again);
         ApplyLock::acquire(&host, state).unwrap();
+    }
+
+    #[test]
+    fn an_unusable_state_dir_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("run")).unwrap();
+        // A file where the directory should be: no lock can live there.
+        std::fs::write(dir.path().join("run/pre-nixos"), "").unwrap();
+        let host = FakeHost::new(dir.path());
+        let e = ApplyLock::acquire(&host, Path::new("/run/pre-nixos"))
+            .err()
+            .unwrap();
+        let msg = format!("{e:#}");
+        assert!(msg.contains("must be writable"), "{msg}");
+        assert!(msg.contains("no disk was touched"), "{msg}");
     }
 }

@@ -498,13 +498,15 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
         return verify_step(env, plan);
     }
 
+    // The identity guard: right before the first write (teardown, or an executor
+    // that writes every disk at once such as disko), re-read every planned disk.
+    // The native executor checks each disk again right before its own sgdisk.
+    for d in &plan.layout.disks {
+        check_identity(env.host, d).map_err(|e| StepError::new("identity", e))?;
+    }
     let teardown_steps = usize::from(!teardown_disks.is_empty());
     env.begin(teardown_steps + exec.step_count(plan) + 2);
     if !teardown_disks.is_empty() {
-        // The identity guard: right before the first write, re-read every disk.
-        for d in &teardown_disks {
-            check_identity(env.host, d).map_err(|e| StepError::new("identity", e))?;
-        }
         let names: Vec<String> = teardown_disks.iter().map(|d| d.name.clone()).collect();
         env.step(
             "teardown",

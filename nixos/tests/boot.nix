@@ -1,0 +1,78 @@
+# NixOS VM test: a machine with services.pre-nixos and two blank disks boots, pre-nixos
+# provisions them, sshd is up with the embedded key, and no job is left waiting (the
+# predecessor's sshd/pre-nixos deadlock shows up here as a non-empty list-jobs).
+#
+# Needs Nix with the binary cache (it builds a VM); `nix flake check` runs it.
+{
+  pkgs,
+  module,
+}:
+
+let
+  # A throw-away key pair made at build time, so no secret lives in the repository.
+  testKey = pkgs.runCommand "pre-nixos-test-key" { nativeBuildInputs = [ pkgs.openssh ]; } ''
+    mkdir $out
+    ssh-keygen -q -t ed25519 -N "" -C pre-nixos-test -f $out/id_ed25519
+  '';
+in
+pkgs.testers.runNixOSTest {
+  name = "pre-nixos-boot";
+
+  nodes.machine =
+    { ... }:
+    {
+      imports = [ module ];
+      services.pre-nixos = {
+        enable = true;
+        authorizedKeysFiles = [ "${testKey}/id_ed25519.pub" ];
+        # The VM's disks are virtio: native calls sgdisk/mdadm/lvm directly and keeps the
+        # test free of disko evaluating nixpkgs inside the guest.
+        executor = "native";
+        extraArgs = [
+          "--carrier-timeout"
+          "10"
+        ];
+      };
+      boot.swraid.enable = true;
+      virtualisation = {
+        memorySize = 2048;
+        # Two blank 8 GiB disks of the same size: one SSD bucket of two (RAID0 in fast
+        # mode), holding `main`.
+        emptyDiskImages = [
+          8192
+          8192
+        ];
+      };
+      environment.systemPackages = [ pkgs.openssh ];
+    };
+
+  testScript = ''
+    machine.wait_for_unit("multi-user.target")
+    machine.wait_until_succeeds(
+        "grep -qx 'STATE=applied' /run/pre-nixos/storage-status", timeout=600
+    )
+    print(machine.succeed("cat /run/pre-nixos/storage-status"))
+    machine.succeed("grep -qx 'DETAIL=auto-applied' /run/pre-nixos/storage-status")
+
+    # The oneshot is done (RemainAfterExit keeps it active) and nothing is stuck.
+    machine.succeed("systemctl is-active pre-nixos.service")
+    machine.wait_until_succeeds("systemctl is-active sshd.service", timeout=120)
+    machine.wait_until_succeeds("test -z \"$(systemctl list-jobs --no-legend)\"", timeout=120)
+    print(machine.succeed("systemctl list-jobs"))
+
+    # sshd: wanted by nothing, not ordered after pre-nixos, key login works.
+    machine.succeed("test -z \"$(systemctl show -p WantedBy --value sshd.service)\"")
+    machine.fail("systemctl show -p After --value sshd.service | grep -q pre-nixos")
+    machine.succeed("cp ${testKey}/id_ed25519 /tmp/id && chmod 600 /tmp/id")
+    machine.wait_until_succeeds(
+        "ssh -i /tmp/id -o BatchMode=yes -o StrictHostKeyChecking=no "
+        + "-o UserKnownHostsFile=/dev/null root@127.0.0.1 true",
+        timeout=60,
+    )
+
+    # The layout is mounted under /mnt and `status` agrees.
+    machine.succeed("findmnt /mnt")
+    machine.succeed("vgs main")
+    print(machine.succeed("pre-nixos status"))
+  '';
+}

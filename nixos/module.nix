@@ -178,7 +178,6 @@ in
     networking.useNetworkd = true;
     networking.useDHCP = false;
     networking.networkmanager.enable = lib.mkForce false;
-    networking.wireless.enable = lib.mkForce false;
 
     # sshd: present, hardened, started by pre-nixos only.
     services.openssh = {

@@ -413,3 +413,143 @@ fn the_module_rejects_values_of_the_wrong_type() {
         assert!(err.contains(needle), "{settings}: {err}");
     }
 }
+
+#[test]
+fn the_flake_pins_its_inputs_and_exposes_the_documented_outputs() {
+    let driver = repo().join("tests/nix/flake-outputs.nix");
+    let out = nix_instantiate(
+        "evaluating the flake outputs with stand-in inputs",
+        &["--eval", "--strict", "--json", driver.to_str().unwrap()],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let f: Value = serde_json::from_str(&out).unwrap();
+
+    // disko's CLI changed across releases; the executor is written against v1.13.0.
+    assert_eq!(
+        f["inputs"]["disko"]["url"],
+        "github:nix-community/disko/v1.13.0"
+    );
+    assert_eq!(
+        f["inputs"]["disko"]["inputs"]["nixpkgs"]["follows"], "nixpkgs",
+        "one nixpkgs in the image, not two"
+    );
+    let nixpkgs = f["inputs"]["nixpkgs"]["url"].as_str().unwrap();
+    assert!(
+        nixpkgs.starts_with("github:NixOS/nixpkgs/nixos-"),
+        "{nixpkgs}"
+    );
+    assert_eq!(
+        f["outputArgs"],
+        serde_json::json!(["disko", "nixpkgs", "self"])
+    );
+
+    let packages = &f["packages"];
+    assert!(packages["pre-nixos"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("nixos/package.nix"));
+    assert_eq!(packages["pre-nixos"]["disko"], "disko-v1.13.0");
+    assert_eq!(packages["iso"]["stub"], "iso");
+    assert_eq!(
+        packages["iso"]["modules"],
+        serde_json::json!(["module", "iso.nix"])
+    );
+    assert_eq!(packages["iso"]["specialArgs"], serde_json::json!(["disko"]));
+    assert_eq!(
+        f["nixosModules"],
+        serde_json::json!(["default", "pre-nixos"])
+    );
+    assert_eq!(f["moduleIsFunction"], true);
+    assert_eq!(
+        f["nixosConfigurations"],
+        serde_json::json!(["pre-installer"])
+    );
+    assert_eq!(f["checks"]["boot"]["stub"], "nixos-test");
+    assert_eq!(f["checks"]["boot"]["name"], "pre-nixos-boot");
+}
+
+fn eval_iso(iso_file: &Path) -> Value {
+    let driver = repo().join("tests/nix/eval-iso.nix");
+    let out = nix_instantiate(
+        "evaluating nixos/iso.nix against the stub lib",
+        &[
+            "--eval",
+            "--strict",
+            "--json",
+            driver.to_str().unwrap(),
+            "--arg",
+            "isoFile",
+            iso_file.to_str().unwrap(),
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&out).unwrap()
+}
+
+#[test]
+fn the_iso_has_a_serial_console_a_root_shell_and_a_banner() {
+    let iso = eval_iso(&repo().join("nixos/iso.nix"));
+    assert_eq!(
+        iso["imports"][0]
+            .as_str()
+            .unwrap()
+            .rsplit_once("/modules/")
+            .unwrap()
+            .1,
+        "installer/cd-dvd/installation-cd-minimal.nix"
+    );
+    assert_eq!(iso["services"]["pre-nixos"]["enable"], true);
+    // Serial last, so /dev/console (where the announcement goes) is the serial line.
+    assert_eq!(
+        iso["boot"]["kernelParams"],
+        serde_json::json!(["console=tty0", "console=ttyS0,115200n8"])
+    );
+    assert_eq!(
+        unwrap_marker(&iso["services"]["getty"]["autologinUser"], "override"),
+        "root"
+    );
+    let help = unwrap_marker(&iso["services"]["getty"]["helpLine"], "override")
+        .as_str()
+        .unwrap();
+    assert!(help.contains("\\4{lan}"), "{help}");
+    assert!(help.contains("/run/pre-nixos/storage-status"), "{help}");
+    assert_eq!(
+        iso["environment"]["etc"]["issue.d/pre-nixos.issue"]["source"],
+        "/run/pre-nixos/storage-status"
+    );
+    // md and dm for provisioning; disko from the pinned input and <nixpkgs> for it.
+    assert_eq!(iso["boot"]["swraid"]["enable"], true);
+    let modules = iso["boot"]["kernelModules"].as_array().unwrap();
+    assert!(modules.contains(&Value::from("dm-snapshot")), "{modules:?}");
+    assert!(iso["environment"]["systemPackages"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!({ "stub": "disko-v1.13.0" })));
+    assert!(iso["nix"]["nixPath"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("nixpkgs=/nix/store/"));
+    // This repository ships keys/ without a key: the ISO builds with the warning.
+    assert_eq!(
+        iso["services"]["pre-nixos"]["authorizedKeysFiles"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn the_iso_takes_every_pub_file_in_keys() {
+    // A copy of the real iso.nix in a tree of its own, with keys/ beside nixos/.
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tree.path().join("nixos")).unwrap();
+    std::fs::create_dir_all(tree.path().join("keys")).unwrap();
+    let iso_copy = tree.path().join("nixos/iso.nix");
+    std::fs::copy(repo().join("nixos/iso.nix"), &iso_copy).unwrap();
+    std::fs::write(tree.path().join("keys/op.pub"), format!("{ED25519}\n")).unwrap();
+    std::fs::write(tree.path().join("keys/backup.pub"), format!("{RSA}\n")).unwrap();
+    std::fs::write(tree.path().join("keys/README.md"), "not a key\n").unwrap();
+    let iso = eval_iso(&iso_copy);
+    assert_eq!(
+        iso["services"]["pre-nixos"]["authorizedKeysFiles"],
+        serde_json::json!(["backup.pub", "op.pub"])
+    );
+}

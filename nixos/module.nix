@@ -156,11 +156,9 @@ in
       # The wrapper already carries the runtime tools; this PATH is for anything the
       # tool spawns through a shell and for `systemctl show` readers.
       path = cfg.package.runtimeTools or [ ];
-      environment = {
-        PRE_NIXOS_STATE_DIR = "/run/pre-nixos";
-        # disko evaluates its config with <nixpkgs>; flake-built systems have no channel.
-        NIX_PATH = "nixpkgs=${pkgs.path}";
-      };
+      # disko evaluates its config with <nixpkgs>; flake-built systems have no channel.
+      # (The disko package from its flake sets this too; a pkgs.disko would not.)
+      environment.NIX_PATH = "nixpkgs=${pkgs.path}";
       # An empty ExecStart= first clears the packaged one (a oneshot may have several).
       serviceConfig.ExecStart = [
         ""

@@ -63,8 +63,11 @@ rustPlatform.buildRustPackage {
       ../Cargo.lock
       ../src
       ../nixos/units
+      # fixtures, golden files, templates and examples that src/ may include_str!
+      (lib.fileset.maybeMissing ../build.rs)
       (lib.fileset.maybeMissing ../tests)
       (lib.fileset.maybeMissing ../disko-templates)
+      (lib.fileset.maybeMissing ../examples)
     ];
   };
 

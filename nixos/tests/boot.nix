@@ -9,11 +9,9 @@
 }:
 
 let
-  # A throw-away key pair made at build time, so no secret lives in the repository.
-  testKey = pkgs.runCommand "pre-nixos-test-key" { nativeBuildInputs = [ pkgs.openssh ]; } ''
-    mkdir $out
-    ssh-keygen -q -t ed25519 -N "" -C pre-nixos-test -f $out/id_ed25519
-  '';
+  # nixpkgs' throw-away test key pair (the one its own ssh tests use): a key made by a
+  # derivation would have to be read back at evaluation time (import from derivation).
+  snakeOil = import "${pkgs.path}/nixos/tests/ssh-keys.nix" pkgs;
 in
 pkgs.testers.runNixOSTest {
   name = "pre-nixos-boot";
@@ -24,7 +22,7 @@ pkgs.testers.runNixOSTest {
       imports = [ module ];
       services.pre-nixos = {
         enable = true;
-        authorizedKeysFiles = [ "${testKey}/id_ed25519.pub" ];
+        authorizedKeys = [ snakeOil.snakeOilPublicKey ];
         # The VM's disks are virtio: native calls sgdisk/mdadm/lvm directly and keeps the
         # test free of disko evaluating nixpkgs inside the guest.
         executor = "native";
@@ -63,12 +61,21 @@ pkgs.testers.runNixOSTest {
     # sshd: wanted by nothing, not ordered after pre-nixos, key login works.
     machine.succeed("test -z \"$(systemctl show -p WantedBy --value sshd.service)\"")
     machine.fail("systemctl show -p After --value sshd.service | grep -q pre-nixos")
-    machine.succeed("cp ${testKey}/id_ed25519 /tmp/id && chmod 600 /tmp/id")
+    machine.succeed("cp ${snakeOil.snakeOilPrivateKey} /tmp/id && chmod 600 /tmp/id")
     machine.wait_until_succeeds(
         "ssh -i /tmp/id -o BatchMode=yes -o StrictHostKeyChecking=no "
         + "-o UserKnownHostsFile=/dev/null root@127.0.0.1 true",
         timeout=60,
     )
+
+    # Network and SSH first: sshd was up before the oneshot finished its storage work.
+    sshd_up = int(machine.succeed(
+        "systemctl show -p ActiveEnterTimestampMonotonic --value sshd.service"
+    ))
+    boot_done = int(machine.succeed(
+        "systemctl show -p ActiveEnterTimestampMonotonic --value pre-nixos.service"
+    ))
+    assert 0 < sshd_up < boot_done, f"sshd active at {sshd_up}, pre-nixos done at {boot_done}"
 
     # The layout is mounted under /mnt and `status` agrees.
     machine.succeed("findmnt /mnt")

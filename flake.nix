@@ -27,7 +27,11 @@
         pkgs'.callPackage ./nixos/package.nix {
           disko = disko.packages.${pkgs'.stdenv.hostPlatform.system}.disko;
         };
-      module = import ./nixos/module.nix mkPackage;
+      # Named after its file, so NixOS error messages and option docs point at it.
+      module = {
+        _file = ./nixos/module.nix;
+        imports = [ (import ./nixos/module.nix mkPackage) ];
+      };
     in
     {
       packages.${system} = {

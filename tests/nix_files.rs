@@ -459,7 +459,8 @@ fn the_flake_pins_its_inputs_and_exposes_the_documented_outputs() {
         f["nixosModules"],
         serde_json::json!(["default", "pre-nixos"])
     );
-    assert_eq!(f["moduleIsFunction"], true);
+    assert_eq!(f["moduleFile"], "module.nix");
+    assert_eq!(f["moduleImportsFunction"], true);
     assert_eq!(
         f["nixosConfigurations"],
         serde_json::json!(["pre-installer"])

@@ -41,7 +41,8 @@ in
   outputArgs = builtins.attrNames (builtins.functionArgs flake.outputs);
   packages = builtins.mapAttrs (_: p: p) self.packages.${system};
   nixosModules = builtins.attrNames self.nixosModules;
-  moduleIsFunction = builtins.isFunction self.nixosModules.pre-nixos;
+  moduleFile = baseNameOf self.nixosModules.pre-nixos._file;
+  moduleImportsFunction = builtins.isFunction (builtins.head self.nixosModules.pre-nixos.imports);
   nixosConfigurations = builtins.attrNames self.nixosConfigurations;
   checks = self.checks.${system};
 }

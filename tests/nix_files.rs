@@ -24,7 +24,9 @@ fn repo() -> PathBuf {
 /// Runs nix-instantiate with `args`; Ok(stdout) or Err(stderr). Panics when the tool
 /// is missing, so a machine without it fails loudly.
 fn nix_instantiate(what: &str, args: &[&str]) -> Result<String, String> {
-    let cmd = Cmd::new(what, ["nix-instantiate"])
+    // Nothing here builds or copies into a store: the dummy store keeps evaluation
+    // independent of /nix and of the daemon (non-root users cannot reach it).
+    let cmd = Cmd::new(what, ["nix-instantiate", "--store", "dummy://"])
         .args(args.iter().copied())
         // Debian's nix.conf names a build-users group that does not exist on a
         // machine where nix-daemon was never set up; evaluation needs no builders.

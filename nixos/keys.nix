@@ -4,7 +4,7 @@
 # A line of authorized_keys is `[options ]<type> <base64>[ comment]`. We accept the key
 # types OpenSSH accepts for user keys and require the base64 blob to follow the type;
 # anything else (a private key, a fingerprint, a path, a key broken over two lines) is
-# malformed. Options are not parsed: sshd judges them when the key is used.
+# malformed. Options must be ones sshd knows, with quoted values.
 let
   keyTypes = [
     "ssh-ed25519"
@@ -17,7 +17,36 @@ let
   ];
   escape = builtins.replaceStrings [ "." "+" ] [ "\\." "\\+" ];
   typeAlternatives = builtins.concatStringsSep "|" (map escape keyTypes);
-  keyPattern = "(.*[ \t])?(${typeAlternatives})[ \t]+[A-Za-z0-9+/]+={0,3}([ \t].*)?";
+  # The options sshd(8) knows (AUTHORIZED_KEYS FILE FORMAT); a word it does not know
+  # makes sshd ignore the whole line, so it is malformed here too.
+  optionNames = [
+    "agent-forwarding"
+    "cert-authority"
+    "command"
+    "environment"
+    "expiry-time"
+    "from"
+    "no-agent-forwarding"
+    "no-port-forwarding"
+    "no-pty"
+    "no-touch-required"
+    "no-user-rc"
+    "no-X11-forwarding"
+    "permitlisten"
+    "permitopen"
+    "port-forwarding"
+    "principals"
+    "pty"
+    "restrict"
+    "tunnel"
+    "user-rc"
+    "verify-required"
+    "X11-forwarding"
+  ];
+  # A value is double-quoted; inside, a backslash escapes the next character.
+  option = "(${builtins.concatStringsSep "|" optionNames})(=\"([^\"\\]|\\\\.)*\")?";
+  options = "${option}(,${option})*";
+  keyPattern = "(${options}[ \t]+)?(${typeAlternatives})[ \t]+[A-Za-z0-9+/]+={0,3}([ \t].*)?";
 
   # Lines of a file that carry a key: blank lines and comments are allowed in
   # authorized_keys files and dropped here.

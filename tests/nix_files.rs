@@ -134,6 +134,19 @@ fn well_formed_keys_are_accepted_and_malformed_ones_rejected() {
             true,
         ),
         (
+            "restrict,command=\"uptime\",from=\"10.*,!10.1.*\" ssh-rsa AAAAB3Nz op",
+            true,
+        ),
+        (
+            r#"command="echo \"hi\"" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA"#,
+            true,
+        ),
+        ("hello ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA", false),
+        (
+            "from=10.0.0.0/8 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA",
+            false,
+        ),
+        (
             "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5 key",
             true,
         ),

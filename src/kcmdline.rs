@@ -299,7 +299,11 @@ mod tests {
         let o = parse("pre-nixos.wipe=\"S1, S2 ,S3\"");
         assert_eq!(
             o.wipe,
-            Some(WipeSpec::Serials(vec!["S1".into(), "S2".into(), "S3".into()]))
+            Some(WipeSpec::Serials(vec![
+                "S1".into(),
+                "S2".into(),
+                "S3".into()
+            ]))
         );
         assert!(o.warnings.is_empty());
         assert_eq!(parse("pre-nixos.wipe=ALL").wipe, Some(WipeSpec::All));

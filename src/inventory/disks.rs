@@ -19,7 +19,7 @@ use crate::host::{Host, UdevDevice};
 /// What became of one block device.
 #[derive(Debug)]
 pub enum Outcome {
-    Disk(Disk),
+    Disk(Box<Disk>),
     Excluded(Excluded),
     /// Gone between listing and reading (hot-unplug); not reported.
     Vanished,
@@ -190,7 +190,7 @@ pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
         }
     };
 
-    Outcome::Disk(Disk {
+    Outcome::Disk(Box::new(Disk {
         name: name.to_owned(),
         stable_path,
         size_bytes,
@@ -207,7 +207,7 @@ pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
         signatures: probe.signatures,
         partitions,
         holders: holders.into_iter().collect(),
-    })
+    }))
 }
 
 /// Devices that are never disks to install to, by what they are.

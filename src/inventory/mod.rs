@@ -204,7 +204,7 @@ pub fn scan(host: &dyn Host) -> anyhow::Result<Inventory> {
         match disks::examine(&cx, name, udev_disks.get(name).copied()) {
             disks::Outcome::Disk(d) => {
                 tracing::debug!(device = %d.name, stable_path = %d.stable_path, size_bytes = d.size_bytes, kind = d.kind.as_str(), "disk found");
-                inv.disks.push(d)
+                inv.disks.push(*d)
             }
             disks::Outcome::Excluded(x) => {
                 tracing::debug!(device = %x.name, reason = %x.reason, "device excluded");

@@ -529,3 +529,29 @@ fn a_missing_meminfo_is_an_error_naming_the_file() {
         "{err:#}"
     );
 }
+
+#[test]
+fn boot_uuid_is_found_through_udev_properties_when_links_are_missing() {
+    // Early in boot (or without udevd) /dev/disk/by-uuid may not exist yet; the
+    // partition's udev record still names its filesystem UUID.
+    let dir = tempfile::tempdir().unwrap();
+    let t = FixtureTree::new(dir.path());
+    t.meminfo_kib(1024).unwrap();
+    t.file("/proc/cmdline", "boot=UUID=2024-05-01-12-00-00-00 quiet\n")
+        .unwrap();
+    t.add(&BlockDev::new("sda", "8:0").partition("sda1", "8:1", &[]))
+        .unwrap();
+    t.add(&BlockDev::new("sdb", "8:16")).unwrap();
+    t.file(
+        "/run/pre-nixos-fixture/udev/block/sda1",
+        "DEVTYPE=partition\nID_FS_TYPE=iso9660\nID_FS_UUID=2024-05-01-12-00-00-00\n",
+    )
+    .unwrap();
+    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let names: Vec<&str> = inv.disks.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["sdb"]);
+    assert_eq!(
+        inv.excluded,
+        excluded(&[("sda", "boot medium (boot=UUID=2024-05-01-12-00-00-00)")])
+    );
+}

@@ -11,6 +11,8 @@ fn journal_stream_without_a_journal_falls_back_with_one_warning() {
     std::env::remove_var("PRE_NIXOS_LOG");
     let _guard = pre_nixos::logging::init(1, std::path::Path::new("/run/pre-nixos"));
     tracing::info!("after init");
+    tracing::debug!(device = "sda", "shown with -v");
+    tracing::trace!("needs -vv");
 
     let text = std::fs::read_to_string(&log).unwrap();
     let warnings: Vec<&str> = text
@@ -26,4 +28,7 @@ fn journal_stream_without_a_journal_falls_back_with_one_warning() {
         assert_eq!(w["level"], "WARN");
     }
     assert!(text.contains("\"message\":\"after init\""), "{text}");
+    // -v (verbose = 1) lets debug through, not trace.
+    assert!(text.contains("\"message\":\"shown with -v\""), "{text}");
+    assert!(!text.contains("needs -vv"), "{text}");
 }

@@ -1,0 +1,1 @@
+//! Stage tests on fixture sysfs trees and the recording fake host.

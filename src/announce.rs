@@ -19,7 +19,10 @@ pub const CONSOLE_DEADLINE: Duration = Duration::from_millis(500);
 /// `/dev/<name>` for every active console, then `/dev/console`, without repeats.
 pub fn console_targets(active: Option<&str>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
-    let names = active.unwrap_or("").split_whitespace().map(|n| Path::new("/dev").join(n));
+    let names = active
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|n| Path::new("/dev").join(n));
     for p in names.chain(std::iter::once(PathBuf::from("/dev/console"))) {
         if !out.contains(&p) {
             out.push(p);
@@ -31,7 +34,9 @@ pub fn console_targets(active: Option<&str>) -> Vec<PathBuf> {
 /// Writes `line` to every active console, never blocking longer than the deadline
 /// per console. Returns the consoles written to.
 pub fn announce(host: &dyn Host, line: &str) -> Vec<String> {
-    let active = host.read_attr(Path::new("/sys/class/tty/console/active")).ok();
+    let active = host
+        .read_attr(Path::new("/sys/class/tty/console/active"))
+        .ok();
     let data = format!("{}\r\n", line.trim_end());
     let mut written = Vec::new();
     tracing::info!(line, "announcing");
@@ -87,10 +92,15 @@ mod tests {
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("sys/class/tty/console")).unwrap();
         std::fs::create_dir_all(root.join("dev")).unwrap();
-        std::fs::write(root.join("sys/class/tty/console/active"), "ttyS0 ttyFIFO tty0\n").unwrap();
+        std::fs::write(
+            root.join("sys/class/tty/console/active"),
+            "ttyS0 ttyFIFO tty0\n",
+        )
+        .unwrap();
         // A pty nobody reads, filled until a write would block.
         let pty = nix::pty::openpty(None, None).unwrap();
-        let slave_name = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd())).unwrap();
+        let slave_name =
+            std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd())).unwrap();
         let filled = std::fs::OpenOptions::new()
             .write(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -120,10 +130,17 @@ mod tests {
         }
         std::os::unix::fs::symlink(&slave_name, root.join("dev/ttyS0")).unwrap();
         // A FIFO with no reader.
-        nix::unistd::mkfifo(&root.join("dev/ttyFIFO"), nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        nix::unistd::mkfifo(
+            &root.join("dev/ttyFIFO"),
+            nix::sys::stat::Mode::from_bits_truncate(0o600),
+        )
+        .unwrap();
         // tty0 and console missing altogether.
         let written = announce_returns(root.clone(), "pre-nixos test: hello");
-        assert!(written.is_empty(), "nothing can be written, got {written:?}");
+        assert!(
+            written.is_empty(),
+            "nothing can be written, got {written:?}"
+        );
         drop(pty);
     }
 

@@ -68,13 +68,23 @@ pub fn parse_authorized_keys(text: &str) -> Result<Vec<PublicKey>, String> {
         let pos = toks
             .iter()
             .position(|t| KEY_TYPES.contains(t))
-            .ok_or_else(|| format!("line {}: no known key type (expected e.g. ssh-ed25519 AAAA…)", i + 1))?;
+            .ok_or_else(|| {
+                format!(
+                    "line {}: no known key type (expected e.g. ssh-ed25519 AAAA…)",
+                    i + 1
+                )
+            })?;
         let blob = toks
             .get(pos + 1)
             .ok_or_else(|| format!("line {}: {} without key data", i + 1, toks[pos]))?;
-        let bytes = base64_decode(blob).ok_or_else(|| format!("line {}: key data is not base64", i + 1))?;
+        let bytes =
+            base64_decode(blob).ok_or_else(|| format!("line {}: key data is not base64", i + 1))?;
         if blob_key_type(&bytes).as_deref() != Some(toks[pos]) {
-            return Err(format!("line {}: key data does not hold a {} key", i + 1, toks[pos]));
+            return Err(format!(
+                "line {}: key data does not hold a {} key",
+                i + 1,
+                toks[pos]
+            ));
         }
         keys.push(PublicKey {
             key_type: toks[pos].to_owned(),
@@ -173,7 +183,9 @@ pub fn harden_config(orig: &str) -> String {
             }
             continue;
         }
-        let mut words = t.split(|c: char| c.is_whitespace() || c == '=').filter(|w| !w.is_empty());
+        let mut words = t
+            .split(|c: char| c.is_whitespace() || c == '=')
+            .filter(|w| !w.is_empty());
         let key = words.next().unwrap_or("");
         let value = words.collect::<Vec<_>>().join(" ").to_ascii_lowercase();
         if key.eq_ignore_ascii_case("match") {
@@ -245,7 +257,9 @@ fn refuse(status: String) -> SshOutcome {
 
 /// Keys, config, validation, non-blocking start.
 pub fn setup(host: &dyn Host, key_file: Option<&Path>) -> SshOutcome {
-    let key_file: PathBuf = key_file.map(Path::to_path_buf).unwrap_or_else(|| DEFAULT_KEYS.into());
+    let key_file: PathBuf = key_file
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| DEFAULT_KEYS.into());
     // 1. Keys.
     let text = match host.read_to_string(&key_file) {
         Ok(t) => t,
@@ -260,13 +274,15 @@ pub fn setup(host: &dyn Host, key_file: Option<&Path>) -> SshOutcome {
         Ok(k) => k,
         Err(e) => {
             return refuse(format!(
-                "not started: key file {} refused: {e}; fix the file (one OpenSSH public key per line)",
-                key_file.display()
-            ))
+            "not started: key file {} refused: {e}; fix the file (one OpenSSH public key per line)",
+            key_file.display()
+        ))
         }
     };
     if let Err(e) = install_keys(host, &keys) {
-        return refuse(format!("not started: installing root's authorized_keys failed: {e}"));
+        return refuse(format!(
+            "not started: installing root's authorized_keys failed: {e}"
+        ));
     }
     // 2. Config.
     if let Err(e) = harden(host) {
@@ -290,12 +306,53 @@ pub fn setup(host: &dyn Host, key_file: Option<&Path>) -> SshOutcome {
     }
 }
 
+/// How long the stage watches a queued sshd start before reporting it.
+pub const ACTIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Polls `systemctl is-active <unit>` (a query, never a job) until sshd is active,
+/// has failed, or `timeout` passes. Returns the `SSH=` value: `ready`, or why not.
+pub fn wait_active(host: &dyn Host, unit: &str, timeout: Duration) -> String {
+    let start = host.now();
+    loop {
+        // --no-block is meaningless for a query but keeps every systemctl call
+        // uniformly non-blocking (a test pins that).
+        let cmd = Cmd::new(
+            format!("asking whether {unit} is active"),
+            ["systemctl", "is-active", "--no-block", unit],
+        )
+        .ok_codes(&[0, 1, 2, 3, 4])
+        .timeout(Duration::from_secs(5));
+        let last = match host.run(&cmd) {
+            Ok(out) => {
+                let state = out.stdout.trim();
+                if state == "active" || (state.is_empty() && out.status == Some(0)) {
+                    return "ready".into();
+                }
+                if state == "failed" {
+                    return format!("not started: {unit} failed; see journalctl -u {unit}");
+                }
+                state.to_owned()
+            }
+            Err(e) => e.to_string(),
+        };
+        if host.now().duration_since(start) >= timeout {
+            return format!(
+                "start queued but {unit} is {last} after {} s; see journalctl -u {unit}",
+                timeout.as_secs()
+            );
+        }
+        host.sleep(Duration::from_millis(500));
+    }
+}
+
 fn install_keys(host: &dyn Host, keys: &[PublicKey]) -> anyhow::Result<()> {
     use anyhow::Context;
     let dir = Path::new(ROOT_SSH);
     let file = dir.join("authorized_keys");
-    host.create_dir_all(dir, 0o700).context("creating /root/.ssh")?;
-    host.set_mode(dir, 0o700).context("setting /root/.ssh to 0700")?;
+    host.create_dir_all(dir, 0o700)
+        .context("creating /root/.ssh")?;
+    host.set_mode(dir, 0o700)
+        .context("setting /root/.ssh to 0700")?;
     let existing = host.read_to_string(&file).unwrap_or_default();
     let merged = merge_keys(&existing, keys);
     if merged != existing {
@@ -303,7 +360,8 @@ fn install_keys(host: &dyn Host, keys: &[PublicKey]) -> anyhow::Result<()> {
             .context("writing /root/.ssh/authorized_keys")?;
         tracing::info!(path = %file.display(), keys = keys.len(), "authorized keys merged");
     } else {
-        host.set_mode(&file, 0o600).context("setting authorized_keys to 0600")?;
+        host.set_mode(&file, 0o600)
+            .context("setting authorized_keys to 0600")?;
     }
     Ok(())
 }
@@ -321,14 +379,20 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
         return Ok(());
     }
     // sshd -t refuses to run without its privilege separation directory.
-    host.create_dir_all(Path::new("/run/sshd"), 0o755).context("creating /run/sshd")?;
+    host.create_dir_all(Path::new("/run/sshd"), 0o755)
+        .context("creating /run/sshd")?;
     let cand = Path::new(CANDIDATE);
     host.write_atomic(cand, hardened.as_bytes(), 0o644)
         .with_context(|| format!("writing the candidate {CANDIDATE}"))?;
     let real = host.path(cand);
     let check = Cmd::new(
         "validating the hardened sshd_config",
-        ["sshd".to_string(), "-t".into(), "-f".into(), real.display().to_string()],
+        [
+            "sshd".to_string(),
+            "-t".into(),
+            "-f".into(),
+            real.display().to_string(),
+        ],
     )
     .timeout(Duration::from_secs(15));
     let result = host.run(&check);
@@ -344,7 +408,12 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
             tracing::info!("sshd -t: config parsed; host keys not generated yet");
         } else {
             let at = sshd_error_line(&stderr)
-                .and_then(|n| hardened.lines().nth(n - 1).map(|l| format!(" (line {n}: `{l}`)")))
+                .and_then(|n| {
+                    hardened
+                        .lines()
+                        .nth(n - 1)
+                        .map(|l| format!(" (line {n}: `{l}`)"))
+                })
                 .unwrap_or_default();
             anyhow::bail!(
                 "sshd -t rejected the hardened sshd_config{at}: {}; {SSHD_CONFIG} left as it was",
@@ -354,6 +423,104 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
     }
     host.write_atomic(live, hardened.as_bytes(), 0o644)
         .with_context(|| format!("replacing {SSHD_CONFIG}"))?;
-    tracing::info!(path = SSHD_CONFIG, replaced_symlink = is_link, "sshd_config hardened");
+    tracing::info!(
+        path = SSHD_CONFIG,
+        replaced_symlink = is_link,
+        "sshd_config hardened"
+    );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const KEY_A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOdy7Cm9Eg7Wic9soJOxDSVXfSsNoZQuyhTfzPI8VdLC op@a";
+    pub(crate) const KEY_B: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFi10QybJoSehlwZi8y0AFLRj5/a6r4zpbqz76+T09ML op@b";
+
+    fn golden(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/golden/net/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!(
+            "{}/tests/fixtures/net/sshd/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_parse_with_options_and_comments() {
+        let text = format!("# embedded\n\n{KEY_A}\nfrom=\"10.0.0.0/8\",no-pty {KEY_B}\n");
+        let keys = parse_authorized_keys(&text).unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[1].key_type, "ssh-ed25519");
+        assert!(keys[1].line.starts_with("from="));
+    }
+
+    #[test]
+    fn empty_and_malformed_key_files_are_refused() {
+        assert_eq!(parse_authorized_keys("").unwrap_err(), "no key in it");
+        assert_eq!(
+            parse_authorized_keys("# only a comment\n\n").unwrap_err(),
+            "no key in it"
+        );
+        let e = parse_authorized_keys(&format!("{KEY_A}\nhello world\n")).unwrap_err();
+        assert!(e.starts_with("line 2: no known key type"), "{e}");
+        let e = parse_authorized_keys("ssh-ed25519 !!!notbase64 x").unwrap_err();
+        assert!(e.contains("not base64"), "{e}");
+        // An RSA label on ed25519 key data.
+        let e = parse_authorized_keys(&KEY_A.replacen("ssh-ed25519", "ssh-rsa", 1)).unwrap_err();
+        assert!(e.contains("does not hold a ssh-rsa key"), "{e}");
+        let e = parse_authorized_keys("ssh-ed25519").unwrap_err();
+        assert!(e.contains("without key data"), "{e}");
+    }
+
+    #[test]
+    fn keys_merge_without_duplicates_and_keep_existing_lines() {
+        let new = parse_authorized_keys(&format!("{KEY_A}\n{KEY_B}\n{KEY_A}\n")).unwrap();
+        // The operator's own copy of KEY_A has another comment: still the same key.
+        let existing = format!("{} laptop\n# mine\n", KEY_A.rsplit_once(' ').unwrap().0);
+        let merged = merge_keys(&existing, &new);
+        assert_eq!(merged, format!("{existing}{KEY_B}\n"));
+        assert_eq!(
+            merge_keys(&merged, &new),
+            merged,
+            "a second merge changes nothing"
+        );
+        assert_eq!(merge_keys("", &new), format!("{KEY_A}\n{KEY_B}\n"));
+    }
+
+    #[test]
+    fn hardened_config_from_nixos_file_with_permit_root_yes() {
+        let out = harden_config(&fixture("nixos-permit-yes.conf"));
+        assert_eq!(out, golden("sshd_config.nixos"));
+        assert_eq!(harden_config(&out), out, "hardening twice changes nothing");
+    }
+
+    #[test]
+    fn hardened_config_precedes_match_block() {
+        let out = harden_config(&fixture("with-match.conf"));
+        assert_eq!(out, golden("sshd_config.match"));
+        let first_match = out.lines().position(|l| l.starts_with("Match")).unwrap();
+        for (k, _) in HARDENED {
+            let at = out.lines().position(|l| l.starts_with(k)).unwrap();
+            assert!(at < first_match, "{k} must come before the Match block");
+        }
+        assert_eq!(harden_config(&out), out);
+    }
+
+    #[test]
+    fn sshd_error_line_is_found() {
+        let e = "/etc/ssh/.sshd_config.pre-nixos-candidate line 12: Bad configuration option: Bogus\n\
+                 /etc/ssh/.sshd_config.pre-nixos-candidate: terminating, 1 bad configuration options\n";
+        assert_eq!(sshd_error_line(e), Some(12));
+        assert_eq!(sshd_error_line("no hostkeys available"), None);
+    }
 }

@@ -117,7 +117,11 @@ pub fn read_optional(path: &Path) -> io::Result<Option<String>> {
 /// Opening a FIFO that has no reader fails at once with ENXIO; a pty or serial line
 /// whose buffer is full returns EAGAIN, after which we poll; on timeout the rest of
 /// the line is dropped and `TimedOut` returned. Never blocks beyond the deadline.
-pub fn write_nonblocking(path: &Path, data: &[u8], deadline: std::time::Duration) -> io::Result<()> {
+pub fn write_nonblocking(
+    path: &Path,
+    data: &[u8],
+    deadline: std::time::Duration,
+) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let start = std::time::Instant::now();
     let f = OpenOptions::new()

@@ -59,7 +59,10 @@ pub fn scan_nics(host: &dyn Host) -> anyhow::Result<Vec<Nic>> {
     let names = match host.read_dir_names(class) {
         Ok(n) => n,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            tracing::warn!(path = "/sys/class/net", "no /sys/class/net: no network interfaces");
+            tracing::warn!(
+                path = "/sys/class/net",
+                "no /sys/class/net: no network interfaces"
+            );
             Vec::new()
         }
         Err(e) => return Err(anyhow::Error::new(e).context("listing /sys/class/net")),
@@ -166,8 +169,11 @@ fn to_nic(host: &dyn Host, f: NicFacts) -> Nic {
 
 /// `ethtool -P <nic>` → the permanent address, when ethtool is there and knows one.
 fn ethtool_perm_addr(host: &dyn Host, name: &str) -> Option<String> {
-    let cmd = Cmd::new(format!("reading the permanent MAC of {name}"), ["ethtool", "-P", name])
-        .timeout(std::time::Duration::from_secs(5));
+    let cmd = Cmd::new(
+        format!("reading the permanent MAC of {name}"),
+        ["ethtool", "-P", name],
+    )
+    .timeout(std::time::Duration::from_secs(5));
     let out = host.run(&cmd).ok()?;
     parse_ethtool_perm_addr(&out.stdout)
 }
@@ -175,7 +181,10 @@ fn ethtool_perm_addr(host: &dyn Host, name: &str) -> Option<String> {
 /// Parses `Permanent address: 52:54:00:12:34:56`; all zeros means "none".
 pub fn parse_ethtool_perm_addr(text: &str) -> Option<String> {
     let mac = text.split_once("address:")?.1.trim().to_ascii_lowercase();
-    let valid = mac.len() == 17 && mac.split(':').all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
+    let valid = mac.len() == 17
+        && mac
+            .split(':')
+            .all(|b| b.len() == 2 && b.chars().all(|c| c.is_ascii_hexdigit()));
     (valid && mac != "00:00:00:00:00:00").then_some(mac)
 }
 

@@ -22,7 +22,9 @@ pub fn parse_ipv4(json: &str, iface: &str) -> Option<String> {
             if a["family"] != "inet" {
                 continue;
             }
-            let Some(local) = a["local"].as_str() else { continue };
+            let Some(local) = a["local"].as_str() else {
+                continue;
+            };
             match a["scope"].as_str() {
                 Some("global") => return Some(local.to_owned()),
                 Some("host") => {}
@@ -54,7 +56,11 @@ pub fn wait_for_ipv4(host: &dyn Host, iface: &str, timeout: Duration) -> Option<
             Err(e) => tracing::debug!(device = iface, error = %e, "no address yet"),
         }
         if host.now().duration_since(start) >= timeout {
-            tracing::warn!(device = iface, timeout_s = timeout.as_secs(), "no IPv4 address before the deadline");
+            tracing::warn!(
+                device = iface,
+                timeout_s = timeout.as_secs(),
+                "no IPv4 address before the deadline"
+            );
             return None;
         }
         host.sleep(POLL);
@@ -70,7 +76,11 @@ mod tests {
     #[test]
     fn captured_output_without_lease_has_no_ipv4() {
         assert_eq!(parse_ipv4(CAPTURED, "enp0s6"), None);
-        assert_eq!(parse_ipv4(CAPTURED, "lo"), None, "host scope is not an answer");
+        assert_eq!(
+            parse_ipv4(CAPTURED, "lo"),
+            None,
+            "host scope is not an answer"
+        );
         assert_eq!(parse_ipv4(CAPTURED, "lan"), None);
         assert_eq!(parse_ipv4("not json", "lan"), None);
     }
@@ -84,6 +94,9 @@ mod tests {
         let infos = link["addr_info"].as_array_mut().unwrap();
         infos.insert(0, serde_json::json!({"family":"inet","local":"169.254.3.4","prefixlen":16,"scope":"link"}));
         infos.insert(1, serde_json::json!({"family":"inet","local":"10.0.2.15","prefixlen":24,"scope":"global","dynamic":true}));
-        assert_eq!(parse_ipv4(&v.to_string(), "lan").as_deref(), Some("10.0.2.15"));
+        assert_eq!(
+            parse_ipv4(&v.to_string(), "lan").as_deref(),
+            Some("10.0.2.15")
+        );
     }
 }

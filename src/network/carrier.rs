@@ -111,7 +111,11 @@ pub fn wait_for_link(
             return Ok(done(format!(
                 "deadline of {} s passed{}",
                 timeout.as_secs(),
-                if with_link == 0 { " with no link anywhere" } else { "" }
+                if with_link == 0 {
+                    " with no link anywhere"
+                } else {
+                    ""
+                }
             )));
         }
         host.sleep(POLL);

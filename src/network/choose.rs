@@ -58,7 +58,7 @@ pub fn score(nic: &Nic) -> Score {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Choice {
     /// This NIC becomes `lan`.
-    Chosen { nic: Nic, reason: String },
+    Chosen { nic: Box<Nic>, reason: String },
     /// Candidates exist but none has a link: catch-all DHCP on every physical NIC.
     NoLink { candidates: Vec<String> },
     /// Not a single candidate NIC.
@@ -125,7 +125,7 @@ pub fn choose(nics: &[Nic], override_mac: Option<&str>, warnings: &mut Vec<Strin
                     ));
                 }
                 return Choice::Chosen {
-                    nic: n.clone(),
+                    nic: Box::new(n.clone()),
                     reason: format!("operator override pre-nixos.lan={want} ({})", score(n)),
                 };
             }
@@ -145,7 +145,7 @@ pub fn choose(nics: &[Nic], override_mac: Option<&str>, warnings: &mut Vec<Strin
     // A working `lan` stays: never move the LAN (and drop SSH sessions) on a re-run.
     if let Some(lan) = ranked.iter().find(|n| n.name == LAN && score(n).link) {
         return Choice::Chosen {
-            nic: (*lan).clone(),
+            nic: Box::new((*lan).clone()),
             reason: format!("already named lan and has a link ({}); kept", score(lan)),
         };
     }
@@ -172,8 +172,31 @@ pub fn choose(nics: &[Nic], override_mac: Option<&str>, warnings: &mut Vec<Strin
         }
     };
     Choice::Chosen {
-        nic: (*best).clone(),
+        nic: Box::new((*best).clone()),
         reason,
+    }
+}
+
+/// A plain candidate record for tests elsewhere in the crate.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::inventory::Nic;
+
+    pub(crate) fn nic(name: &str, mac: &str) -> Nic {
+        Nic {
+            name: name.into(),
+            mac: mac.into(),
+            perm_mac: mac.into(),
+            perm_mac_known: true,
+            driver: Some("e1000e".into()),
+            bus: Some("pci".into()),
+            id_path: Some("pci-0000:00:05.0".into()),
+            speed_mbps: None,
+            carrier: Some(true),
+            operstate: "up".into(),
+            physical: true,
+            excluded: None,
+        }
     }
 }
 
@@ -181,7 +204,13 @@ pub fn choose(nics: &[Nic], override_mac: Option<&str>, warnings: &mut Vec<Strin
 mod tests {
     use super::*;
 
-    pub(crate) fn nic(name: &str, mac: &str, carrier: Option<bool>, speed: Option<u32>, path: &str) -> Nic {
+    pub(crate) fn nic(
+        name: &str,
+        mac: &str,
+        carrier: Option<bool>,
+        speed: Option<u32>,
+        path: &str,
+    ) -> Nic {
         Nic {
             name: name.into(),
             mac: mac.into(),
@@ -206,8 +235,20 @@ mod tests {
     #[test]
     fn carrier_beats_speed() {
         let n = [
-            nic("eno1", "aa:00:00:00:00:01", Some(false), Some(10000), "pci-0000:00:1f.6"),
-            nic("eno2", "aa:00:00:00:00:02", Some(true), Some(100), "pci-0000:03:00.0"),
+            nic(
+                "eno1",
+                "aa:00:00:00:00:01",
+                Some(false),
+                Some(10000),
+                "pci-0000:00:1f.6",
+            ),
+            nic(
+                "eno2",
+                "aa:00:00:00:00:02",
+                Some(true),
+                Some(100),
+                "pci-0000:03:00.0",
+            ),
         ];
         let (c, _) = pick(&n, None);
         assert_eq!(c.chosen().unwrap().name, "eno2");
@@ -216,18 +257,44 @@ mod tests {
     #[test]
     fn faster_wins_then_pci_order() {
         let n = [
-            nic("a", "aa:00:00:00:00:01", Some(true), Some(1000), "pci-0000:00:1f.6"),
-            nic("b", "aa:00:00:00:00:02", Some(true), Some(10000), "pci-0000:03:00.0"),
+            nic(
+                "a",
+                "aa:00:00:00:00:01",
+                Some(true),
+                Some(1000),
+                "pci-0000:00:1f.6",
+            ),
+            nic(
+                "b",
+                "aa:00:00:00:00:02",
+                Some(true),
+                Some(10000),
+                "pci-0000:03:00.0",
+            ),
         ];
         assert_eq!(pick(&n, None).0.chosen().unwrap().name, "b");
         let n = [
-            nic("z", "aa:00:00:00:00:01", Some(true), Some(1000), "pci-0000:00:1f.6"),
-            nic("a", "aa:00:00:00:00:02", Some(true), Some(1000), "pci-0000:03:00.0"),
+            nic(
+                "z",
+                "aa:00:00:00:00:01",
+                Some(true),
+                Some(1000),
+                "pci-0000:00:1f.6",
+            ),
+            nic(
+                "a",
+                "aa:00:00:00:00:02",
+                Some(true),
+                Some(1000),
+                "pci-0000:03:00.0",
+            ),
         ];
         let (c, _) = pick(&n, None);
         assert_eq!(c.chosen().unwrap().name, "z");
         match c {
-            Choice::Chosen { reason, .. } => assert!(reason.contains("earlier PCI path"), "{reason}"),
+            Choice::Chosen { reason, .. } => {
+                assert!(reason.contains("earlier PCI path"), "{reason}")
+            }
             _ => unreachable!(),
         }
     }
@@ -235,8 +302,20 @@ mod tests {
     #[test]
     fn override_wins_and_bad_override_warns() {
         let n = [
-            nic("a", "aa:00:00:00:00:01", Some(true), Some(1000), "pci-0000:00:01.0"),
-            nic("b", "aa:00:00:00:00:02", Some(false), None, "pci-0000:00:02.0"),
+            nic(
+                "a",
+                "aa:00:00:00:00:01",
+                Some(true),
+                Some(1000),
+                "pci-0000:00:01.0",
+            ),
+            nic(
+                "b",
+                "aa:00:00:00:00:02",
+                Some(false),
+                None,
+                "pci-0000:00:02.0",
+            ),
         ];
         let (c, w) = pick(&n, Some("AA-00-00-00-00-02"));
         assert_eq!(c.chosen().unwrap().name, "b");
@@ -249,8 +328,20 @@ mod tests {
     #[test]
     fn working_lan_is_kept_even_if_slower() {
         let n = [
-            nic("eno1", "aa:00:00:00:00:01", Some(true), Some(10000), "pci-0000:00:01.0"),
-            nic("lan", "aa:00:00:00:00:02", Some(true), Some(1000), "pci-0000:00:02.0"),
+            nic(
+                "eno1",
+                "aa:00:00:00:00:01",
+                Some(true),
+                Some(10000),
+                "pci-0000:00:01.0",
+            ),
+            nic(
+                "lan",
+                "aa:00:00:00:00:02",
+                Some(true),
+                Some(1000),
+                "pci-0000:00:02.0",
+            ),
         ];
         let (c, _) = pick(&n, None);
         assert_eq!(c.chosen().unwrap().name, "lan");
@@ -258,7 +349,13 @@ mod tests {
 
     #[test]
     fn no_link_and_no_candidate() {
-        let n = [nic("a", "aa:00:00:00:00:01", Some(false), None, "pci-0000:00:01.0")];
+        let n = [nic(
+            "a",
+            "aa:00:00:00:00:01",
+            Some(false),
+            None,
+            "pci-0000:00:01.0",
+        )];
         assert_eq!(
             pick(&n, None).0,
             Choice::NoLink {
@@ -272,7 +369,13 @@ mod tests {
     fn unreadable_carrier_falls_back_to_operstate() {
         let mut a = nic("a", "aa:00:00:00:00:01", None, None, "pci-0000:00:01.0");
         a.operstate = "up".into();
-        let b = nic("b", "aa:00:00:00:00:02", Some(false), None, "pci-0000:00:00.0");
+        let b = nic(
+            "b",
+            "aa:00:00:00:00:02",
+            Some(false),
+            None,
+            "pci-0000:00:00.0",
+        );
         let s = score(&a);
         assert!(s.link);
         assert_eq!(s.signal, "operstate");

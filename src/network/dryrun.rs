@@ -19,18 +19,35 @@ use crate::host::{BlkidProbe, Cmd, CmdError, CmdOutput, Host, UdevDevice};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Run(String),
-    Write { path: PathBuf, mode: u32, contents: String },
-    Mkdir { path: PathBuf, mode: u32 },
-    Chmod { path: PathBuf, mode: u32 },
+    Write {
+        path: PathBuf,
+        mode: u32,
+        contents: String,
+    },
+    Mkdir {
+        path: PathBuf,
+        mode: u32,
+    },
+    Chmod {
+        path: PathBuf,
+        mode: u32,
+    },
     Remove(PathBuf),
-    Console { path: PathBuf, text: String },
+    Console {
+        path: PathBuf,
+        text: String,
+    },
 }
 
 impl std::fmt::Display for Action {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Action::Run(c) => write!(f, "run    {c}"),
-            Action::Write { path, mode, contents } => {
+            Action::Write {
+                path,
+                mode,
+                contents,
+            } => {
                 writeln!(f, "write  {} (mode {mode:o}):", path.display())?;
                 for l in contents.lines() {
                     writeln!(f, "         | {l}")?;
@@ -40,7 +57,9 @@ impl std::fmt::Display for Action {
             Action::Mkdir { path, mode } => write!(f, "mkdir  {} (mode {mode:o})", path.display()),
             Action::Chmod { path, mode } => write!(f, "chmod  {mode:o} {}", path.display()),
             Action::Remove(p) => write!(f, "remove {}", p.display()),
-            Action::Console { path, text } => write!(f, "print  {}: {}", path.display(), text.trim_end()),
+            Action::Console { path, text } => {
+                write!(f, "print  {}: {}", path.display(), text.trim_end())
+            }
         }
     }
 }

@@ -70,7 +70,12 @@ pub fn network_dir(host: &dyn Host) -> PathBuf {
 
 /// Writes `content` atomically unless the file already holds exactly that.
 /// Returns whether it wrote.
-pub fn write_if_changed(host: &dyn Host, path: &Path, content: &str, mode: u32) -> io::Result<bool> {
+pub fn write_if_changed(
+    host: &dyn Host,
+    path: &Path,
+    content: &str,
+    mode: u32,
+) -> io::Result<bool> {
     if host.read_to_string(path).ok().as_deref() == Some(content) {
         tracing::debug!(path = %path.display(), "unchanged");
         return Ok(false);
@@ -89,11 +94,18 @@ pub fn reload_networkd(host: &dyn Host) -> Result<(), String> {
         .timeout(Duration::from_secs(10));
     match host.run(&reload) {
         Ok(_) => return Ok(()),
-        Err(e) => tracing::warn!(error = %e, "networkctl reload failed; queueing a networkd reload-or-restart"),
+        Err(e) => {
+            tracing::warn!(error = %e, "networkctl reload failed; queueing a networkd reload-or-restart")
+        }
     }
     let queue = Cmd::new(
         "queueing a reload-or-restart of systemd-networkd",
-        ["systemctl", "reload-or-restart", "--no-block", "systemd-networkd.service"],
+        [
+            "systemctl",
+            "reload-or-restart",
+            "--no-block",
+            "systemd-networkd.service",
+        ],
     )
     .timeout(Duration::from_secs(10));
     host.run(&queue).map(|_| ()).map_err(|e| e.to_string())

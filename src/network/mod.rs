@@ -124,7 +124,12 @@ pub fn run_stage(
         }
     }
 
-    // 5. network-status, then the consoles.
+    // 5. Is sshd really up? (A query; its start job was queued above.)
+    if ssh.started {
+        r.ssh = crate::ssh::wait_active(host, &ssh.unit, crate::ssh::ACTIVE_TIMEOUT);
+    }
+
+    // 6. network-status, then the consoles.
     let st = NetworkStatus {
         lan_iface: r.lan_iface.clone(),
         lan_mac: r.lan_mac.clone(),
@@ -168,7 +173,10 @@ fn configure_lan(host: &dyn Host, choice: &Choice, r: &mut NetworkReport, t: &mu
         0o644,
     ) {
         Ok(c) => changed |= c,
-        Err(e) => warn(r, format!("writing {} failed: {e}", dir.join(name).display())),
+        Err(e) => warn(
+            r,
+            format!("writing {} failed: {e}", dir.join(name).display()),
+        ),
     };
     match choice {
         Choice::Chosen { nic, reason } => {
@@ -225,7 +233,10 @@ fn configure_lan(host: &dyn Host, choice: &Choice, r: &mut NetworkReport, t: &mu
         }
         Choice::NoCandidate => {
             t.choice = "none: no physical Ethernet NIC".into();
-            warn(r, "no physical Ethernet NIC found: no LAN, no SSH from the network".into());
+            warn(
+                r,
+                "no physical Ethernet NIC found: no LAN, no SSH from the network".into(),
+            );
         }
     }
 }
@@ -241,7 +252,10 @@ fn reload(host: &dyn Host, changed: bool, r: &mut NetworkReport) {
 
 /// `pre-nixos network [--dry-run]`.
 pub fn command(ctx: &Ctx, args: &NetworkArgs) -> anyhow::Result<u8> {
-    let cmdline = ctx.host.read_to_string(Path::new("/proc/cmdline")).unwrap_or_default();
+    let cmdline = ctx
+        .host
+        .read_to_string(Path::new("/proc/cmdline"))
+        .unwrap_or_default();
     let boot = crate::kcmdline::parse(&cmdline);
     let mut out = std::io::stdout().lock();
     if args.dry_run {
@@ -255,7 +269,11 @@ pub fn command(ctx: &Ctx, args: &NetworkArgs) -> anyhow::Result<u8> {
     for w in &report.warnings {
         writeln!(out, "warning: {w}")?;
     }
-    Ok(if report.lan_ipv4.is_some() && report.ssh == "ready" { 0 } else { 1 })
+    Ok(if report.lan_ipv4.is_some() && report.ssh == "ready" {
+        0
+    } else {
+        1
+    })
 }
 
 /// The `--dry-run` listing: every NIC with score and exclusion, the choice, then

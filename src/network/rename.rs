@@ -60,7 +60,9 @@ pub fn make_lan(host: &dyn Host, nic: &Nic) -> Result<Renamed, String> {
         return Ok(Renamed::Vanished(name.to_owned()));
     }
     if host.exists(&sys(LAN)) {
-        let other = host.read_attr(&sys(LAN).join("address")).unwrap_or_default();
+        let other = host
+            .read_attr(&sys(LAN).join("address"))
+            .unwrap_or_default();
         let away = mac_name(&other);
         tracing::warn!(device = LAN, mac = %other, new_name = %away, chosen = %name,
             "an existing lan is another NIC; moving it out of the way");
@@ -70,21 +72,32 @@ pub fn make_lan(host: &dyn Host, nic: &Nic) -> Result<Renamed, String> {
                 format!("an interface called lan already exists ({other}) and could not be renamed away: {e}; rename it by hand (ip link set lan down; ip link set lan name {away})")
             })?;
     }
-    let vanished = |e: &CmdError| {
-        !host.exists(&sys(name)) || e.to_string().contains("Cannot find device")
-    };
-    if let Err(e) = ip(host, format!("taking {name} down to rename it"), &[name, "down"]) {
+    let vanished =
+        |e: &CmdError| !host.exists(&sys(name)) || e.to_string().contains("Cannot find device");
+    if let Err(e) = ip(
+        host,
+        format!("taking {name} down to rename it"),
+        &[name, "down"],
+    ) {
         if vanished(&e) {
             return Ok(Renamed::Vanished(name.to_owned()));
         }
         return Err(e.to_string());
     }
-    if let Err(e) = ip(host, format!("renaming {name} to lan"), &[name, "name", LAN]) {
+    if let Err(e) = ip(
+        host,
+        format!("renaming {name} to lan"),
+        &[name, "name", LAN],
+    ) {
         if vanished(&e) {
             return Ok(Renamed::Vanished(name.to_owned()));
         }
         // Leave it as we found it: up, under its old name.
-        let _ = ip(host, format!("bringing {name} back up after a failed rename"), &[name, "up"]);
+        let _ = ip(
+            host,
+            format!("bringing {name} back up after a failed rename"),
+            &[name, "up"],
+        );
         return Err(e.to_string());
     }
     ip(host, "bringing lan up".into(), &[LAN, "up"]).map_err(|e| e.to_string())?;

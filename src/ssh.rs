@@ -331,7 +331,11 @@ pub fn wait_active(host: &dyn Host, unit: &str, timeout: Duration) -> String {
                 if state == "failed" {
                     return format!("not started: {unit} failed; see journalctl -u {unit}");
                 }
-                state.to_owned()
+                if state.is_empty() {
+                    "in an unknown state".to_owned()
+                } else {
+                    state.to_owned()
+                }
             }
             Err(e) => e.to_string(),
         };

@@ -114,7 +114,13 @@ pub fn run_stage(
     r.ssh = ssh.status.clone();
 
     // 4. The lease.
-    if r.lan_iface.is_some() {
+    if r.lan_iface.is_some() && !host.exists(&Path::new("/sys/class/net").join(LAN)) {
+        // Only in a dry run (the rename was recorded, not made) or a racing udev.
+        warn(
+            &mut r,
+            "no interface called lan exists now; not waiting for a lease".into(),
+        );
+    } else if r.lan_iface.is_some() {
         r.lan_ipv4 = address::wait_for_ipv4(host, LAN, address::LEASE_TIMEOUT);
         if r.lan_ipv4.is_none() {
             warn(&mut r, format!(

@@ -999,3 +999,43 @@ fn sshd_that_fails_or_stays_activating_is_reported() {
         t.read("dev/ttyS0")
     );
 }
+
+#[test]
+fn permanent_mac_comes_from_ethtool_when_the_address_was_changed() {
+    let t = Tree::new();
+    t.add(&nic("eno1", "02:11:22:33:44:55", "0000:00:05.0"));
+    // NET_ADDR_SET: someone changed the address; the burnt-in one is elsewhere.
+    set_attr(&t.p("sys/class/net/eno1"), "addr_assign_type", "3");
+    let host = FakeHost::new(t.root());
+    host.on(
+        &["ethtool", "-P", "eno1"],
+        Response::stdout("Permanent address: 52:54:00:AB:CD:EF\n"),
+    );
+    let n = scan_nics(&host)
+        .unwrap()
+        .into_iter()
+        .find(|n| n.name == "eno1")
+        .unwrap();
+    assert_eq!(
+        (n.mac.as_str(), n.perm_mac.as_str(), n.perm_mac_known),
+        ("02:11:22:33:44:55", "52:54:00:ab:cd:ef", true)
+    );
+    // No ethtool, or all zeros: the current address, matched with MACAddress=.
+    let zeros = FakeHost::new(t.root());
+    zeros.on(
+        &["ethtool"],
+        Response::stdout("Permanent address: 00:00:00:00:00:00\n"),
+    );
+    for host in [FakeHost::new(t.root()).strict(), zeros] {
+        let n = scan_nics(&host)
+            .unwrap()
+            .into_iter()
+            .find(|n| n.name == "eno1")
+            .unwrap();
+        assert_eq!(
+            (n.perm_mac.as_str(), n.perm_mac_known),
+            ("02:11:22:33:44:55", false)
+        );
+        assert_eq!(links::render_link(&n), golden("10-lan.link.random-mac"));
+    }
+}

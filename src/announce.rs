@@ -1,7 +1,10 @@
 //! Announcing on every console without ever blocking (SPEC §4.4).
 //!
-//! Targets: each name in `/sys/class/tty/console/active` as `/dev/<name>`, then
-//! `/dev/console`, de-duplicated in that order. Each gets the line with `\r\n`
+//! Targets: each name in `/sys/class/tty/console/active` as `/dev/<name>`,
+//! de-duplicated. `/dev/console` is the *last* entry of that file (sysfs-tty ABI),
+//! so writing to it as well would print every line twice on that console (the
+//! predecessor did); it is used only when `active` is empty or unreadable, or
+//! when no entry of it could be written. Each gets the line with `\r\n`
 //! (a serial console in raw mode does not translate `\n`), through
 //! [`Host::write_nonblocking`]: `O_WRONLY|O_NONBLOCK|O_NOCTTY`, a poll for
 //! writability bounded by [`CONSOLE_DEADLINE`]. A console that is missing,
@@ -16,17 +19,21 @@ use crate::host::Host;
 /// How long one console may take to accept a line before it is skipped.
 pub const CONSOLE_DEADLINE: Duration = Duration::from_millis(500);
 
-/// `/dev/<name>` for every active console, then `/dev/console`, without repeats.
+/// `/dev/<name>` for every active console, without repeats; `/dev/console` when
+/// there is none.
 pub fn console_targets(active: Option<&str>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
-    let names = active
+    for p in active
         .unwrap_or("")
         .split_whitespace()
-        .map(|n| Path::new("/dev").join(n));
-    for p in names.chain(std::iter::once(PathBuf::from("/dev/console"))) {
+        .map(|n| Path::new("/dev").join(n))
+    {
         if !out.contains(&p) {
             out.push(p);
         }
+    }
+    if out.is_empty() {
+        out.push(PathBuf::from("/dev/console"));
     }
     out
 }
@@ -40,10 +47,19 @@ pub fn announce(host: &dyn Host, line: &str) -> Vec<String> {
     let data = format!("{}\r\n", line.trim_end());
     let mut written = Vec::new();
     tracing::info!(line, "announcing");
-    for target in console_targets(active.as_deref()) {
+    let mut targets = console_targets(active.as_deref());
+    let console = PathBuf::from("/dev/console");
+    let mut i = 0;
+    while i < targets.len() {
+        let target = targets[i].clone();
+        i += 1;
         match host.write_nonblocking(&target, data.as_bytes(), CONSOLE_DEADLINE) {
             Ok(()) => written.push(target.display().to_string()),
             Err(e) => tracing::warn!(device = %target.display(), error = %e, "console skipped"),
+        }
+        // Nothing reached any console named in `active`: try /dev/console once.
+        if i == targets.len() && written.is_empty() && !targets.contains(&console) {
+            targets.push(console.clone());
         }
     }
     written
@@ -59,11 +75,11 @@ mod tests {
     fn targets_are_deduplicated_and_end_with_console() {
         assert_eq!(
             console_targets(Some("tty0 ttyS0 ttyS0")),
-            vec![
-                PathBuf::from("/dev/tty0"),
-                PathBuf::from("/dev/ttyS0"),
-                PathBuf::from("/dev/console")
-            ]
+            vec![PathBuf::from("/dev/tty0"), PathBuf::from("/dev/ttyS0")]
+        );
+        assert_eq!(
+            console_targets(Some("\n")),
+            vec![PathBuf::from("/dev/console")]
         );
         assert_eq!(
             console_targets(Some("console")),
@@ -135,7 +151,7 @@ mod tests {
             nix::sys::stat::Mode::from_bits_truncate(0o600),
         )
         .unwrap();
-        // tty0 and console missing altogether.
+        // tty0 missing altogether; /dev/console (the fallback) as well.
         let written = announce_returns(root.clone(), "pre-nixos test: hello");
         assert!(
             written.is_empty(),
@@ -154,10 +170,36 @@ mod tests {
         std::fs::write(root.join("dev/ttyS0"), "").unwrap();
         std::fs::write(root.join("dev/console"), "").unwrap();
         let written = announce_returns(root.clone(), "pre-nixos 0.1.0: lan 10.0.2.15");
-        assert_eq!(written, vec!["/dev/ttyS0", "/dev/console"]);
+        assert_eq!(
+            written,
+            vec!["/dev/ttyS0"],
+            "/dev/console is ttyS0: not twice"
+        );
         assert_eq!(
             std::fs::read_to_string(root.join("dev/ttyS0")).unwrap(),
             "pre-nixos 0.1.0: lan 10.0.2.15\r\n"
+        );
+    }
+}
+
+#[cfg(test)]
+mod fallback_tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+
+    #[test]
+    fn dev_console_is_the_fallback_when_no_active_console_takes_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("sys/class/tty/console")).unwrap();
+        std::fs::create_dir_all(root.join("dev")).unwrap();
+        std::fs::write(root.join("sys/class/tty/console/active"), "ttyS1\n").unwrap();
+        std::fs::write(root.join("dev/console"), "").unwrap();
+        let written = announce(&FakeHost::new(root), "hello");
+        assert_eq!(written, vec!["/dev/console"]);
+        assert_eq!(
+            std::fs::read_to_string(root.join("dev/console")).unwrap(),
+            "hello\r\n"
         );
     }
 }

@@ -23,8 +23,9 @@ use crate::inventory::Nic;
 pub const LINK_FILE: &str = "10-lan.link";
 pub const NETWORK_FILE: &str = "20-lan.network";
 /// With no link anywhere: DHCP on every physical Ethernet NIC. Sorted after
-/// `20-lan.network`, so once `lan` exists its own file wins.
-pub const CATCHALL_FILE: &str = "90-pre-nixos-ether-dhcp.network";
+/// `20-lan.network`, so once `lan` exists its own file wins, and before 70 (the
+/// man page's advice), so no distribution default file takes precedence.
+pub const CATCHALL_FILE: &str = "60-pre-nixos-ether-dhcp.network";
 
 const HEADER: &str = "# Written by pre-nixos (SPEC 4.2). Rewritten on every boot.\n";
 

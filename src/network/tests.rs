@@ -301,7 +301,11 @@ fn two_nics_one_with_carrier_full_stage_then_rerun_changes_nothing() {
     let line =
         format!("pre-nixos {VERSION}: lan 10.0.2.15 — ssh root@10.0.2.15 — storage running\r\n");
     assert_eq!(t.read("dev/ttyS0"), line);
-    assert_eq!(t.read("dev/console"), line);
+    assert_eq!(
+        t.read("dev/console"),
+        "",
+        "/dev/console is ttyS0 here: not twice"
+    );
 
     // Second run: the working lan is kept, nothing is taken down or rewritten.
     let inode = |rel: &str| fs::metadata(t.p(rel)).unwrap().ino();
@@ -463,8 +467,8 @@ fn only_a_bmc_usb_nic_has_carrier_catch_all_and_warning() {
         r.warnings
     );
     assert_eq!(
-        t.read("etc/systemd/network/90-pre-nixos-ether-dhcp.network"),
-        golden("90-pre-nixos-ether-dhcp.network")
+        t.read("etc/systemd/network/60-pre-nixos-ether-dhcp.network"),
+        golden("60-pre-nixos-ether-dhcp.network")
     );
     assert!(!t.p("etc/systemd/network/10-lan.link").exists());
     let lines = host.command_lines();
@@ -932,7 +936,7 @@ fn golden_network_files() {
     assert_eq!(links::render_network(), golden("20-lan.network"));
     assert_eq!(
         links::render_catchall(),
-        golden("90-pre-nixos-ether-dhcp.network")
+        golden("60-pre-nixos-ether-dhcp.network")
     );
     n.perm_mac_known = false;
     assert_eq!(links::render_link(&n), golden("10-lan.link.random-mac"));

@@ -263,6 +263,9 @@ pub fn command(ctx: &Ctx, args: &NetworkArgs) -> anyhow::Result<u8> {
         .read_to_string(Path::new("/proc/cmdline"))
         .unwrap_or_default();
     let boot = crate::kcmdline::parse(&cmdline);
+    for w in &boot.warnings {
+        tracing::warn!(warning = %w, "kernel command line");
+    }
     let mut out = std::io::stdout().lock();
     if args.dry_run {
         let dry = dryrun::DryRunHost::new(ctx.host);

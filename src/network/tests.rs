@@ -1043,3 +1043,36 @@ fn permanent_mac_comes_from_ethtool_when_the_address_was_changed() {
         assert_eq!(links::render_link(&n), golden("10-lan.link.random-mac"));
     }
 }
+
+#[test]
+fn kernel_command_line_lan_override_reaches_the_stage() {
+    let t = Tree::new();
+    let a = nic("eno1", E1, "0000:00:05.0");
+    let b = nic("eno2", E2, "0000:00:06.0");
+    t.add(&a);
+    t.add(&b);
+    let host = t.host(&[(&a, "1", "10000"), (&b, "0", "-1")]);
+    renames(&host, "eno2", "lan");
+    let boot = crate::kcmdline::parse("quiet pre-nixos.lan=52:54:00:12:34:51 console=ttyS0");
+    let (r, trace) = run_stage(&host, Path::new(STATE), &opts(), &boot);
+    assert_eq!(r.lan_mac.as_deref(), Some(E2));
+    assert!(
+        trace
+            .choice
+            .contains("operator override pre-nixos.lan=52:54:00:12:34:51"),
+        "{}",
+        trace.choice
+    );
+    // --lan wins over the kernel command line.
+    let t = Tree::new();
+    t.add(&a);
+    t.add(&b);
+    let host = t.host(&[(&a, "1", "10000"), (&b, "0", "-1")]);
+    renames(&host, "eno1", "lan");
+    let o = NetOptions {
+        lan: Some(E1.into()),
+        ..opts()
+    };
+    let (r, _) = run_stage(&host, Path::new(STATE), &o, &boot);
+    assert_eq!(r.lan_mac.as_deref(), Some(E1));
+}

@@ -621,7 +621,7 @@ pub fn read_identity(host: &dyn Host, stable_path: &str) -> anyhow::Result<Optio
         if let Some(d) = devs.iter().find(|d| d.sysname == kname) {
             for k in ["ID_SERIAL_SHORT", "ID_SERIAL", "ID_SCSI_SERIAL"] {
                 if let Some(v) = d.prop(k) {
-                    serials.push(v.to_owned());
+                    serials.push(v.trim().to_owned());
                 }
             }
             model = d.prop("ID_MODEL").map(str::to_owned);
@@ -629,8 +629,8 @@ pub fn read_identity(host: &dyn Host, stable_path: &str) -> anyhow::Result<Optio
     }
     for p in [sys.join("device/serial"), sys.join("serial")] {
         if let Ok(s) = host.read_attr(&p) {
-            if !s.is_empty() {
-                serials.push(s);
+            if !s.trim().is_empty() {
+                serials.push(s.trim().to_owned());
             }
         }
     }

@@ -250,13 +250,29 @@ pub fn command(ctx: &Ctx, args: &DetectArgs) -> anyhow::Result<u8> {
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&detection)?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_report(&detection))?
+        );
     } else {
         for d in &detection.disks {
             println!("{}", d.describe());
         }
     }
     Ok(exit_code(&detection))
+}
+
+/// `detect-storage --json`: every disk with `clean` and its reasons.
+pub fn json_report(d: &Detection) -> serde_json::Value {
+    serde_json::json!({
+        "clean": d.all_clean() && !d.failed(),
+        "failed": d.failed(),
+        "disks": d.disks.iter().map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["clean"] = serde_json::Value::Bool(r.clean());
+            v
+        }).collect::<Vec<_>>(),
+    })
 }
 
 /// The predecessor-compatible exit status of `detect-storage`.
@@ -332,6 +348,36 @@ mod tests {
         assert!(d
             .summary()
             .contains("sdb (HDDA): signature:linux_raid_member"));
+    }
+
+    #[test]
+    fn the_command_exits_0_1_2_for_existing_clean_failed() {
+        let (m, plan) = machine();
+        let file = m.path("/plan.json");
+        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
+        let host = FakeHost::new(m.root());
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        let args = DetectArgs {
+            json: true,
+            plan: Some(file.clone()),
+        };
+        assert_eq!(command(&ctx, &args).unwrap(), 1);
+        m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
+        assert_eq!(command(&ctx, &args).unwrap(), 0);
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        let j = json_report(&d);
+        assert_eq!(j["clean"], false);
+        assert_eq!(j["disks"][2]["clean"], false);
+        assert_eq!(j["disks"][2]["reasons"][0], "partition-table");
+        assert_eq!(j["disks"][0]["clean"], true);
+        m.remove(&plan.layout.disks[0].stable_path);
+        assert_eq!(command(&ctx, &args).unwrap(), 2);
+        // A plan file that cannot be read is a detection failure too.
+        let bad = DetectArgs {
+            json: false,
+            plan: Some(m.path("/nope.json")),
+        };
+        assert_eq!(command(&ctx, &bad).unwrap(), 2);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Wraps the real host. Reads (files, udev, libblkid) and read-only queries
 //! (`lsblk`, `pvs`/`vgs`/`lvs`, `mdadm --detail`, `disko --help`) go to the machine, so
 //! a dry run checks identities and sees the real device graph; every other command is
-//! recorded and answered with success, file writes are recorded and dropped, waits
+//! recorded and answered with success, file writes are recorded and dropped (as are removals and mode changes), waits
 //! for device nodes succeed at once and sleeps take no time.
 
 use std::io;
@@ -30,6 +30,14 @@ impl<'a> DryRunHost<'a> {
     /// written, as a pseudo-command `write FILE`), in order.
     pub fn recorded(&self) -> Vec<Cmd> {
         self.recorded.lock().unwrap().clone()
+    }
+
+    /// Records a file operation as a pseudo-command, so the dry run lists it too.
+    fn record(&self, what: String, argv: &[&str]) {
+        self.recorded
+            .lock()
+            .unwrap()
+            .push(Cmd::new(what, argv.iter().copied()));
     }
 }
 
@@ -82,14 +90,38 @@ impl Host for DryRunHost<'_> {
     }
 
     fn write_atomic(&self, p: &Path, _contents: &[u8], _mode: u32) -> io::Result<()> {
-        self.recorded.lock().unwrap().push(Cmd::new(
+        self.record(
             format!("writing {}", p.display()),
-            ["write".to_owned(), p.display().to_string()],
-        ));
+            &["write", &p.display().to_string()],
+        );
         Ok(())
     }
 
     fn create_dir_all(&self, _p: &Path, _mode: u32) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn remove_file(&self, p: &Path) -> io::Result<()> {
+        self.record(
+            format!("removing {}", p.display()),
+            &["rm", &p.display().to_string()],
+        );
+        Ok(())
+    }
+
+    fn set_mode(&self, p: &Path, mode: u32) -> io::Result<()> {
+        self.record(
+            format!("setting the mode of {}", p.display()),
+            &["chmod", &format!("{mode:o}"), &p.display().to_string()],
+        );
+        Ok(())
+    }
+
+    fn write_nonblocking(&self, p: &Path, _data: &[u8], _deadline: Duration) -> io::Result<()> {
+        self.record(
+            format!("writing to {}", p.display()),
+            &["write", &p.display().to_string()],
+        );
         Ok(())
     }
 

@@ -6,10 +6,12 @@
 //! guard before a disk's first write, commands, `udevadm settle`, named waits. Written
 //! for the tools of a Debian 12 / NixOS live system (gdisk 1.0.9, mdadm 4.2,
 //! lvm2 2.03.16, e2fsprogs, dosfstools, util-linux). md resync is left running in the
-//! background; nothing waits for it.
+//! background; nothing waits for it. Nothing may ask a question (stdin is empty):
+//! `mdadm --create --run` with explicit `--metadata` skips mdadm's "continue?"
+//! prompts, `pvcreate`/`lvcreate --yes` answer LVM's wipe prompts, `mkfs.ext4 -F`.
 
 use crate::host::Cmd;
-use crate::plan::{LvContent, PartitionRole, Plan, PlannedDisk};
+use crate::plan::{LvContent, PartitionRole, Plan, PlannedDisk, RaidLevel};
 use crate::units::{human_binary, MIB};
 
 use super::{check_identity, Env, Executor, StepError, TARGET};
@@ -126,6 +128,11 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
             format!("--raid-devices={}", a.members.len()),
             s("--homehost=any"),
         ];
+        if a.level != RaidLevel::Raid0 {
+            // Explicit, so a newer mdadm (4.3 asks whether to add one on large
+            // arrays) never stops at a question; RAID0 has nothing to resync.
+            argv.push(s("--bitmap=internal"));
+        }
         argv.extend(a.members.iter().cloned());
         out.push(Step {
             key: "raid",

@@ -493,7 +493,7 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     check_tools(env, &tools).map_err(|e| StepError::new("tools", e))?;
 
     if *policy == Policy::AlreadyProvisioned {
-        env.begin(2);
+        env.begin(3);
         native::mount_all(env, plan)?;
         return verify_step(env, plan);
     }

@@ -346,8 +346,16 @@ pub fn target_path(mountpoint: &str) -> String {
 /// Mounts every filesystem under `/mnt` by label, making mount points, then the
 /// modes the plan asks for (`chmod 1777 /mnt/var/tmp`).
 pub fn mount_step(plan: &Plan) -> Step {
+    mount_step_except(plan, &[])
+}
+
+/// [`mount_step`] without the targets that are already mount points.
+pub fn mount_step_except(plan: &Plan, mounted: &[String]) -> Step {
     let mut actions = Vec::new();
-    let list = mounts(plan);
+    let list: Vec<MountSpec> = mounts(plan)
+        .into_iter()
+        .filter(|m| !mounted.contains(&target_path(&m.0)))
+        .collect();
     for (mp, label, fstype, opts, mode) in &list {
         let target = target_path(mp);
         actions.push(run(
@@ -396,8 +404,58 @@ pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
 }
 
 /// Mounts an already provisioned layout (second boot), changing nothing on disk.
+/// Mounts an already provisioned layout (second boot), changing nothing on disk:
+/// only what is not mounted yet, and swap only when it is not on yet (running twice
+/// in one boot changes nothing).
 pub fn mount_all(env: &Env, plan: &Plan) -> Result<(), StepError> {
-    run_step(env, &mount_step(plan))
+    let mounted: Vec<String> = crate::blockdev::read_mountinfo(env.host)
+        .map_err(|e| StepError::new("mount", e))?
+        .into_iter()
+        .map(|m| m.mount_point)
+        .collect();
+    let step = mount_step_except(plan, &mounted);
+    if !step.actions.is_empty() {
+        run_step(env, &step)?;
+    }
+    let active = crate::blockdev::read_swaps(env.host).map_err(|e| StepError::new("swapon", e))?;
+    let active_names: Vec<&str> = active
+        .iter()
+        .map(|s| s.rsplit('/').next().unwrap_or(s))
+        .collect();
+    let off: Vec<Action> = plan
+        .layout
+        .vgs
+        .iter()
+        .flat_map(|vg| &vg.lvs)
+        .filter_map(|lv| match &lv.content {
+            LvContent::Swap { label } => Some(label),
+            _ => None,
+        })
+        .filter(|label| {
+            let node = format!("/dev/disk/by-label/{label}");
+            let kname = crate::blockdev::resolve_kname(env.host, &node)
+                .ok()
+                .flatten();
+            !kname.is_some_and(|k| active_names.contains(&k.as_str()))
+        })
+        .map(|label| {
+            run(
+                format!("enabling swap {label}"),
+                vec![s("swapon"), format!("/dev/disk/by-label/{label}")],
+            )
+        })
+        .collect();
+    if off.is_empty() {
+        return Ok(());
+    }
+    run_step(
+        env,
+        &Step {
+            key: "swapon",
+            what: "enabling swap".into(),
+            actions: off,
+        },
+    )
 }
 
 pub struct Native;

@@ -451,9 +451,29 @@ fn already_provisioned_mounts_and_changes_nothing() {
         })
         .collect();
     assert!(
-        writes
-            .iter()
-            .all(|c| c.starts_with("mkdir -p /mnt") || c.starts_with("mount ")),
+        writes.iter().all(|c| c.starts_with("mkdir -p /mnt")
+            || c.starts_with("mount ")
+            || c.starts_with("swapon ")),
         "{writes:?}"
     );
+    assert_eq!(writes.last().unwrap(), "swapon /dev/disk/by-label/swap");
+
+    // Running again in the same boot changes nothing at all.
+    m.write(
+        "/proc/swaps",
+        &testkit::capture("disko-applied", "swaps.txt"),
+    );
+    let before = host.commands().len();
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.policy, Policy::AlreadyProvisioned, "{:?}", out.status);
+    let again: Vec<String> = host.command_lines()[before..]
+        .iter()
+        .filter(|c| {
+            !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"]
+                .iter()
+                .any(|q| c.starts_with(q))
+        })
+        .cloned()
+        .collect();
+    assert!(again.is_empty(), "{again:?}");
 }

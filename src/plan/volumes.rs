@@ -316,3 +316,46 @@ pub fn size_volumes(
     }
     (lvs, decisions)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vgs(swap_extents: u64) -> Vec<VgSpace> {
+        vec![
+            VgSpace {
+                role: Role::Main,
+                name: "main".into(),
+                extents: 100_000,
+            },
+            VgSpace {
+                role: Role::Swap,
+                name: "swap".into(),
+                extents: swap_extents,
+            },
+        ]
+    }
+
+    #[test]
+    fn no_token_swap_below_1_gib() {
+        let (lvs, d) = size_volumes(&vgs(257), 8 * GIB, &PlanOptions::default());
+        assert!(lvs[1].is_empty());
+        assert!(d.iter().any(|d| d.subject == "lv swap"
+            && d.reason == "no swap: only 1020.0 MiB free on VG swap, below the 1.0 GiB minimum"));
+        // exactly 1 GiB usable: shrunk swap of 256 extents, nothing else
+        let (lvs, _) = size_volumes(&vgs(258), 8 * GIB, &PlanOptions::default());
+        let names: Vec<(&str, u64)> = lvs[1].iter().map(|l| (l.name.as_str(), l.extents)).collect();
+        assert_eq!(names, vec![("swap", 256)]);
+    }
+
+    #[test]
+    fn zero_swap_requested() {
+        let opts = PlanOptions {
+            swap_size_bytes: Some(0),
+            ..PlanOptions::default()
+        };
+        let (lvs, d) = size_volumes(&vgs(100_000), 8 * GIB, &opts);
+        assert!(lvs[1].is_empty());
+        assert!(d.iter().any(|d| d.reason.starts_with("no swap: the requested size is 0")));
+    }
+}

@@ -1,10 +1,103 @@
-//! The one-screen human summary of a plan.
+//! The one-screen human summary of a plan: disks → arrays → VGs → LVs with sizes,
+//! then the decisions and everything left out, each with its reason. Rendered from
+//! the plan alone into any `Write`.
 
 use std::io::Write;
 
-use crate::plan::Plan;
+use crate::plan::{LvContent, PartitionRole, Plan};
+use crate::units::{human_binary, human_bytes};
 
 pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
-    let _ = (plan, out);
+    let l = &plan.layout;
+    writeln!(
+        out,
+        "Storage plan ({} mode, {} RAM; inventory {})",
+        plan.options.mode.as_str(),
+        human_binary(plan.ram_bytes),
+        &plan.inventory_digest[..plan.inventory_digest.len().min(12)]
+    )?;
+
+    writeln!(out, "\nDisks")?;
+    for d in &l.disks {
+        let parts: Vec<String> = d
+            .partitions
+            .iter()
+            .map(|p| {
+                let what = match &p.role {
+                    PartitionRole::Esp {
+                        label, mountpoint, ..
+                    } => match mountpoint {
+                        Some(m) => format!("ESP {label} {m}"),
+                        None => format!("ESP {label}"),
+                    },
+                    PartitionRole::RaidMember { array } => format!("md/{array}"),
+                    PartitionRole::Pv { vg } => format!("PV of {vg}"),
+                };
+                format!("{} {what}", p.device.trim_start_matches("/dev/"))
+            })
+            .collect();
+        writeln!(
+            out,
+            "  {:<9} {:<8} {:>8} {:<4}  {}",
+            d.key,
+            d.name,
+            human_bytes(d.size_bytes),
+            d.kind.as_str().to_uppercase(),
+            parts.join(", ")
+        )?;
+        writeln!(out, "  {:<9} {}", "", d.stable_path)?;
+    }
+
+    if !l.arrays.is_empty() {
+        writeln!(out, "\nArrays")?;
+        for a in &l.arrays {
+            writeln!(
+                out,
+                "  /dev/md/{:<8} {:<6} {:>10}  {} members → VG {}",
+                a.name,
+                a.level.name(),
+                human_binary(a.size_bytes),
+                a.members.len(),
+                a.vg
+            )?;
+        }
+    }
+
+    writeln!(out, "\nVolume groups and logical volumes")?;
+    for vg in &l.vgs {
+        writeln!(
+            out,
+            "  {:<8} {:>10}  on {}",
+            vg.name,
+            human_binary(vg.extents * vg.extent_bytes),
+            vg.pvs.join(", ")
+        )?;
+        if vg.lvs.is_empty() {
+            writeln!(out, "    (no logical volume: left for the operator)")?;
+        }
+        for lv in &vg.lvs {
+            let what = match &lv.content {
+                LvContent::Ext4 { mountpoint, .. } => format!("ext4  {mountpoint}"),
+                LvContent::Swap { .. } => "swap".to_string(),
+            };
+            writeln!(
+                out,
+                "    {:<8} {:>10}  {what}",
+                lv.name,
+                human_binary(lv.size_bytes)
+            )?;
+        }
+    }
+
+    writeln!(out, "\nDecisions")?;
+    for d in &plan.decisions {
+        writeln!(out, "  {}: {}", d.subject, d.reason)?;
+    }
+    if !plan.excluded.is_empty() {
+        writeln!(out, "\nLeft out")?;
+        for e in &plan.excluded {
+            writeln!(out, "  {}: {}", e.name, e.reason)?;
+        }
+    }
     Ok(())
 }

@@ -1,0 +1,9 @@
+# {{comment}}
+{{key}} = {
+  type = "disk";
+  device = "{{device}}";
+  content = {
+    type = "gpt";
+    partitions = {{partitions}};
+  };
+};

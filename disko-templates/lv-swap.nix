@@ -1,0 +1,7 @@
+{{name}} = {
+  size = "{{size}}";
+  content = {
+    type = "swap";
+    extraArgs = [ "-L" "{{label}}" ];
+  };
+};

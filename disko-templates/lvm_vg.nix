@@ -1,0 +1,5 @@
+# {{comment}}
+{{name}} = {
+  type = "lvm_vg";
+  lvs = {{lvs}};
+};

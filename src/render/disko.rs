@@ -101,7 +101,7 @@ fn render_disk(d: &PlannedDisk) -> String {
         "{}: {} {}, serial {}",
         d.name,
         human_bytes(d.size_bytes),
-        d.kind.as_str().to_uppercase(),
+        kind_label(d.kind),
         d.serial.as_deref().unwrap_or("unknown")
     ));
     let parts: Vec<String> = d.partitions.iter().map(render_partition).collect();
@@ -213,4 +213,13 @@ pub fn render_disko(plan: &Plan) -> String {
             ("vgs", &attrset(&vgs)),
         ],
     )
+}
+
+/// `NVMe`, `SSD`, `HDD`.
+fn kind_label(k: crate::inventory::DiskKind) -> &'static str {
+    match k {
+        crate::inventory::DiskKind::Nvme => "NVMe",
+        crate::inventory::DiskKind::Ssd => "SSD",
+        crate::inventory::DiskKind::Hdd => "HDD",
+    }
 }

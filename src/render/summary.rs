@@ -18,7 +18,19 @@ pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
 
     writeln!(out, "\nDisks")?;
-    for d in &l.disks {
+    // in VG order (main first), then by key; the plan itself keeps stable-path order
+    let vg_rank = |d: &&crate::plan::PlannedDisk| {
+        let vg = d.partitions.iter().find_map(|p| match &p.role {
+            PartitionRole::RaidMember { array } => Some(array.as_str()),
+            PartitionRole::Pv { vg } => Some(vg.as_str()),
+            PartitionRole::Esp { .. } => None,
+        });
+        let rank = l.vgs.iter().position(|v| Some(v.name.as_str()) == vg);
+        (rank.unwrap_or(usize::MAX), d.key.len(), d.key.clone())
+    };
+    let mut disks: Vec<&crate::plan::PlannedDisk> = l.disks.iter().collect();
+    disks.sort_by_key(vg_rank);
+    for d in disks {
         let parts: Vec<String> = d
             .partitions
             .iter()
@@ -42,7 +54,7 @@ pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             d.key,
             d.name,
             human_bytes(d.size_bytes),
-            d.kind.as_str().to_uppercase(),
+            kind_label(d.kind),
             parts.join(", ")
         )?;
         writeln!(out, "  {:<9} {}", "", d.stable_path)?;
@@ -100,4 +112,13 @@ pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `NVMe`, `SSD`, `HDD`.
+fn kind_label(k: crate::inventory::DiskKind) -> &'static str {
+    match k {
+        crate::inventory::DiskKind::Nvme => "NVMe",
+        crate::inventory::DiskKind::Ssd => "SSD",
+        crate::inventory::DiskKind::Hdd => "HDD",
+    }
 }

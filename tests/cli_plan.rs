@@ -44,7 +44,11 @@ fn each_output_matches_the_golden_files() {
     ] {
         let out = pre_nixos(&["plan", "--inventory", &inv, "--output", output]);
         assert_eq!(out.status, Some(0), "{}", out.stderr);
-        assert_eq!(out.stdout, golden("server-ssd-4hdd", file), "--output {output}");
+        assert_eq!(
+            out.stdout,
+            golden("server-ssd-4hdd", file),
+            "--output {output}"
+        );
     }
     // summary is the default, and --plan-only is the same command
     let out = pre_nixos(&["--plan-only", "--inventory", &inv]);
@@ -96,7 +100,13 @@ fn bad_inventory(edit: impl Fn(&mut serde_json::Value)) -> (tempfile::TempDir, S
 
 fn assert_usage_error(path: &str, field: &str) {
     let out = pre_nixos(&["plan", "--inventory", path]);
-    assert_eq!(out.status, Some(2), "stdout {} stderr {}", out.stdout, out.stderr);
+    assert_eq!(
+        out.status,
+        Some(2),
+        "stdout {} stderr {}",
+        out.stdout,
+        out.stderr
+    );
     assert!(out.stdout.is_empty());
     let line = out
         .stderr
@@ -136,7 +146,8 @@ fn no_usable_disk_fails_with_a_clear_message() {
     let out = pre_nixos(&["plan", "--inventory", &p]);
     assert_eq!(out.status, Some(1));
     assert!(
-        out.stderr.contains("no usable disk: every block device is excluded"),
+        out.stderr
+            .contains("no usable disk: every block device is excluded"),
         "{}",
         out.stderr
     );

@@ -11,9 +11,7 @@ use std::path::{Path, PathBuf};
 
 use pre_nixos::host::real::RealHost;
 use pre_nixos::host::{Cmd, Host};
-use pre_nixos::plan::{
-    plan, LvContent, Mode, PartitionRole, Plan, PlanOptions,
-};
+use pre_nixos::plan::{plan, LvContent, Mode, PartitionRole, Plan, PlanOptions};
 use pre_nixos::render::{disko, json, nixos, read_inventory_file, summary};
 use serde_json::Value;
 
@@ -24,13 +22,41 @@ struct Case {
 }
 
 const CASES: &[Case] = &[
-    Case { name: "server-ssd-4hdd", inventory: "examples/server-ssd-4hdd.json", mode: Mode::Fast },
-    Case { name: "workstation-nvme", inventory: "examples/workstation-nvme.json", mode: Mode::Fast },
-    Case { name: "storage-ssd-6hdd", inventory: "examples/storage-ssd-6hdd.json", mode: Mode::Fast },
-    Case { name: "hdd-only-3", inventory: "examples/hdd-only-3.json", mode: Mode::Fast },
-    Case { name: "ssd-3-careful", inventory: "examples/ssd-3.json", mode: Mode::Careful },
-    Case { name: "mixed-three-sizes", inventory: "examples/mixed-three-sizes.json", mode: Mode::Careful },
-    Case { name: "nasty-strings", inventory: "tests/fixtures/inventories/nasty-strings.json", mode: Mode::Fast },
+    Case {
+        name: "server-ssd-4hdd",
+        inventory: "examples/server-ssd-4hdd.json",
+        mode: Mode::Fast,
+    },
+    Case {
+        name: "workstation-nvme",
+        inventory: "examples/workstation-nvme.json",
+        mode: Mode::Fast,
+    },
+    Case {
+        name: "storage-ssd-6hdd",
+        inventory: "examples/storage-ssd-6hdd.json",
+        mode: Mode::Fast,
+    },
+    Case {
+        name: "hdd-only-3",
+        inventory: "examples/hdd-only-3.json",
+        mode: Mode::Fast,
+    },
+    Case {
+        name: "ssd-3-careful",
+        inventory: "examples/ssd-3.json",
+        mode: Mode::Careful,
+    },
+    Case {
+        name: "mixed-three-sizes",
+        inventory: "examples/mixed-three-sizes.json",
+        mode: Mode::Careful,
+    },
+    Case {
+        name: "nasty-strings",
+        inventory: "tests/fixtures/inventories/nasty-strings.json",
+        mode: Mode::Fast,
+    },
 ];
 
 fn root() -> PathBuf {
@@ -70,8 +96,12 @@ fn golden_files_match() {
                 std::fs::write(&path, &text).unwrap();
                 continue;
             }
-            let want = std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("reading {}: {e} (UPDATE_GOLDEN=1 creates it)", path.display()));
+            let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+                panic!(
+                    "reading {}: {e} (UPDATE_GOLDEN=1 creates it)",
+                    path.display()
+                )
+            });
             if want != text {
                 stale.push(path.display().to_string());
             }
@@ -100,7 +130,13 @@ fn nix(args: &[&str]) -> String {
     let mut argv = vec!["nix-instantiate"];
     argv.extend_from_slice(args);
     let cmd = Cmd::new("evaluating a rendered Nix file", argv)
-        .env("NIX_STATE_DIR", std::env::temp_dir().join("pre-nixos-nix-state").display().to_string())
+        .env(
+            "NIX_STATE_DIR",
+            std::env::temp_dir()
+                .join("pre-nixos-nix-state")
+                .display()
+                .to_string(),
+        )
         .env("NIX_REMOTE", "")
         .timeout(std::time::Duration::from_secs(60));
     match host.run(&cmd) {
@@ -116,11 +152,14 @@ fn eval_json(path: &Path, apply_empty_arg: bool) -> Value {
     let p = path.display().to_string();
     let out = if apply_empty_arg {
         let expr = format!("(import {p}) {{ }}");
-        nix(&["--eval", "--strict", "--json", "--store", "dummy://", "-E", &expr])
+        nix(&[
+            "--eval", "--strict", "--json", "--store", "dummy://", "-E", &expr,
+        ])
     } else {
         nix(&["--eval", "--strict", "--json", "--store", "dummy://", &p])
     };
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("nix output for {p} is not JSON: {e}: {out}"))
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("nix output for {p} is not JSON: {e}: {out}"))
 }
 
 #[test]
@@ -145,12 +184,21 @@ fn golden_nix_files_parse_and_evaluate() {
         v["systemd"]["network"]["links"]["10-lan"]["matchConfig"]["PermanentMACAddress"],
         "3c:ec:ef:10:20:31"
     );
-    assert_eq!(v["systemd"]["network"]["links"]["10-lan"]["linkConfig"]["Name"], "lan");
-    assert_eq!(v["systemd"]["network"]["networks"]["20-lan"]["networkConfig"]["DHCP"], "yes");
+    assert_eq!(
+        v["systemd"]["network"]["links"]["10-lan"]["linkConfig"]["Name"],
+        "lan"
+    );
+    assert_eq!(
+        v["systemd"]["network"]["networks"]["20-lan"]["networkConfig"]["DHCP"],
+        "yes"
+    );
 }
 
 fn keys(v: &Value) -> Vec<String> {
-    let mut k: Vec<String> = v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let mut k: Vec<String> = v
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
     k.sort();
     k
 }
@@ -164,7 +212,11 @@ fn compare_disko(p: &Plan, v: &Value, case: &str) {
     for pd in &p.layout.disks {
         let dv = &d["disk"][&pd.key];
         assert_eq!(dv["type"], "disk");
-        assert_eq!(dv["device"], pd.stable_path.as_str(), "{case}: device survives escaping");
+        assert_eq!(
+            dv["device"],
+            pd.stable_path.as_str(),
+            "{case}: device survives escaping"
+        );
         assert_eq!(dv["content"]["type"], "gpt");
         let parts = &dv["content"]["partitions"];
         let mut want: Vec<String> = pd.partitions.iter().map(|p| p.key.clone()).collect();
@@ -174,16 +226,27 @@ fn compare_disko(p: &Plan, v: &Value, case: &str) {
             let pv = &parts[&pt.key];
             assert_eq!(pv["type"], pt.type_code.as_str());
             assert_eq!(pv["priority"], pt.number);
-            let size = if pt.size_bytes.is_some() { "1G" } else { "100%" };
+            let size = if pt.size_bytes.is_some() {
+                "1G"
+            } else {
+                "100%"
+            };
             assert_eq!(pv["size"], size);
             match &pt.role {
-                PartitionRole::Esp { label, mountpoint, mount_options } => {
+                PartitionRole::Esp {
+                    label,
+                    mountpoint,
+                    mount_options,
+                } => {
                     assert_eq!(pv["content"]["format"], "vfat");
                     assert_eq!(pv["content"]["extraArgs"], serde_json::json!(["-n", label]));
                     match mountpoint {
                         Some(m) => {
                             assert_eq!(pv["content"]["mountpoint"], m.as_str());
-                            assert_eq!(pv["content"]["mountOptions"], serde_json::json!(mount_options));
+                            assert_eq!(
+                                pv["content"]["mountOptions"],
+                                serde_json::json!(mount_options)
+                            );
                         }
                         None => assert!(pv["content"].get("mountpoint").is_none()),
                     }
@@ -219,9 +282,20 @@ fn compare_disko(p: &Plan, v: &Value, case: &str) {
         assert_eq!(keys(&vv["lvs"]), want, "{case}: LVs of {}", vg.name);
         for lv in &vg.lvs {
             let lvv = &vv["lvs"][&lv.name];
-            assert_eq!(lvv["size"], format!("{}M", lv.extents * 4), "{case}: {}", lv.name);
+            assert_eq!(
+                lvv["size"],
+                format!("{}M", lv.extents * 4),
+                "{case}: {}",
+                lv.name
+            );
             match &lv.content {
-                LvContent::Ext4 { label, mountpoint, mount_options, bytes_per_inode, .. } => {
+                LvContent::Ext4 {
+                    label,
+                    mountpoint,
+                    mount_options,
+                    bytes_per_inode,
+                    ..
+                } => {
                     assert_eq!(lvv["content"]["format"], "ext4");
                     let mut args = vec!["-L".to_string(), label.clone()];
                     if let Some(i) = bytes_per_inode {
@@ -229,11 +303,17 @@ fn compare_disko(p: &Plan, v: &Value, case: &str) {
                     }
                     assert_eq!(lvv["content"]["extraArgs"], serde_json::json!(args));
                     assert_eq!(lvv["content"]["mountpoint"], mountpoint.as_str());
-                    assert_eq!(lvv["content"]["mountOptions"], serde_json::json!(mount_options));
+                    assert_eq!(
+                        lvv["content"]["mountOptions"],
+                        serde_json::json!(mount_options)
+                    );
                 }
                 LvContent::Swap { label } => {
                     assert_eq!(lvv["content"]["type"], "swap");
-                    assert_eq!(lvv["content"]["extraArgs"], serde_json::json!(["-L", label]));
+                    assert_eq!(
+                        lvv["content"]["extraArgs"],
+                        serde_json::json!(["-L", label])
+                    );
                 }
             }
         }
@@ -247,7 +327,9 @@ fn compare_hardware(p: &Plan, v: &Value, case: &str) {
     for vg in &p.layout.vgs {
         for lv in &vg.lvs {
             match &lv.content {
-                LvContent::Ext4 { mountpoint, label, .. } => {
+                LvContent::Ext4 {
+                    mountpoint, label, ..
+                } => {
                     want.push(mountpoint.clone());
                     assert_eq!(
                         v["fileSystems"][mountpoint]["device"],
@@ -260,7 +342,10 @@ fn compare_hardware(p: &Plan, v: &Value, case: &str) {
     }
     want.sort();
     assert_eq!(keys(&v["fileSystems"]), want, "{case}: fileSystems");
-    assert_eq!(v["fileSystems"]["/boot"]["device"], "/dev/disk/by-label/EFI");
+    assert_eq!(
+        v["fileSystems"]["/boot"]["device"],
+        "/dev/disk/by-label/EFI"
+    );
     let got_swaps: Vec<String> = v["swapDevices"]
         .as_array()
         .unwrap()

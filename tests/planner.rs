@@ -262,7 +262,10 @@ fn three_ssds_careful_mirror_two() {
 #[test]
 fn four_ssds_careful_raid10() {
     let inv = machine(
-        letters('a', 4).into_iter().map(|l| ssd(l, SSD_1T)).collect(),
+        letters('a', 4)
+            .into_iter()
+            .map(|l| ssd(l, SSD_1T))
+            .collect(),
         16 * GIB,
     );
     let p = run(&inv, &careful());
@@ -307,7 +310,16 @@ fn ssd_and_two_hdds() {
     ));
     // no ESP off main
     assert_eq!(esp_labels(&p).len(), 1);
-    assert_eq!(p.layout.disks.iter().find(|d| d.name == "sdb").unwrap().partitions[0].device, "/dev/sdb1");
+    assert_eq!(
+        p.layout
+            .disks
+            .iter()
+            .find(|d| d.name == "sdb")
+            .unwrap()
+            .partitions[0]
+            .device,
+        "/dev/sdb1"
+    );
 }
 
 #[test]
@@ -339,7 +351,9 @@ fn ssd_and_four_hdds() {
     let l = md_extents(RaidLevel::Raid6, 4, HDD_4T, false);
     assert_eq!(
         describe(&p)[1],
-        format!("large RAID6 [large0=sdb large1=sdc large2=sdd large3=sde] {l}: swap=8192 data=25600")
+        format!(
+            "large RAID6 [large0=sdb large1=sdc large2=sdd large3=sde] {l}: swap=8192 data=25600"
+        )
     );
 }
 
@@ -421,7 +435,10 @@ fn hdd_only_two_disks() {
 fn hdd_only_three_disks() {
     let p = run(
         &machine(
-            letters('a', 3).into_iter().map(|l| hdd(l, HDD_4T)).collect(),
+            letters('a', 3)
+                .into_iter()
+                .map(|l| hdd(l, HDD_4T))
+                .collect(),
             16 * GIB,
         ),
         &fast(),
@@ -439,7 +456,10 @@ fn hdd_only_three_disks() {
 fn hdd_only_six_disks() {
     let p = run(
         &machine(
-            letters('a', 6).into_iter().map(|l| hdd(l, HDD_4T)).collect(),
+            letters('a', 6)
+                .into_iter()
+                .map(|l| hdd(l, HDD_4T))
+                .collect(),
             16 * GIB,
         ),
         &careful(),
@@ -472,7 +492,9 @@ fn two_ssd_buckets_of_different_sizes() {
     assert_eq!(
         describe(&p),
         vec![
-            format!("main RAID0 [main0=nvme0n1 main1=nvme1n1] {m}: slash={SLASH} home={HOME} swap=8192"),
+            format!(
+                "main RAID0 [main0=nvme0n1 main1=nvme1n1] {m}: slash={SLASH} home={HOME} swap=8192"
+            ),
             format!("main_1 RAID0 [main_1_0=sda main_1_1=sdb] {m1}:"),
         ]
     );
@@ -595,7 +617,9 @@ fn swap_on_main_only_if_it_fits_a_quarter() {
     let home = quarter_home(m);
     assert_eq!(
         describe(&p),
-        vec![format!("main disk [main0=sda] {m}: slash={SLASH} home={home}")]
+        vec![format!(
+            "main disk [main0=sda] {m}: slash={SLASH} home={home}"
+        )]
     );
     assert!(reason(&p, "lv swap").contains("does not fit in a quarter"));
     // the operator's --swap-size wins and fits
@@ -615,7 +639,10 @@ fn swap_shrinks_on_a_small_swap_vg_but_not_below_1_gib() {
     );
     let p = run(&inv, &fast());
     let s = md_extents(RaidLevel::Raid1, 2, 20 * GIB, false);
-    assert_eq!(describe(&p)[1], format!("swap RAID1 [swap0=sdb swap1=sdc] {s}: swap={}", s - 2));
+    assert_eq!(
+        describe(&p)[1],
+        format!("swap RAID1 [swap0=sdb swap1=sdc] {s}: swap={}", s - 2)
+    );
     assert!(reason(&p, "lv swap/swap").contains("shrunk"));
     assert!(reason(&p, "lv swap/var_tmp").starts_with("no /var/tmp"));
 
@@ -674,7 +701,10 @@ fn invariants_hold_on_generated_machines() {
                 1 => ssd((b'a' + i as u8) as char, size),
                 _ => hdd((b'a' + i as u8) as char, size),
             };
-            if !disks.iter().any(|e: &pre_nixos::inventory::Disk| e.stable_path == d.stable_path) {
+            if !disks
+                .iter()
+                .any(|e: &pre_nixos::inventory::Disk| e.stable_path == d.stable_path)
+            {
                 disks.push(d);
             }
         }
@@ -731,7 +761,10 @@ fn invariants_hold_on_generated_machines() {
                 .collect();
             assert_eq!(sizes.len(), a.members.len(), "{ctx}");
             let min = *sizes.iter().min().unwrap();
-            assert!(sizes.iter().all(|&s| s as u128 * 100 <= min as u128 * 101), "{ctx}");
+            assert!(
+                sizes.iter().all(|&s| s as u128 * 100 <= min as u128 * 101),
+                "{ctx}"
+            );
             // never more space than the disks have
             assert!(a.size_bytes <= sizes.iter().sum::<u64>(), "{ctx}");
         }

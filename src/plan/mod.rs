@@ -167,11 +167,7 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Result<Plan, PlanError> {
         options: opts.clone(),
         ram_bytes: inv.ram_bytes,
         decisions,
-        layout: Layout {
-            disks,
-            arrays,
-            vgs,
-        },
+        layout: Layout { disks, arrays, vgs },
         excluded,
     })
 }
@@ -229,7 +225,12 @@ fn build_group(g: &Group, mode: Mode, excluded: &mut Vec<Excluded>) -> BuiltGrou
             partlabel: naming::partlabel(&key, data_key),
             device: naming::partition_device(&d.name, n),
             size_bytes: None,
-            type_code: if choice.level.is_some() { "FD00" } else { "8E00" }.into(),
+            type_code: if choice.level.is_some() {
+                "FD00"
+            } else {
+                "8E00"
+            }
+            .into(),
             role: if choice.level.is_some() {
                 PartitionRole::RaidMember { array: vg.clone() }
             } else {

@@ -27,13 +27,16 @@ pub fn choose(tier: Tier, disks: usize, mode: Mode) -> RaidChoice {
             members: disks,
             why: "single disk",
         },
-        (Tier::Solid, _, Mode::Fast) => all(RaidLevel::Raid0, "fast mode stripes solid-state disks"),
+        (Tier::Solid, _, Mode::Fast) => {
+            all(RaidLevel::Raid0, "fast mode stripes solid-state disks")
+        }
         (Tier::Solid, 2, Mode::Careful) => {
             all(RaidLevel::Raid1, "careful mode mirrors solid-state disks")
         }
-        (Tier::Solid, n, Mode::Careful) if n % 2 == 0 => {
-            all(RaidLevel::Raid10, "careful mode, even count: striped mirrors")
-        }
+        (Tier::Solid, n, Mode::Careful) if n % 2 == 0 => all(
+            RaidLevel::Raid10,
+            "careful mode, even count: striped mirrors",
+        ),
         (Tier::Solid, _, Mode::Careful) => RaidChoice {
             level: Some(RaidLevel::Raid1),
             members: 2,
@@ -41,12 +44,14 @@ pub fn choose(tier: Tier, disks: usize, mode: Mode) -> RaidChoice {
         },
         (Tier::Rotating, 2, _) => all(RaidLevel::Raid1, "two rotating disks are mirrored"),
         (Tier::Rotating, 3, _) => all(RaidLevel::Raid5, "single parity over three rotating disks"),
-        (Tier::Rotating, 4, Mode::Fast) => {
-            all(RaidLevel::Raid5, "fast mode, four rotating disks: single parity")
-        }
-        (Tier::Rotating, 4, Mode::Careful) => {
-            all(RaidLevel::Raid6, "careful mode, four rotating disks: double parity")
-        }
+        (Tier::Rotating, 4, Mode::Fast) => all(
+            RaidLevel::Raid5,
+            "fast mode, four rotating disks: single parity",
+        ),
+        (Tier::Rotating, 4, Mode::Careful) => all(
+            RaidLevel::Raid6,
+            "careful mode, four rotating disks: double parity",
+        ),
         (Tier::Rotating, _, _) => all(
             RaidLevel::Raid6,
             "double parity over five or more rotating disks",

@@ -78,10 +78,7 @@ impl Space {
 /// The swap the operator asked for (or 2 × RAM, capped) and how that was derived.
 pub fn requested_swap(ram_bytes: u64, opts: &PlanOptions) -> (u64, String) {
     match opts.swap_size_bytes {
-        Some(b) => (
-            extents_for(b),
-            format!("{} as requested", human_binary(b)),
-        ),
+        Some(b) => (extents_for(b), format!("{} as requested", human_binary(b))),
         None if 2 * ram_bytes > SWAP_CAP_BYTES => (
             extents_for(SWAP_CAP_BYTES),
             format!(
@@ -116,7 +113,10 @@ pub fn size_volumes(
         let slash_want = extents_for(SLASH_BYTES);
         let slash = space[m].take(slash_want);
         if slash == slash_want {
-            say("lv main/slash".into(), format!("{} for / on VG main", size(slash)));
+            say(
+                "lv main/slash".into(),
+                format!("{} for / on VG main", size(slash)),
+            );
         } else {
             say(
                 "lv main/slash".into(),
@@ -196,10 +196,17 @@ pub fn size_volumes(
                 space[i].take(want_swap);
                 say(
                     format!("lv {vg}/swap"),
-                    format!("{} ({swap_source}) on VG {vg} ({why_here})", size(want_swap)),
+                    format!(
+                        "{} ({swap_source}) on VG {vg} ({why_here})",
+                        size(want_swap)
+                    ),
                 );
                 lvs[i].push(swap_lv(want_swap));
-                swap_on_swap_vg = if vgs[i].role == Role::Swap { want_swap } else { 0 };
+                swap_on_swap_vg = if vgs[i].role == Role::Swap {
+                    want_swap
+                } else {
+                    0
+                };
             } else if free >= extents_for(SWAP_MIN_BYTES) {
                 space[i].take(free);
                 say(
@@ -302,7 +309,10 @@ pub fn size_volumes(
             let how = if data == want {
                 String::new()
             } else {
-                format!(" (all that is left, less than {})", human_binary(DATA_BYTES))
+                format!(
+                    " (all that is left, less than {})",
+                    human_binary(DATA_BYTES)
+                )
             };
             say(
                 "lv large/data".into(),
@@ -344,7 +354,10 @@ mod tests {
             && d.reason == "no swap: only 1020.0 MiB free on VG swap, below the 1.0 GiB minimum"));
         // exactly 1 GiB usable: shrunk swap of 256 extents, nothing else
         let (lvs, _) = size_volumes(&vgs(258), 8 * GIB, &PlanOptions::default());
-        let names: Vec<(&str, u64)> = lvs[1].iter().map(|l| (l.name.as_str(), l.extents)).collect();
+        let names: Vec<(&str, u64)> = lvs[1]
+            .iter()
+            .map(|l| (l.name.as_str(), l.extents))
+            .collect();
         assert_eq!(names, vec![("swap", 256)]);
     }
 
@@ -356,6 +369,8 @@ mod tests {
         };
         let (lvs, d) = size_volumes(&vgs(100_000), 8 * GIB, &opts);
         assert!(lvs[1].is_empty());
-        assert!(d.iter().any(|d| d.reason.starts_with("no swap: the requested size is 0")));
+        assert!(d
+            .iter()
+            .any(|d| d.reason.starts_with("no swap: the requested size is 0")));
     }
 }

@@ -28,7 +28,7 @@ pub fn from_json_named<T: DeserializeOwned>(what: &str, text: &str) -> Result<T,
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string().replace('\n', " ");
-        if path.is_empty() || path == "." {
+        if path.is_empty() || path == "." || path == "?" {
             UsageError::new(format!("{what}: {msg}"))
         } else {
             UsageError::new(format!("{what}: field `{path}`: {msg}"))
@@ -46,4 +46,34 @@ pub fn plan_from_json(text: &str) -> Result<Plan, UsageError> {
         )));
     }
     Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_plans_name_the_field() {
+        let err = plan_from_json(r#"{"schema_version": "one"}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "plan file: field `schema_version`: invalid type: string \"one\", expected u32 at line 1 column 24"
+        );
+        let err = plan_from_json("{").unwrap_err().to_string();
+        assert!(err.starts_with("plan file: EOF while parsing"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn keys_are_sorted_and_text_ends_with_newline() {
+        #[derive(serde::Serialize)]
+        struct T {
+            zeta: u8,
+            alpha: u8,
+        }
+        assert_eq!(
+            to_sorted_json(&T { zeta: 1, alpha: 2 }),
+            "{\n  \"alpha\": 2,\n  \"zeta\": 1\n}\n"
+        );
+    }
 }

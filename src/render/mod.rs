@@ -66,13 +66,18 @@ pub fn plan_command(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
             for w in &boot.warnings {
                 tracing::warn!(warning = %w, "kernel command line");
             }
-            let inv = crate::inventory::scan(ctx.host).context("scanning the disks of this machine")?;
+            let inv =
+                crate::inventory::scan(ctx.host).context("scanning the disks of this machine")?;
             (inv, boot)
         }
     };
     let opts = plan_options(&args.shape, &boot);
     let plan = crate::plan::plan(&inv, &opts).context("planning storage")?;
-    tracing::debug!(disks = plan.layout.disks.len(), vgs = plan.layout.vgs.len(), "planned");
+    tracing::debug!(
+        disks = plan.layout.disks.len(),
+        vgs = plan.layout.vgs.len(),
+        "planned"
+    );
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -24,7 +24,14 @@ fn disk(name: &str, stable: String, size: u64, kind: DiskKind, serial: String) -
         kind,
         logical_sector_bytes: 512,
         physical_sector_bytes: if kind == DiskKind::Hdd { 4096 } else { 512 },
-        bus: Some(if kind == DiskKind::Nvme { "nvme" } else { "ata" }.into()),
+        bus: Some(
+            if kind == DiskKind::Nvme {
+                "nvme"
+            } else {
+                "ata"
+            }
+            .into(),
+        ),
         model: Some(
             match kind {
                 DiskKind::Nvme => "SAMSUNG MZQL21T9HCJR-00A07",

@@ -27,7 +27,14 @@ fn pre_nixos(args: &[&str]) -> CmdOutput {
     let cmd = Cmd::new("running pre-nixos", argv)
         .ok_codes(&[0, 1, 2])
         .env("PRE_NIXOS_STATE_DIR", state.path().display().to_string())
-        .env("PRE_NIXOS_LOG", "warn");
+        .env("PRE_NIXOS_LOG", "warn")
+        .env(
+            "PRE_NIXOS_ACTIONS_LOG",
+            std::env::temp_dir()
+                .join("pre-nixos-cli-plan-actions.log")
+                .display()
+                .to_string(),
+        );
     let out = RealHost::new().run(&cmd).expect("running the binary");
     // planning never writes into the state directory
     assert_eq!(std::fs::read_dir(state.path()).unwrap().count(), 0);

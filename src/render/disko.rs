@@ -1,5 +1,5 @@
 //! `disko-config.nix`: the plan as a disko configuration, filled from the templates in
-//! `disko-templates/` (compiled in). A plain attrset, so the same file works as a
+//! `disko-templates/*.nix.in` (compiled in; not Nix until filled). A plain attrset, so the same file works as a
 //! NixOS module import, with the disko CLI, and with an offline evaluator.
 //!
 //! Disks are addressed by stable path; every partition has an explicit `type`,
@@ -14,15 +14,15 @@ use crate::plan::{
 use crate::render::template::{attrset, comment_text, fill, nix_str};
 use crate::units::{human_binary, human_bytes, GIB, MIB};
 
-const CONFIG: &str = include_str!("../../disko-templates/config.nix");
-const DISK: &str = include_str!("../../disko-templates/disk.nix");
-const PART_ESP: &str = include_str!("../../disko-templates/part-esp.nix");
-const PART_MD: &str = include_str!("../../disko-templates/part-md.nix");
-const PART_PV: &str = include_str!("../../disko-templates/part-pv.nix");
-const MDADM: &str = include_str!("../../disko-templates/mdadm.nix");
-const LVM_VG: &str = include_str!("../../disko-templates/lvm_vg.nix");
-const LV_EXT4: &str = include_str!("../../disko-templates/lv-ext4.nix");
-const LV_SWAP: &str = include_str!("../../disko-templates/lv-swap.nix");
+const CONFIG: &str = include_str!("../../disko-templates/config.nix.in");
+const DISK: &str = include_str!("../../disko-templates/disk.nix.in");
+const PART_ESP: &str = include_str!("../../disko-templates/part-esp.nix.in");
+const PART_MD: &str = include_str!("../../disko-templates/part-md.nix.in");
+const PART_PV: &str = include_str!("../../disko-templates/part-pv.nix.in");
+const MDADM: &str = include_str!("../../disko-templates/mdadm.nix.in");
+const LVM_VG: &str = include_str!("../../disko-templates/lvm_vg.nix.in");
+const LV_EXT4: &str = include_str!("../../disko-templates/lv-ext4.nix.in");
+const LV_SWAP: &str = include_str!("../../disko-templates/lv-swap.nix.in");
 
 /// The value of a template's `"{{x}}"` slot: a Nix-escaped string body.
 fn esc(s: &str) -> String {

@@ -56,16 +56,8 @@ pub fn plan_command(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
     let (inv, boot) = match &args.inventory {
         Some(path) => (read_inventory_file(path)?, BootOptions::default()),
         None => {
-            let boot = match ctx.host.read_to_string(Path::new("/proc/cmdline")) {
-                Ok(text) => crate::kcmdline::parse(&text),
-                Err(e) => {
-                    tracing::warn!(file = "/proc/cmdline", error = %e, "reading the kernel command line failed; using defaults");
-                    BootOptions::default()
-                }
-            };
-            for w in &boot.warnings {
-                tracing::warn!(warning = %w, "kernel command line");
-            }
+            // warnings (unknown pre-nixos.* keys) are logged by read()
+            let boot = crate::kcmdline::read(ctx.host);
             let inv =
                 crate::inventory::scan(ctx.host).context("scanning the disks of this machine")?;
             (inv, boot)

@@ -45,24 +45,27 @@ pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
                     PartitionRole::RaidMember { array } => format!("md/{array}"),
                     PartitionRole::Pv { vg } => format!("PV of {vg}"),
                 };
-                format!("{} {what}", p.device.trim_start_matches("/dev/"))
+                what
             })
             .collect();
         writeln!(
             out,
-            "  {:<9} {:<8} {:>8} {:<4}  {}",
+            "  {:<9} {:<8} {:>8} {:<4}  {:<24} {}",
             d.key,
             d.name,
             human_bytes(d.size_bytes),
             kind_label(d.kind),
-            parts.join(", ")
+            parts.join(" + "),
+            d.stable_path
         )?;
-        writeln!(out, "  {:<9} {}", "", d.stable_path)?;
     }
 
     if !l.arrays.is_empty() {
         writeln!(out, "\nArrays")?;
-        for a in &l.arrays {
+        // in VG order, like the disks
+        let mut arrays: Vec<_> = l.arrays.iter().collect();
+        arrays.sort_by_key(|a| l.vgs.iter().position(|v| v.name == a.vg));
+        for a in arrays {
             writeln!(
                 out,
                 "  /dev/md/{:<8} {:<6} {:>10}  {} members → VG {}",

@@ -1,5 +1,5 @@
 //! Golden renderings, byte for byte, for the example machines: storage-plan.json,
-//! disko-config.nix, summary.txt, hardware-disk.nix. `UPDATE_GOLDEN=1 cargo test
+//! disko-config.nix, summary.txt, hardware-disk.nix, and network-lan.nix. `UPDATE_GOLDEN=1 cargo test
 //! --test golden` rewrites them (review the diff before committing).
 //!
 //! Every golden `.nix` is also read by a real Nix evaluator (Debian's nix-bin):
@@ -107,6 +107,13 @@ fn golden_files_match() {
             }
         }
     }
+    let lan = nixos::network_lan_nix("3C:EC:EF:10:20:31");
+    let path = root().join("tests/golden/network-lan.nix");
+    if update {
+        std::fs::write(&path, &lan).unwrap();
+    } else if std::fs::read_to_string(&path).ok().as_deref() != Some(lan.as_str()) {
+        stale.push(path.display().to_string());
+    }
     assert!(
         stale.is_empty(),
         "renderings differ from the golden files (inspect, then UPDATE_GOLDEN=1): {stale:#?}"
@@ -175,9 +182,7 @@ fn golden_nix_files_parse_and_evaluate() {
         let hw = eval_json(&dir.join("hardware-disk.nix"), true);
         compare_hardware(&p, &hw, c.name);
     }
-    let dir = tempfile::tempdir().unwrap();
-    let f = dir.path().join("network-lan.nix");
-    std::fs::write(&f, nixos::network_lan_nix("3C:EC:EF:10:20:31")).unwrap();
+    let f = root().join("tests/golden/network-lan.nix");
     nix(&["--parse", &f.display().to_string()]);
     let v = eval_json(&f, true);
     assert_eq!(

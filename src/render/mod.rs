@@ -71,13 +71,20 @@ pub fn plan_command(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
         "planned"
     );
 
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    match args.output {
-        PlanOutput::Summary => summary::write_summary(&plan, &mut out)?,
-        PlanOutput::Json => out.write_all(json::plan_to_json(&plan).as_bytes())?,
-        PlanOutput::Disko => out.write_all(disko::render_disko(&plan).as_bytes())?,
+    let text = match args.output {
+        PlanOutput::Summary => {
+            let mut buf = Vec::new();
+            summary::write_summary(&plan, &mut buf)?;
+            buf
+        }
+        PlanOutput::Json => json::plan_to_json(&plan).into_bytes(),
+        PlanOutput::Disko => disko::render_disko(&plan).into_bytes(),
+    };
+    let mut out = std::io::stdout().lock();
+    match out.write_all(&text).and_then(|()| out.flush()) {
+        // `pre-nixos plan | head` is not a failure
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other.context("writing the plan to stdout")?,
     }
-    out.flush()?;
     Ok(crate::error::EXIT_OK)
 }

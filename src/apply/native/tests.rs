@@ -283,3 +283,51 @@ fn tools_are_those_the_plan_needs() {
         assert!(t.contains(&tool), "{tool} missing from {t:?}");
     }
 }
+
+/// Every plan the planner renders in its golden tests goes through the native
+/// executor: one sgdisk per disk, one mdadm per array, every VG (LV-less ones too),
+/// every LV, a filesystem per ESP and LV, and nothing else.
+#[test]
+fn every_golden_plan_runs_through_the_native_executor() {
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&golden).unwrap() {
+        let file = entry.unwrap().path().join("storage-plan.json");
+        if !file.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let plan = crate::render::json::plan_from_json(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let lines = commands_for(&plan);
+        let count = |p: &str| lines.iter().filter(|l| l.starts_with(p)).count();
+        let l = &plan.layout;
+        let lvs: usize = l.vgs.iter().map(|v| v.lvs.len()).sum();
+        let esps = l
+            .disks
+            .iter()
+            .flat_map(|d| &d.partitions)
+            .filter(|p| matches!(p.role, PartitionRole::Esp { .. }))
+            .count();
+        let what = file.display();
+        assert_eq!(count("sgdisk --clear"), l.disks.len(), "{what}");
+        assert_eq!(count("mdadm --create"), l.arrays.len(), "{what}");
+        assert_eq!(count("vgcreate -s 4M"), l.vgs.len(), "{what}");
+        assert_eq!(count("lvcreate"), lvs, "{what}");
+        assert_eq!(count("mkfs.vfat"), esps, "{what}");
+        assert_eq!(count("mkfs.ext4") + count("mkswap"), lvs, "{what}");
+        assert_eq!(count("mount -t ext4"), count("mkfs.ext4"), "{what}");
+        // `/` is mounted before anything under it.
+        let root = lines
+            .iter()
+            .position(|c| c.ends_with("/dev/disk/by-label/slash /mnt"))
+            .unwrap_or_else(|| panic!("{what}: / not mounted"));
+        let first_other = lines
+            .iter()
+            .position(|c| c.starts_with("mount ") && !c.ends_with(" /mnt"))
+            .unwrap();
+        assert!(root < first_other, "{what}");
+        seen += 1;
+    }
+    assert!(seen >= 6, "only {seen} golden plans found");
+}

@@ -600,6 +600,16 @@ pub fn resolve_kname(host: &dyn Host, dev_path: &str) -> std::io::Result<Option<
     }
 }
 
+/// The sysfs directory of a block device: `/sys/class/block/<name>` (every block
+/// device, partitions included), else `/sys/block/<name>` (whole disks). Real sysfs
+/// has both; fixture trees may carry only one. `None` when the device is gone.
+pub fn sys_dir(host: &dyn Host, kname: &str) -> Option<std::path::PathBuf> {
+    ["/sys/class/block", "/sys/block"]
+        .iter()
+        .map(|d| Path::new(d).join(kname))
+        .find(|p| host.exists(p))
+}
+
 /// Reads a disk's identity through its stable path. `Ok(None)` when it is gone.
 pub fn read_identity(host: &dyn Host, stable_path: &str) -> anyhow::Result<Option<Identity>> {
     let Some(kname) =
@@ -607,7 +617,9 @@ pub fn read_identity(host: &dyn Host, stable_path: &str) -> anyhow::Result<Optio
     else {
         return Ok(None);
     };
-    let sys = Path::new("/sys/block").join(&kname);
+    let Some(sys) = sys_dir(host, &kname) else {
+        return Ok(None);
+    };
     let sectors = match host.read_attr(&sys.join("size")) {
         Ok(s) => s
             .parse::<u64>()

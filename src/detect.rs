@@ -156,7 +156,7 @@ fn examine(
         reasons.push(format!("signature:{s}"));
     }
 
-    let sys = Path::new("/sys/block").join(&kname);
+    let sys = blockdev::sys_dir(host, &kname).ok_or_else(|| vanished(d))?;
     let entries = match host.read_dir_names(&sys) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(vanished(d)),
@@ -181,7 +181,7 @@ fn examine(
         {
             if holders.insert(h.clone()) {
                 stack.insert(h.clone());
-                queue.push(Path::new("/sys/block").join(&h));
+                queue.extend(blockdev::sys_dir(host, &h));
             }
         }
     }
@@ -200,11 +200,8 @@ fn examine(
 
     let mut numbers = BTreeSet::new();
     for name in &stack {
-        for dir in [
-            Path::new("/sys/block").join(name),
-            sys.join(name),
-            Path::new("/sys/class/block").join(name),
-        ] {
+        let dirs = [blockdev::sys_dir(host, name), Some(sys.join(name))];
+        for dir in dirs.into_iter().flatten() {
             if let Ok(n) = host.read_attr(&dir.join("dev")) {
                 numbers.insert(n);
                 break;

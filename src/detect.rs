@@ -234,7 +234,7 @@ pub fn command(ctx: &Ctx, args: &DetectArgs) -> anyhow::Result<u8> {
     let plan = match crate::apply::load_or_make_plan(ctx, args.plan.as_deref(), None) {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "detection failed");
+            tracing::debug!(error = %format!("{e:#}"), "detection failed");
             eprintln!("pre-nixos detect-storage: {e:#}");
             return Ok(2);
         }

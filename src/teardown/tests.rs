@@ -60,6 +60,7 @@ fn md_on_partitions_lvm_on_md_mounted_lvs_and_swap_go_leaves_first() {
             "wipefs -a /dev/sdc",
             "sgdisk --zap-all /dev/sdc",
             "blockdev --rereadpt /dev/sdc",
+            "udevadm trigger --action=change /dev/sda /dev/sdb /dev/sdc",
             "udevadm settle --timeout=120",
         ]
     );
@@ -115,6 +116,7 @@ fn a_used_machine_tears_down_whole_disk_pv_degraded_array_and_filesystems() {
             "wipefs -a /dev/nvme0n1",
             "sgdisk --zap-all /dev/nvme0n1",
             "blockdev --rereadpt /dev/nvme0n1",
+            "udevadm trigger --action=change /dev/sda /dev/sdb /dev/sdc /dev/nvme0n1",
             "udevadm settle --timeout=120",
         ]
     );
@@ -205,4 +207,23 @@ fn a_missing_mdadm_is_named_before_any_command() {
         .all(|c| ["lsblk", "pvs", "vgs", "lvs"]
             .iter()
             .any(|q| c.starts_with(q))));
+}
+
+#[test]
+fn disks_are_locked_against_udev_during_a_pass_and_released_after() {
+    use std::os::fd::AsRawFd;
+    let (m, _disks) = machine_for_capture();
+    let host = FakeHost::new(m.root());
+    let names = names(&["sda", "sdb"]);
+    let locks = DiskLocks::take(&host, &names);
+    // What udev does: a non-blocking shared lock on the whole disk.
+    let probe = |k: &str| {
+        let f = std::fs::File::open(m.path(&format!("/dev/{k}"))).unwrap();
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+        rc == 0
+    };
+    assert!(!probe("sda") && !probe("sdb"), "udev could take the disks");
+    assert!(probe("sdc"), "an unnamed disk is not locked");
+    locks.close().unwrap();
+    assert!(probe("sda") && probe("sdb"));
 }

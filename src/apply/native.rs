@@ -21,6 +21,15 @@ use super::{check_identity, Env, Executor, StepError, TARGET};
 pub enum Action {
     /// Re-reads the disk's identity and compares it with the plan (no write).
     CheckIdentity(Box<PlannedDisk>),
+    /// Holds the disk under a BSD lock so udev defers its events (see
+    /// [`crate::teardown::DiskLocks`]) until [`Action::UnlockDisk`].
+    LockDisk(String),
+    UnlockDisk,
+    /// `wipefs -a` on the partitions just created, by their kernel names: a new
+    /// partition that starts where an old one did can expose a stale md superblock
+    /// or LVM label, which udev would assemble or activate the moment it sees it
+    /// (the predecessor's "stale md reassembly").
+    WipeNewPartitions(Box<PlannedDisk>),
     Run(Cmd),
     /// `udevadm settle`.
     Settle,
@@ -77,7 +86,10 @@ pub fn partition_step(d: &PlannedDisk) -> Step {
     argv.push(d.stable_path.clone());
     let mut actions = vec![
         Action::CheckIdentity(Box::new(d.clone())),
+        Action::LockDisk(d.stable_path.clone()),
         run(format!("partitioning {} ({})", d.name, d.stable_path), argv),
+        Action::WipeNewPartitions(Box::new(d.clone())),
+        Action::UnlockDisk,
         Action::Settle,
     ];
     actions.extend(
@@ -385,12 +397,48 @@ pub fn mount_step_except(plan: &Plan, mounted: &[String]) -> Step {
 }
 
 /// Runs one step's actions through `env`.
+/// `/dev/sda` + 2 → `/dev/sda2`; `/dev/nvme0n1` + 2 → `/dev/nvme0n1p2`.
+pub fn partition_dev(kname: &str, n: u32) -> String {
+    let sep = if kname.ends_with(|c: char| c.is_ascii_digit()) {
+        "p"
+    } else {
+        ""
+    };
+    format!("/dev/{kname}{sep}{n}")
+}
+
+fn current_kname(env: &Env, stable_path: &str) -> anyhow::Result<String> {
+    crate::blockdev::resolve_kname(env.host, stable_path)?
+        .ok_or_else(|| anyhow::anyhow!("{stable_path} vanished"))
+}
+
 pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
     env.step(step.key, &step.what, || {
+        let mut lock: Option<crate::teardown::DiskLocks> = None;
         for a in &step.actions {
             match a {
                 Action::CheckIdentity(d) => {
                     check_identity(env.host, d)?;
+                }
+                Action::LockDisk(path) => {
+                    if !env.dry_run {
+                        let k = current_kname(env, path)?;
+                        lock = Some(crate::teardown::DiskLocks::take(env.host, &[k]));
+                    }
+                }
+                Action::UnlockDisk => {
+                    if let Some(l) = lock.take() {
+                        l.close()?;
+                    }
+                }
+                Action::WipeNewPartitions(d) => {
+                    let k = current_kname(env, &d.stable_path)?;
+                    let mut argv = vec![s("wipefs"), s("-a")];
+                    argv.extend(d.partitions.iter().map(|p| partition_dev(&k, p.number)));
+                    env.run(&Cmd::new(
+                        format!("wiping stale signatures off the new partitions of {k}"),
+                        argv,
+                    ))?;
                 }
                 Action::Run(c) => {
                     env.run(c)?;
@@ -403,7 +451,6 @@ pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
     })
 }
 
-/// Mounts an already provisioned layout (second boot), changing nothing on disk.
 /// Mounts an already provisioned layout (second boot), changing nothing on disk:
 /// only what is not mounted yet, and swap only when it is not on yet (running twice
 /// in one boot changes nothing).
@@ -472,6 +519,7 @@ impl Executor for Native {
                 match a {
                     Action::Run(c) => t.push(c.program().to_owned()),
                     Action::Settle => t.push("udevadm".to_owned()),
+                    Action::WipeNewPartitions(_) => t.push("wipefs".to_owned()),
                     _ => {}
                 }
             }
@@ -499,6 +547,7 @@ impl Executor for Native {
 }
 
 const KNOWN_TOOLS: &[&str] = &[
+    "wipefs",
     "chmod",
     "lvcreate",
     "mdadm",

@@ -17,6 +17,7 @@ fn commands_for(plan: &Plan) -> Vec<String> {
 fn exact_commands_single_nvme() {
     let expected = [
         "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
+        "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
         "udevadm settle --timeout=120",
         "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
         "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
@@ -49,8 +50,10 @@ fn exact_commands_single_nvme() {
 fn exact_commands_ssd_pair_raid0() {
     let expected = [
         "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main0-md /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "wipefs -a /dev/sda1 /dev/sda2",
         "udevadm settle --timeout=120",
         "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main1-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main1-md /dev/disk/by-id/ata-Vendor_Disk_SSDB",
+        "wipefs -a /dev/sdb1 /dev/sdb2",
         "udevadm settle --timeout=120",
         "mdadm --create /dev/md/main --run --metadata=1.2 --level=0 --raid-devices=2 --homehost=any /dev/disk/by-partlabel/disk-main0-md /dev/disk/by-partlabel/disk-main1-md",
         "udevadm settle --timeout=120",
@@ -87,10 +90,13 @@ fn exact_commands_ssd_pair_raid0() {
 fn exact_commands_ssd_and_hdd_pair() {
     let expected = [
         "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "wipefs -a /dev/sda1 /dev/sda2",
         "udevadm settle --timeout=120",
         "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap0-md /dev/disk/by-id/ata-Vendor_Disk_HDDA",
+        "wipefs -a /dev/sdb1",
         "udevadm settle --timeout=120",
         "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap1-md /dev/disk/by-id/ata-Vendor_Disk_HDDB",
+        "wipefs -a /dev/sdc1",
         "udevadm settle --timeout=120",
         "mdadm --create /dev/md/swap --run --metadata=1.2 --level=1 --raid-devices=2 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-swap0-md /dev/disk/by-partlabel/disk-swap1-md",
         "udevadm settle --timeout=120",
@@ -140,14 +146,19 @@ fn exact_commands_ssd_and_hdd_pair() {
 fn exact_commands_ssd_and_four_hdd_raid5() {
     let expected = [
         "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "wipefs -a /dev/sda1 /dev/sda2",
         "udevadm settle --timeout=120",
         "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large0-md /dev/disk/by-id/ata-Vendor_Disk_HDD0",
+        "wipefs -a /dev/sdb1",
         "udevadm settle --timeout=120",
         "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large1-md /dev/disk/by-id/ata-Vendor_Disk_HDD1",
+        "wipefs -a /dev/sdc1",
         "udevadm settle --timeout=120",
         "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large2-md /dev/disk/by-id/ata-Vendor_Disk_HDD2",
+        "wipefs -a /dev/sdd1",
         "udevadm settle --timeout=120",
         "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large3-md /dev/disk/by-id/ata-Vendor_Disk_HDD3",
+        "wipefs -a /dev/sde1",
         "udevadm settle --timeout=120",
         "mdadm --create /dev/md/large --run --metadata=1.2 --level=5 --raid-devices=4 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-large0-md /dev/disk/by-partlabel/disk-large1-md /dev/disk/by-partlabel/disk-large2-md /dev/disk/by-partlabel/disk-large3-md",
         "udevadm settle --timeout=120",
@@ -205,7 +216,14 @@ fn a_node_that_never_appears_fails_after_its_deadline_naming_it() {
     let waited = host.now() - start;
     assert!(waited >= NODE_DEADLINE && waited < NODE_DEADLINE + std::time::Duration::from_secs(1));
     // Nothing after the partitioning of the first disk ran.
-    assert_eq!(host.commands().len(), 2);
+    assert_eq!(
+        host.command_lines(),
+        [
+            "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
+            "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
+            "udevadm settle --timeout=120",
+        ]
+    );
 }
 
 #[test]
@@ -330,4 +348,36 @@ fn every_golden_plan_runs_through_the_native_executor() {
         seen += 1;
     }
     assert!(seen >= 6, "only {seen} golden plans found");
+}
+
+#[test]
+fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
+    use std::os::fd::AsRawFd;
+    let plan = testkit::single_nvme();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    for prefix in ["sgdisk", "wipefs", "udevadm"] {
+        let (seen, dev) = (seen.clone(), m.path("/dev/nvme0n1"));
+        host.on_with_effect(&[prefix], Response::stdout(""), move |_| {
+            // What udev does before handling an event: a shared, non-blocking lock.
+            let f = std::fs::File::open(&dev).unwrap();
+            let free = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+            seen.lock().unwrap().push((prefix, free));
+        });
+    }
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    run_step(&env, &partition_step(&plan.layout.disks[0])).unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("sgdisk", false), ("wipefs", false), ("udevadm", true)]
+    );
+}
+
+#[test]
+fn partition_nodes_follow_the_kernel_rule() {
+    assert_eq!(partition_dev("sda", 2), "/dev/sda2");
+    assert_eq!(partition_dev("nvme0n1", 1), "/dev/nvme0n1p1");
+    assert_eq!(partition_dev("mmcblk0", 3), "/dev/mmcblk0p3");
 }

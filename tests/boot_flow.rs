@@ -169,7 +169,9 @@ fn clean_disks_are_applied_in_order_starting_with_the_identity_checked_disks() {
     let writes = disk_writes(&host);
     assert_eq!(writes.len(), 2, "{writes:?}");
     assert!(writes[0].starts_with("sgdisk --clear"), "{writes:?}");
-    assert!(writes[0].ends_with("/dev/disk/by-id/ata-ST4000NM0035_ZC1ABCDE"), "{writes:?}");
+    assert!(
+        writes[0].ends_with("/dev/disk/by-id/ata-ST4000NM0035_ZC1ABCDE"),
+        "{writes:?}"
+    );
     assert_eq!(writes[1], "wipefs -a /dev/sda1");
-}");
 }

@@ -351,114 +351,140 @@ fn already_provisioned(host: &dyn Host, plan: &Plan) -> Option<bool> {
     }
 }
 
-/// The storage pipeline after planning. Never returns an error for something that
-/// went wrong on the disks: that is a `failed` outcome with its step and error. Errors
-/// are for "could not even record what happens" (state directory, lock).
+/// The storage pipeline after planning, stage by stage. Never returns an error for
+/// something that went wrong on the disks: that is a `failed` outcome with its step
+/// and error. Errors are for "could not even record what happens" (state directory,
+/// lock).
 pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome> {
-    let plan = req.plan;
-    let host = env.host;
-    let mut status = StorageStatus {
-        state: State::Running,
-        detail: String::new(),
-        plan: Some(ctx.state_file(status::STORAGE_PLAN).display().to_string()),
-        disks: plan.layout.disks.iter().map(|d| d.name.clone()).collect(),
-        error: None,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
-        updated: status::now_rfc3339(),
-    };
-
-    // Refuse a plan that is not for this machine before looking any further.
-    let mut identity_error = None;
-    let mut current_names = Vec::new();
-    for d in &plan.layout.disks {
-        match check_identity(host, d) {
-            Ok(id) => current_names.push(id.kname),
-            Err(e) => {
-                identity_error = Some(e);
-                break;
-            }
-        }
-    }
-    if identity_error.is_none() {
-        status.disks = current_names;
-    }
-
-    let detection: Result<Detection, String> =
-        detect::detect(host, &plan.layout.disks).map_err(|e| format!("{e:#}"));
+    let identity = identify(env.host, req.plan);
+    let detection = detect::detect(env.host, &req.plan.layout.disks).map_err(|e| format!("{e:#}"));
     let provisioned = match &detection {
-        Ok(d) if !d.failed() && !d.all_clean() => already_provisioned(host, plan),
+        Ok(d) if !d.failed() && !d.all_clean() => already_provisioned(env.host, req.plan),
         _ => None,
     };
-    let mut policy = policy::decide(&policy::Inputs {
-        disks: &plan.layout.disks,
+    let policy = decide(req, &detection, provisioned, identity.as_ref().err());
+    tracing::info!(state = %policy.state(), detail = %policy.detail(), "storage policy: {}", policy.message());
+    eprintln_ui(&format!("storage: {}", policy.message()));
+    let status = initial_status(ctx, req.plan, identity.ok());
+    if policy.writes() || policy == Policy::AlreadyProvisioned {
+        apply_recorded(ctx, env, req, policy, status)
+    } else {
+        record_unchanged(ctx, env, req.plan, policy, status)
+    }
+}
+
+/// Every planned disk found again by stable path, serial and size: the current
+/// kernel names, or why this plan is not for this machine (as it is now).
+fn identify(host: &dyn Host, plan: &Plan) -> anyhow::Result<Vec<String>> {
+    plan.layout
+        .disks
+        .iter()
+        .map(|d| check_identity(host, d).map(|id| id.kname))
+        .collect()
+}
+
+/// The policy row, with an identity mismatch overriding everything but an explicit
+/// plan-only request.
+fn decide(
+    req: &Request,
+    detection: &Result<Detection, String>,
+    provisioned: Option<bool>,
+    identity_error: Option<&anyhow::Error>,
+) -> Policy {
+    let policy = policy::decide(&policy::Inputs {
+        disks: &req.plan.layout.disks,
         detection: detection.as_ref().map_err(Clone::clone),
         provisioned,
         boot: &req.boot,
         wipe: req.wipe.as_ref(),
     });
-    if let Some(e) = identity_error {
-        if !matches!(policy, Policy::PlanOnlyRequested) {
-            policy = Policy::Failed {
-                step: "identity".into(),
-                error: format!("{e:#}"),
-            };
-        }
+    match identity_error {
+        Some(e) if policy != Policy::PlanOnlyRequested => Policy::Failed {
+            step: "identity".into(),
+            error: format!("{e:#}"),
+        },
+        _ => policy,
     }
-    tracing::info!(state = %policy.state(), detail = %policy.detail(), "storage policy: {}", policy.message());
-    eprintln_ui(&format!("storage: {}", policy.message()));
+}
 
-    let finish = |status: &mut StorageStatus, policy: &Policy, error: Option<String>| {
-        status.state = policy.state();
-        status.detail = policy.detail();
-        status.error = error;
-        status.updated = status::now_rfc3339();
+fn initial_status(ctx: &Ctx, plan: &Plan, current_names: Option<Vec<String>>) -> StorageStatus {
+    StorageStatus {
+        state: State::Running,
+        detail: String::new(),
+        plan: Some(ctx.state_file(status::STORAGE_PLAN).display().to_string()),
+        disks: current_names
+            .unwrap_or_else(|| plan.layout.disks.iter().map(|d| d.name.clone()).collect()),
+        error: None,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        updated: status::now_rfc3339(),
+    }
+}
+
+fn finish(status: &mut StorageStatus, policy: &Policy, error: Option<String>) {
+    status.state = policy.state();
+    status.detail = policy.detail();
+    status.error = error;
+    status.updated = status::now_rfc3339();
+}
+
+/// An outcome that changes nothing: the plan and the status are written, and for a
+/// refusal `ERROR=` carries the reason and the switch that lifts it.
+fn record_unchanged(
+    ctx: &Ctx,
+    env: &Env,
+    plan: &Plan,
+    policy: Policy,
+    mut status: StorageStatus,
+) -> anyhow::Result<Outcome> {
+    let error = match &policy {
+        Policy::ExistingStorage { .. } | Policy::DetectionError { .. } => Some(policy.message()),
+        Policy::Failed { error, .. } => Some(error.clone()),
+        _ => None,
     };
-
-    if !policy.writes() && policy != Policy::AlreadyProvisioned {
-        // Change nothing; write the plan and the outcome.
-        let error = match &policy {
-            Policy::AutoApply | Policy::AlreadyProvisioned | Policy::WipeAndApply { .. } => None,
-            Policy::PlanOnlyRequested => None,
-            Policy::ExistingStorage { .. } | Policy::DetectionError { .. } => {
-                Some(policy.message())
-            }
-            Policy::Failed { error, .. } => Some(error.clone()),
-        };
-        finish(&mut status, &policy, error);
-        if !env.dry_run {
-            write_plan_file(ctx, host, plan)?;
-            status::write_storage(host, ctx.state_dir(), &status)
-                .with_context(|| state_dir_error(ctx))?;
-        }
-        return Ok(Outcome { policy, status });
+    finish(&mut status, &policy, error);
+    if !env.dry_run {
+        write_plan_file(ctx, env.host, plan)?;
+        status::write_storage(env.host, ctx.state_dir(), &status)
+            .with_context(|| state_dir_error(ctx))?;
     }
+    Ok(Outcome { policy, status })
+}
 
-    // From here on we change things: one pre-nixos at a time, and STATE=running on
-    // disk before the first write, or no write at all.
+/// An outcome that changes things: one pre-nixos at a time (the lock), the plan and
+/// `STATE=running` on disk before the first write (or no write at all), the writes,
+/// then the final status — the first error first.
+fn apply_recorded(
+    ctx: &Ctx,
+    env: &Env,
+    req: &Request,
+    policy: Policy,
+    mut status: StorageStatus,
+) -> anyhow::Result<Outcome> {
+    let host = env.host;
     let lock = if env.dry_run {
         None
     } else {
         Some(crate::lock::ApplyLock::acquire(host, ctx.state_dir())?)
     };
     if !env.dry_run {
-        write_plan_file(ctx, host, plan)?;
+        write_plan_file(ctx, host, req.plan)?;
         status::write_storage(host, ctx.state_dir(), &status)
             .with_context(|| state_dir_error(ctx))?;
     }
-
-    let result = run_writes(env, req, &policy);
-    match result {
-        Ok(()) => finish(&mut status, &policy, None),
+    let policy = match run_writes(env, req, &policy) {
+        Ok(()) => {
+            finish(&mut status, &policy, None);
+            policy
+        }
         Err(e) => {
-            // First error first: record it before anything else can go wrong.
             let failed = Policy::Failed {
                 step: e.step.clone(),
                 error: one_line(&e.error),
             };
             finish(&mut status, &failed, Some(one_line(&e.error)));
-            policy = failed;
+            failed
         }
-    }
+    };
     if !env.dry_run {
         status::write_storage(host, ctx.state_dir(), &status)
             .with_context(|| state_dir_error(ctx))?;

@@ -134,7 +134,13 @@ impl Executor for Disko {
             Ok(())
         })?;
         let g = generation.into_inner().unwrap_or(Generation::Legacy);
-        let cmd = disko_command(g, CONFIG_PATH);
+        let mut cmd = disko_command(g, CONFIG_PATH);
+        if let Some(nix_path) = nix_path(
+            std::env::var("NIX_PATH").ok().as_deref(),
+            std::env::var("PRE_NIXOS_NIXPKGS").ok().as_deref(),
+        ) {
+            cmd = cmd.env("NIX_PATH", nix_path);
+        }
         env.step("disko", &format!("running {}", cmd.display()), || {
             env.run(&cmd).map(|_| ())
         })?;
@@ -160,6 +166,15 @@ impl Executor for Disko {
             })?;
         }
         Ok(())
+    }
+}
+
+/// disko evaluates `<nixpkgs>`: when the unit gives no `NIX_PATH`, point it at the
+/// nixpkgs the ISO was built from (`PRE_NIXOS_NIXPKGS`), as the module sets it.
+pub fn nix_path(current: Option<&str>, nixpkgs: Option<&str>) -> Option<String> {
+    match (current.filter(|c| !c.trim().is_empty()), nixpkgs) {
+        (None, Some(p)) if !p.trim().is_empty() => Some(format!("nixpkgs={p}")),
+        _ => None,
     }
 }
 
@@ -233,6 +248,20 @@ mod tests {
         );
         assert!(m.path(CONFIG_PATH).is_file());
         assert!(m.path(PLAN_COPY_PATH).is_file());
+    }
+
+    #[test]
+    fn nix_path_is_only_filled_in_when_missing() {
+        assert_eq!(
+            nix_path(None, Some("/nix/store/abc-source")).as_deref(),
+            Some("nixpkgs=/nix/store/abc-source")
+        );
+        assert_eq!(
+            nix_path(Some(""), Some("/x")).as_deref(),
+            Some("nixpkgs=/x")
+        );
+        assert_eq!(nix_path(Some("nixpkgs=/y"), Some("/x")), None);
+        assert_eq!(nix_path(None, None), None);
     }
 
     #[test]

@@ -218,7 +218,6 @@ mod tests {
         let host = FakeHost::new(m.root());
         host.on(&["disko", "--help"], Response::stdout(help));
         let env = Env::new(&host).with_path(testkit::TEST_PATH);
-        // The renderer lands separately; the executor must refuse an empty config.
         let r = Disko::default().apply(&env, &plan);
         (host, m, r)
     }
@@ -226,17 +225,6 @@ mod tests {
     #[test]
     fn runs_disko_once_with_the_probed_mode_and_sets_modes() {
         let (host, m, r) = run_with_help(HELP_CURRENT);
-        if crate::render::disko::render_disko(&testkit::ssd_and_hdd_pair())
-            .trim()
-            .is_empty()
-        {
-            // Renderer not merged yet: refusing to run disko on an empty config is the
-            // behaviour under test here.
-            let e = r.unwrap_err();
-            assert_eq!(e.step, "disko-config");
-            assert!(host.commands().is_empty());
-            return;
-        }
         r.unwrap();
         assert_eq!(
             host.command_lines(),
@@ -246,8 +234,49 @@ mod tests {
                 "chmod 1777 /mnt/var/tmp",
             ]
         );
-        assert!(m.path(CONFIG_PATH).is_file());
-        assert!(m.path(PLAN_COPY_PATH).is_file());
+        let config = std::fs::read_to_string(m.path(CONFIG_PATH)).unwrap();
+        assert_eq!(
+            config,
+            crate::render::disko::render_disko(&testkit::ssd_and_hdd_pair())
+        );
+        let plan_copy = std::fs::read_to_string(m.path(PLAN_COPY_PATH)).unwrap();
+        assert_eq!(
+            crate::render::json::plan_from_json(&plan_copy).unwrap(),
+            testkit::ssd_and_hdd_pair()
+        );
+        // The long run streams its output into the log.
+        assert!(host.commands()[1].stream);
+    }
+
+    #[test]
+    fn an_old_disko_gets_the_legacy_mode() {
+        let (host, _m, r) = run_with_help(HELP_LEGACY);
+        r.unwrap();
+        assert_eq!(
+            host.command_lines()[1],
+            "disko --mode disko --root-mountpoint /mnt /var/log/pre-nixos/disko-config.nix"
+        );
+    }
+
+    #[test]
+    fn a_failing_disko_stops_with_its_stderr() {
+        let plan = testkit::ssd_and_hdd_pair();
+        let m = Machine::for_plan(&plan);
+        let host = FakeHost::new(m.root());
+        host.on(&["disko", "--help"], Response::stdout(HELP_CURRENT));
+        host.on(
+            &["disko", "--mode"],
+            Response::fail(
+                1,
+                "error: file 'nixpkgs' was not found in the Nix search path",
+            ),
+        );
+        let env = Env::new(&host).with_path(testkit::TEST_PATH);
+        let e = Disko::default().apply(&env, &plan).unwrap_err();
+        assert_eq!(e.step, "disko");
+        assert!(format!("{:#}", e.error).contains("'nixpkgs' was not found"));
+        // No chmod after a failed disko.
+        assert_eq!(host.commands().len(), 2);
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub enum Policy {
     ExistingStorage {
         /// `sdb (HDD0001): partition-table, signature:ext4` per dirty disk not named.
         disks: Vec<String>,
-        /// The serials a wipe switch would have to name.
+        /// The serials a wipe switch would have to name; empty when one of the disks
+        /// has no serial (then only `all` names it).
         serials: Vec<String>,
     },
     /// `pre-nixos.plan-only=1`. `plan-only/requested`.
@@ -83,6 +84,12 @@ impl Policy {
             Policy::AlreadyProvisioned => {
                 "the disks already carry this plan's layout: mounting it, changing nothing".into()
             }
+            // A disk without a serial can only be named by `all`.
+            Policy::ExistingStorage { disks, serials } if serials.is_empty() => format!(
+                "existing storage left untouched: {}. To wipe and apply, boot with \
+                 pre-nixos.wipe=all, or run `pre-nixos apply --wipe all`",
+                disks.join("; ")
+            ),
             Policy::ExistingStorage { disks, serials } => format!(
                 "existing storage left untouched: {}. To wipe and apply, boot with \
                  pre-nixos.wipe={} (or pre-nixos.wipe=all), or run `pre-nixos apply --wipe {}`",
@@ -211,10 +218,11 @@ pub fn decide(i: &Inputs) -> Policy {
     }
     Policy::ExistingStorage {
         disks: not_named.iter().map(|d| d.describe()).collect(),
-        serials: not_named
-            .iter()
-            .map(|d| d.serial.clone().unwrap_or_else(|| d.stable_path.clone()))
-            .collect(),
+        serials: if not_named.iter().all(|d| d.serial.is_some()) {
+            not_named.iter().filter_map(|d| d.serial.clone()).collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -329,6 +337,17 @@ mod tests {
         assert!(m.contains("pre-nixos.wipe=HDDA"), "{m}");
         assert!(m.contains("--wipe HDDA"), "{m}");
         assert!(m.contains("sdb (HDDA): partition-table"), "{m}");
+    }
+
+    #[test]
+    fn a_disk_without_serial_can_only_be_named_by_all() {
+        let p = Policy::ExistingStorage {
+            disks: vec!["sdb (no serial): partition-table".into()],
+            serials: vec![],
+        };
+        let m = p.message();
+        assert!(m.contains("pre-nixos.wipe=all"), "{m}");
+        assert!(!m.contains("wipe=,"), "{m}");
     }
 
     #[test]

@@ -246,6 +246,8 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         let mut cmd = Cmd::new(what, [opts.self_exe.as_str()])
             .args(sub.iter().copied())
             .args(["--state-dir", state_dir.as_str()])
+            // Plain log lines in the .stderr files, not terminal colours.
+            .env("NO_COLOR", "1")
             .timeout(SELF_TIMEOUT);
         if host.root() != Path::new("/") {
             cmd = cmd.args(["--root", root.as_str()]);
@@ -393,11 +395,12 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         "mdadm-detail-scan.txt",
         Cmd::new("listing md arrays", ["mdadm", "--detail", "--scan"]),
     );
-    for (item, tool) in [("lvm-pvs", "pvs"), ("lvm-vgs", "vgs"), ("lvm-lvs", "lvs")] {
-        let mut cmd = Cmd::new(
-            format!("listing LVM {}", &tool[..2]),
-            [tool, "--reportformat", "json", "--units", "b"],
-        );
+    for (item, tool, what) in [
+        ("lvm-pvs", "pvs", "listing LVM physical volumes"),
+        ("lvm-vgs", "vgs", "listing LVM volume groups"),
+        ("lvm-lvs", "lvs", "listing LVM logical volumes"),
+    ] {
+        let mut cmd = Cmd::new(what, [tool, "--reportformat", "json", "--units", "b"]);
         if tool == "lvs" {
             cmd = cmd.arg("-a");
         }
@@ -436,11 +439,15 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         ),
     );
     c.network_files(Path::new("/etc/systemd/network"));
-    c.cmd(
-        "sshd-T",
-        "sshd-T.txt",
-        Cmd::new("reading the effective sshd configuration", ["sshd", "-T"]),
-    );
+    let sshd = Cmd::new("reading the effective sshd configuration", ["sshd", "-T"]);
+    c.cmd("sshd-T", "sshd-T.txt", sshd.clone());
+    // Debian keeps sshd in /usr/sbin, which is not on every PATH.
+    if c.last_outcome() == Some(Outcome::NotFound) && host.exists(Path::new("/usr/sbin/sshd")) {
+        c.entries.pop();
+        let mut sshd = sshd;
+        sshd.argv[0] = "/usr/sbin/sshd".into();
+        c.cmd("sshd-T", "sshd-T.txt", sshd);
+    }
     c.file(
         "sshd-config",
         "etc-ssh-sshd_config",
@@ -546,11 +553,11 @@ fn version_text(self_exe: &str) -> String {
 /// `sshd: active · storage: plan-only/existing-storage (sdb: partition-table) ·
 /// jobs pending: none · pre-nixos.service: inactive (dead)`.
 pub fn verdict(r: &report::StatusReport) -> String {
-    let sshd = if !r.sshd.errors.is_empty() && r.sshd.unit.is_none() {
-        format!(
-            "unknown ({})",
-            r.sshd.errors.first().map(String::as_str).unwrap_or("")
-        )
+    let sshd = if r.sshd.unit.is_none() {
+        match r.sshd.errors.first() {
+            Some(e) => format!("unknown ({})", shorten(e, 70)),
+            None => "unknown".into(),
+        }
     } else {
         let mut s = r.sshd.active_state.clone().unwrap_or_else(|| "?".into());
         if r.sshd.hardened == Some(false) {
@@ -570,7 +577,7 @@ pub fn verdict(r: &report::StatusReport) -> String {
         None => "storage-status unreadable".into(),
     };
     let jobs = if let Some(e) = &r.jobs.error {
-        format!("unknown ({})", shorten(e, 60))
+        format!("unknown ({})", shorten(e, 70))
     } else if r.jobs.jobs.is_empty() {
         "none".into()
     } else {
@@ -584,7 +591,7 @@ pub fn verdict(r: &report::StatusReport) -> String {
     let mut v = format!(
         "sshd: {sshd} · storage: {storage} · jobs pending: {jobs} · {}: {}",
         report::UNIT,
-        report::unit_summary(&r.unit)
+        shorten(&report::unit_summary(&r.unit), 80)
     );
     for p in &r.problems {
         v.push_str(&format!(" · PROBLEM: {} {}", p.file, p.problem));
@@ -724,6 +731,10 @@ struct Collector<'a> {
 }
 
 impl Collector<'_> {
+    fn last_outcome(&self) -> Option<Outcome> {
+        self.entries.last().map(|e| e.outcome)
+    }
+
     fn record(&mut self, e: IndexEntry) {
         tracing::debug!(
             item = %e.item,

@@ -435,7 +435,42 @@ fn verify_report(
 
 /// Runs one probe command with [`PROBE_TIMEOUT`]; `Err` is one line for the report.
 fn probe(host: &dyn Host, what: &str, argv: &[&str]) -> Result<String, String> {
-    run_probe(host, what, argv).map_err(|e| e.one_line())
+    run_probe(host, what, argv).map_err(|e| probe_error(&e))
+}
+
+/// A command's failure in a few words, led by the program: the report's own line
+/// already says what was being asked, and `pre-nixos diagnose` keeps the full argv.
+pub fn probe_error(e: &CmdError) -> String {
+    let program = |argv: &str| argv.split_whitespace().next().unwrap_or("").to_owned();
+    match e {
+        CmdError::NotFound { program, .. } => {
+            format!("{program} not found (not installed, or not on PATH)")
+        }
+        CmdError::Failed {
+            argv,
+            status,
+            stderr_tail,
+            ..
+        } => {
+            let stderr = stderr_tail
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" | ");
+            if stderr.is_empty() {
+                format!("{} exited {status} with nothing on stderr", program(argv))
+            } else {
+                format!("{} exited {status}: {stderr}", program(argv))
+            }
+        }
+        CmdError::TimedOut { argv, secs, .. } => {
+            format!("{} gave no answer within {secs} s", program(argv))
+        }
+        CmdError::Spawn { argv, error, .. } => {
+            format!("{} could not be started: {error}", program(argv))
+        }
+    }
 }
 
 fn run_probe(host: &dyn Host, what: &str, argv: &[&str]) -> Result<String, CmdError> {
@@ -498,7 +533,7 @@ fn sshd_effective_config(host: &dyn Host) -> Result<String, String> {
         Err(CmdError::NotFound { .. }) if host.exists(Path::new("/usr/sbin/sshd")) => {
             probe(host, what, &["/usr/sbin/sshd", "-T"])
         }
-        other => other.map_err(|e| e.one_line()),
+        other => other.map_err(|e| probe_error(&e)),
     }
 }
 

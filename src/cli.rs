@@ -12,7 +12,10 @@ Exit codes:
   0  success (also: a plan-only outcome such as existing storage left untouched)
   1  failure (a step failed; see the message and /run/pre-nixos/storage-status)
   2  usage error, malformed input file, or storage detection error
-detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection failed";
+detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection failed
+status: 0 report shown (whatever the storage state), 2 a state file is unreadable or corrupt
+diagnose: 0 bundle written (items that could not be collected are listed in its index),
+          1 the bundle directory could not be created";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -139,6 +142,7 @@ pub struct PlanShape {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct PlanArgs {
+    /// What to print: the one-screen summary, storage-plan.json, or disko-config.nix.
     #[arg(long, value_enum, default_value_t = PlanOutput::Summary)]
     pub output: PlanOutput,
 
@@ -159,6 +163,7 @@ pub struct InventoryArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct DetectArgs {
+    /// Print every planned disk with the reasons it is not clean, as JSON.
     #[arg(long)]
     pub json: bool,
     /// Check the disks of this plan instead of planning this machine.
@@ -218,6 +223,7 @@ pub struct BootArgs {
     #[command(flatten)]
     pub net: NetOptions,
 
+    /// native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH.
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorArg>,
 
@@ -227,6 +233,7 @@ pub struct BootArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct StatusArgs {
+    /// Print the report as schema-versioned JSON.
     #[arg(long)]
     pub json: bool,
 }

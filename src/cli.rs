@@ -355,7 +355,10 @@ mod tests {
             let cli = Cli::try_parse_checked(&argv).unwrap_or_else(|e| panic!("{argv:?}: {e}"));
             assert_eq!(cli.global.state_dir, PathBuf::from("/tmp/s"), "{argv:?}");
             assert!(
-                matches!(cli.command, Some(Command::Status(StatusArgs { json: true }))),
+                matches!(
+                    cli.command,
+                    Some(Command::Status(StatusArgs { json: true }))
+                ),
                 "{argv:?}"
             );
         }
@@ -374,7 +377,13 @@ mod tests {
         }
         // The same options after `plan` are the subcommand's own.
         let cli = Cli::try_parse_checked(["pre-nixos", "plan", "--output", "json"]).unwrap();
-        assert!(matches!(cli.command, Some(Command::Plan(PlanArgs { output: PlanOutput::Json, .. }))));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Plan(PlanArgs {
+                output: PlanOutput::Json,
+                ..
+            }))
+        ));
     }
 
     #[test]

@@ -219,14 +219,33 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         .clone()
         .unwrap_or_else(|| "sshd.service".to_owned());
 
-    c.text("version", "version.txt", "built in", version_text(&opts.self_exe));
-    c.cmd("uname", "uname.txt", Cmd::new("reading the kernel version", ["uname", "-a"]));
+    c.text(
+        "version",
+        "version.txt",
+        "built in",
+        version_text(&opts.self_exe),
+    );
+    c.cmd(
+        "uname",
+        "uname.txt",
+        Cmd::new("reading the kernel version", ["uname", "-a"]),
+    );
 
     // Boot options: what the kernel was given, and how pre-nixos reads it.
-    match c.file("cmdline", "proc-cmdline.txt", Path::new("/proc/cmdline"), None) {
+    match c.file(
+        "cmdline",
+        "proc-cmdline.txt",
+        Path::new("/proc/cmdline"),
+        None,
+    ) {
         Some(cmdline) => {
             let opts = crate::kcmdline::parse(&cmdline);
-            c.json("boot-options", "boot-options.json", "kcmdline::parse", &opts);
+            c.json(
+                "boot-options",
+                "boot-options.json",
+                "kcmdline::parse",
+                &opts,
+            );
         }
         None => c.record(IndexEntry {
             item: "boot-options".into(),
@@ -332,11 +351,7 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
             "systemctl-status-pre-nixos.txt",
             report::UNIT,
         ),
-        (
-            "unit-sshd",
-            "systemctl-status-sshd.txt",
-            sshd_unit.as_str(),
-        ),
+        ("unit-sshd", "systemctl-status-sshd.txt", sshd_unit.as_str()),
         (
             "unit-networkd",
             "systemctl-status-systemd-networkd.txt",
@@ -348,7 +363,14 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
             file,
             Cmd::new(
                 format!("asking systemd about {unit}"),
-                ["systemctl", "status", "--no-pager", "--full", "--lines=50", unit],
+                [
+                    "systemctl",
+                    "status",
+                    "--no-pager",
+                    "--full",
+                    "--lines=50",
+                    unit,
+                ],
             )
             // systemctl status: 3 = not active, which is worth seeing, not a failure.
             .ok_codes(&[0, 3]),
@@ -461,7 +483,15 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         "kernel-messages.txt",
         Cmd::new(
             "reading the last kernel messages",
-            ["journalctl", "-k", "-b", "--no-pager", "-o", "short-precise", "-n"],
+            [
+                "journalctl",
+                "-k",
+                "-b",
+                "--no-pager",
+                "-o",
+                "short-precise",
+                "-n",
+            ],
         )
         .arg(KERNEL_LINES.to_string())
         .timeout(JOURNAL_TIMEOUT),
@@ -614,11 +644,7 @@ fn write_index(host: &dyn Host, dir: &Path, index: &Index) {
     if let Err(e) = host.write_atomic(&dir.join("index.json"), json.as_bytes(), 0o600) {
         tracing::warn!(file = "index.json", error = %e, "writing the bundle index failed");
     }
-    if let Err(e) = host.write_atomic(
-        &dir.join("INDEX.txt"),
-        index_text(index).as_bytes(),
-        0o600,
-    ) {
+    if let Err(e) = host.write_atomic(&dir.join("INDEX.txt"), index_text(index).as_bytes(), 0o600) {
         tracing::warn!(file = "INDEX.txt", error = %e, "writing the bundle index failed");
     }
 }
@@ -654,21 +680,15 @@ pub fn index_text(index: &Index) -> String {
 fn pack(host: &dyn Host, dir: &Path, entries: &mut Vec<IndexEntry>) -> Option<PathBuf> {
     let archive = tar_path(dir);
     let real_dir = host.path(dir);
-    let parent = real_dir
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let parent = real_dir.parent().map(Path::to_path_buf).unwrap_or_default();
     let name = real_dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let cmd = Cmd::new(
-        format!("packing {}", real_dir.display()),
-        ["tar", "-czf"],
-    )
-    .arg(host.path(&archive).display().to_string())
-    .args(["-C".to_owned(), parent.display().to_string(), name])
-    .timeout(TAR_TIMEOUT);
+    let cmd = Cmd::new(format!("packing {}", real_dir.display()), ["tar", "-czf"])
+        .arg(host.path(&archive).display().to_string())
+        .args(["-C".to_owned(), parent.display().to_string(), name])
+        .timeout(TAR_TIMEOUT);
     let start = host.now();
     let result = host.run(&cmd);
     let duration_ms = host.now().duration_since(start).as_millis() as u64;

@@ -312,7 +312,12 @@ fn read_plan(
     match crate::render::json::plan_from_json(&text) {
         Ok(plan) => {
             report.path = Some(shown);
-            report.vgs = plan.layout.vgs.iter().map(|vg| vg_line(&plan, vg)).collect();
+            report.vgs = plan
+                .layout
+                .vgs
+                .iter()
+                .map(|vg| vg_line(&plan, vg))
+                .collect();
             report.excluded = plan
                 .excluded
                 .iter()
@@ -553,7 +558,9 @@ pub fn hardening_problems(sshd_t: &str) -> Vec<String> {
     let mut want = |key: &str, ok: &[&str], expected: &str| match values.get(key) {
         Some(v) if ok.contains(&v.as_str()) => {}
         Some(v) => problems.push(format!("{key} is {v}, expected {expected}")),
-        None => problems.push(format!("{key} is not in `sshd -T` output, expected {expected}")),
+        None => problems.push(format!(
+            "{key} is not in `sshd -T` output, expected {expected}"
+        )),
     };
     // `sshd -T` spells prohibit-password by its old name.
     want(
@@ -627,7 +634,10 @@ pub fn unit_probe(host: &dyn Host) -> UnitReport {
         ],
     ) {
         Ok(text) => {
-            let b = parse_show_blocks(&text).into_iter().next().unwrap_or_default();
+            let b = parse_show_blocks(&text)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             report.load_state = b.get("LoadState").cloned();
             report.active_state = b.get("ActiveState").cloned();
             report.sub_state = b.get("SubState").cloned();
@@ -678,10 +688,7 @@ pub fn sshd_summary(s: &SshdReport) -> String {
     }
     match s.hardened {
         Some(true) => parts.push("hardened".into()),
-        Some(false) => parts.push(format!(
-            "NOT hardened: {}",
-            s.hardening_problems.join("; ")
-        )),
+        Some(false) => parts.push(format!("NOT hardened: {}", s.hardening_problems.join("; "))),
         None => parts.push("hardening unknown".into()),
     }
     parts.join(", ")
@@ -748,8 +755,16 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
                 "storage:  {}/{}  (updated {}, pre-nixos {})",
                 s.state,
                 s.detail,
-                if s.updated.is_empty() { "?" } else { &s.updated },
-                if s.version.is_empty() { "?" } else { &s.version },
+                if s.updated.is_empty() {
+                    "?"
+                } else {
+                    &s.updated
+                },
+                if s.version.is_empty() {
+                    "?"
+                } else {
+                    &s.version
+                },
             )?;
             if let Some(e) = &s.error {
                 let label = if s.state == State::Failed {
@@ -772,9 +787,7 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
                 }
             }
         }
-        None if !r.nothing_run_yet => {
-            writeln!(out, "storage:  no storage-status written yet")?
-        }
+        None if !r.nothing_run_yet => writeln!(out, "storage:  no storage-status written yet")?,
         None => {}
     }
     // Plan.

@@ -60,8 +60,9 @@ fn completions_know_every_visible_subcommand() {
 
 #[test]
 fn exit_code_page_quotes_the_help_table() {
-    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/exit-codes.md"))
-        .expect("reading docs/exit-codes.md");
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/exit-codes.md"))
+            .expect("reading docs/exit-codes.md");
     assert!(
         page.contains(pre_nixos::cli::EXIT_CODES_HELP),
         "docs/exit-codes.md does not quote cli::EXIT_CODES_HELP verbatim; update the page"

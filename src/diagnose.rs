@@ -35,6 +35,15 @@ pub const DEFAULT_OUT: &str = "/var/log/pre-nixos/diagnose";
 /// Where `logging` appends its JSON lines.
 pub const ACTIONS_LOG: &str = "/var/log/pre-nixos/actions.log";
 
+/// Where the actions log is: `PRE_NIXOS_ACTIONS_LOG` (the logging override), else
+/// [`ACTIONS_LOG`].
+pub fn actions_log_path() -> PathBuf {
+    std::env::var_os("PRE_NIXOS_ACTIONS_LOG")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(ACTIONS_LOG))
+}
+
 /// Lines of `actions.log` kept (the end of it).
 pub const ACTIONS_LOG_LINES: usize = 5000;
 
@@ -211,14 +220,6 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         dir: dir.clone(),
         entries: Vec::new(),
     };
-    // The verdict's view: the status files and systemd, without reading disks back.
-    let light = report::gather(ctx, false);
-    let sshd_unit = light
-        .sshd
-        .unit
-        .clone()
-        .unwrap_or_else(|| "sshd.service".to_owned());
-
     c.text(
         "version",
         "version.txt",
@@ -257,6 +258,42 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
             error: Some("/proc/cmdline could not be read".into()),
         }),
     }
+
+    // The state directory and the actions log as boot left them — before this
+    // binary's own subcommands below add their lines to the log.
+    let sd = ctx.state_dir();
+    c.file(
+        "storage-status",
+        "state/storage-status",
+        &sd.join(status::STORAGE_STATUS),
+        None,
+    );
+    c.file(
+        "network-status",
+        "state/network-status",
+        &sd.join(status::NETWORK_STATUS),
+        None,
+    );
+    c.file(
+        "storage-plan",
+        "state/storage-plan.json",
+        &sd.join(status::STORAGE_PLAN),
+        None,
+    );
+    c.file(
+        "actions-log",
+        "actions.log",
+        &actions_log_path(),
+        Some(ACTIONS_LOG_LINES),
+    );
+
+    // The verdict's view: the status files and systemd, without reading disks back.
+    let light = report::gather(ctx, false);
+    let sshd_unit = light
+        .sshd
+        .unit
+        .clone()
+        .unwrap_or_else(|| "sshd.service".to_owned());
 
     // pre-nixos's own view, each as a bounded child process.
     let state_dir = ctx.state_dir().display().to_string();
@@ -307,33 +344,6 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         "status.txt",
         "report::write_human",
         String::from_utf8_lossy(&status_text).into_owned(),
-    );
-
-    // The state directory as boot left it.
-    let sd = ctx.state_dir();
-    c.file(
-        "storage-status",
-        "state/storage-status",
-        &sd.join(status::STORAGE_STATUS),
-        None,
-    );
-    c.file(
-        "network-status",
-        "state/network-status",
-        &sd.join(status::NETWORK_STATUS),
-        None,
-    );
-    c.file(
-        "storage-plan",
-        "state/storage-plan.json",
-        &sd.join(status::STORAGE_PLAN),
-        None,
-    );
-    c.file(
-        "actions-log",
-        "actions.log",
-        Path::new(ACTIONS_LOG),
-        Some(ACTIONS_LOG_LINES),
     );
 
     // systemd: jobs, units, the journal of this boot.

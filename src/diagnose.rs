@@ -207,9 +207,9 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         None => default_name(host),
     };
     let dir = unique_dir(host, &opts.out.join(&name));
-    host.create_dir_all(&dir, 0o700).with_context(|| {
-        format!(
-            "creating the bundle directory {}: run as root or choose another place with --out DIR",
+    host.create_dir_all(&dir, 0o700).map_err(|e| {
+        anyhow::anyhow!(
+            "creating the bundle directory {}: {e}; run as root, or choose another place with --out DIR",
             host.path(&dir).display()
         )
     })?;

@@ -822,3 +822,73 @@ fn a_second_bundle_in_the_same_second_gets_its_own_directory() {
     assert_ne!(a.dir, b.dir);
     assert_eq!(b.dir, Path::new("/var/log/pre-nixos/diagnose/bundle-2"));
 }
+
+#[test]
+fn diagnose_fails_with_advice_when_the_bundle_directory_cannot_be_made() {
+    let dir = tempfile::tempdir().unwrap();
+    // A regular file where the output directory should be.
+    std::fs::write(dir.path().join("blocker"), "x").unwrap();
+    let h = host(dir.path());
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let opts = Options {
+        out: PathBuf::from("/blocker/diagnose"),
+        ..diag_options()
+    };
+    let err = diagnose::collect(&ctx, &opts).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!(
+            "creating the bundle directory {}/blocker/diagnose/bundle: ",
+            dir.path().display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("; run as root, or choose another place with --out DIR"),
+        "{err}"
+    );
+    assert!(
+        h.commands().is_empty(),
+        "nothing runs without a bundle directory"
+    );
+}
+
+#[test]
+fn status_json_keeps_its_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = host(dir.path());
+    write_state(&h, &storage(State::Applied, "auto-applied", None));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let json = serde_json::to_value(report::gather(&ctx, false)).unwrap();
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // Scripts read these: renaming one is a schema_version bump.
+    let mut expected = vec![
+        "jobs",
+        "network",
+        "nothing_run_yet",
+        "plan",
+        "problems",
+        "schema_version",
+        "sshd",
+        "state_dir",
+        "storage",
+        "unit",
+        "verify",
+        "version",
+    ];
+    expected.sort();
+    let mut keys = keys;
+    keys.sort();
+    assert_eq!(keys, expected);
+    assert_eq!(json["storage"]["state"], "applied");
+    assert_eq!(json["network"]["lan_ipv4"], "10.0.2.15");
+    assert_eq!(json["sshd"]["unit"], "sshd.service");
+    assert_eq!(json["sshd"]["hardened"], true);
+    assert_eq!(json["verify"]["outcome"], "skipped");
+    assert_eq!(json["plan"]["vgs"][0]["name"], "main");
+    assert_eq!(json["plan"]["vgs"][0]["lvs"][0], "slash 50.0 GiB /");
+}

@@ -63,6 +63,8 @@ pub struct StatusReport {
     /// State files that exist but are unreadable or corrupt, or that another file
     /// names but that are missing. Non-empty means exit 2.
     pub problems: Vec<FileProblem>,
+    /// What the operator can do next, when there is something to do.
+    pub next: Option<String>,
 }
 
 /// A state file that is wrong, and what is wrong with it.
@@ -229,7 +231,7 @@ pub fn gather(ctx: &Ctx, with_verify: bool) -> StatusReport {
     let (plan, plan_report) = read_plan(host, state_dir, storage.as_ref(), &mut problems);
     let verify = verify_report(host, storage.as_ref(), plan.as_ref(), with_verify);
 
-    StatusReport {
+    let mut report = StatusReport {
         schema_version: STATUS_SCHEMA_VERSION,
         version: env!("CARGO_PKG_VERSION").to_owned(),
         state_dir: shown_dir,
@@ -242,6 +244,85 @@ pub fn gather(ctx: &Ctx, with_verify: bool) -> StatusReport {
         jobs: jobs_probe(host),
         unit: unit_probe(host),
         problems,
+        next: None,
+    };
+    report.next = next_step(&report, plan.as_ref());
+    report
+}
+
+/// The one thing to do next, from the storage state (SPEC: a refusal names the
+/// switch that lifts it; a failure says where the evidence is).
+pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
+    const EVIDENCE: &str =
+        "`journalctl -b -u pre-nixos` shows each step; `pre-nixos diagnose` collects everything into one file";
+    if !r.problems.is_empty() {
+        return Some(
+            "fix or remove the file named on the PROBLEM line, then run `pre-nixos status` again"
+                .into(),
+        );
+    }
+    let unit_active = r.unit.active_state.as_deref();
+    let Some(s) = &r.storage else {
+        return match unit_active {
+            Some("activating") | Some("active") => {
+                Some("pre-nixos.service is still starting; run `pre-nixos status` again".into())
+            }
+            Some("failed") => Some(format!(
+                "pre-nixos.service failed before writing any status: {EVIDENCE}"
+            )),
+            _ => Some(
+                "nothing has run: `systemctl start pre-nixos` runs the boot flow, \
+                 `pre-nixos plan` only shows the plan"
+                    .into(),
+            ),
+        };
+    };
+    match (s.state, s.detail.as_str()) {
+        (State::Applied, _) => None,
+        (State::Running, _) if unit_active == Some("activating") => {
+            Some("storage is being set up; run `pre-nixos status` again".into())
+        }
+        // systemd could not tell whether the run is still going.
+        (State::Running, _) if unit_active.is_none() => Some(
+            "storage-status says running: either it is still being set up or the run stopped; \
+             `systemctl status pre-nixos` tells which"
+                .into(),
+        ),
+        (State::Running, _) => Some(format!(
+            "the run stopped without a result: {EVIDENCE}; `systemctl restart pre-nixos` runs it again"
+        )),
+        (State::PlanOnly, "existing-storage") => {
+            let serials: Vec<&str> = plan
+                .map(|p| {
+                    p.layout
+                        .disks
+                        .iter()
+                        .filter_map(|d| d.serial.as_deref())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let list = if serials.is_empty() {
+                "SERIAL,…".to_owned()
+            } else {
+                serials.join(",")
+            };
+            Some(format!(
+                "nothing was changed because the disks hold data; to use them anyway, \
+                 DESTROYING what is on them, run `pre-nixos apply --wipe {list}` \
+                 (or `--wipe all`), or boot with pre-nixos.wipe={list}"
+            ))
+        }
+        (State::PlanOnly, "requested") => Some(
+            "pre-nixos.plan-only=1 was given, so nothing was changed; `pre-nixos apply` applies the plan"
+                .into(),
+        ),
+        (State::PlanOnly, "detection-error") => Some(
+            "the disks could not be checked, so nothing was changed; \
+             `pre-nixos detect-storage --json` shows what could not be read"
+                .into(),
+        ),
+        (State::PlanOnly, _) => None,
+        (State::Failed, _) => Some(format!("storage setup failed: {EVIDENCE}")),
     }
 }
 
@@ -857,6 +938,9 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
     writeln!(out, "unit:     {} {}", r.unit.unit, unit_summary(&r.unit))?;
     for p in &r.problems {
         writeln!(out, "PROBLEM:  {} {} ({})", p.file, p.problem, p.hint)?;
+    }
+    if let Some(next) = &r.next {
+        writeln!(out, "next:     {next}")?;
     }
     Ok(())
 }

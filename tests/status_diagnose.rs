@@ -238,6 +238,10 @@ fn status_when_nothing_has_run_yet() {
     );
     assert_has(&text, "verify:   skipped: no plan to compare with");
     assert_has(&text, "unit:     pre-nixos.service activating (start)");
+    assert_has(
+        &text,
+        "next:     pre-nixos.service is still starting; run `pre-nixos status` again",
+    );
     // No line pretends a storage state exists.
     assert!(!text.contains("storage:  "), "{text}");
 }
@@ -333,6 +337,12 @@ fn status_when_plan_only_names_the_reasons() {
         "sshd:     active (running) as ssh.service, NOT hardened: passwordauthentication is yes, expected no",
     );
     assert_has(&text, "jobs:     1 pending: 500 sshd.service start waiting");
+    assert_has(
+        &text,
+        "next:     nothing was changed because the disks hold data; to use them anyway, DESTROYING \
+         what is on them, run `pre-nixos apply --wipe A1,B2` (or `--wipe all`), or boot with \
+         pre-nixos.wipe=A1,B2",
+    );
     let v = diagnose::verdict(&r);
     assert!(
         v.starts_with(
@@ -359,6 +369,10 @@ fn status_when_failed_shows_the_error() {
     assert_has(
         &text,
         "unit:     pre-nixos.service failed (failed), result exit-code, exit status 1",
+    );
+    assert_has(
+        &text,
+        "next:     storage setup failed: `journalctl -b -u pre-nixos` shows each step",
     );
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["storage"]["state"], "failed");
@@ -869,6 +883,7 @@ fn status_json_keeps_its_shape() {
     let mut expected = vec![
         "jobs",
         "network",
+        "next",
         "nothing_run_yet",
         "plan",
         "problems",

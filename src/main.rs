@@ -2,6 +2,8 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 use pre_nixos::cli::{Cli, Command};
 use pre_nixos::context::Ctx;
 use pre_nixos::error::exit_code_for;
@@ -9,7 +11,7 @@ use pre_nixos::host::real::RealHost;
 use pre_nixos::{apply, boot, detect, diagnose, docs, inventory, logging, network, render, report};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse_checked(std::env::args_os()) {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = e.exit_code();

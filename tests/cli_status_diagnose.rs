@@ -16,6 +16,11 @@ fn run(state_dir: &Path, args: &[&str]) -> (i32, String, String) {
         .args(args.iter().copied())
         .env("PRE_NIXOS_STATE_DIR", state_dir.display().to_string())
         .env("NO_COLOR", "1")
+        // Keep the test's log lines out of /var/log.
+        .env(
+            "PRE_NIXOS_ACTIONS_LOG",
+            state_dir.join("actions.log").display().to_string(),
+        )
         .timeout(std::time::Duration::from_secs(300));
     let out: CmdOutput = match RealHost::new().run(&cmd) {
         Ok(o) => o,

@@ -321,6 +321,8 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         // 0 = existing storage, 1 = all clean: both are answers, not failures.
         own("checking the planned disks", &["detect-storage", "--json"]).ok_codes(&[0, 1]),
     );
+    // An error also exits 1; only the JSON tells "all clean" from a failure.
+    c.demand_output();
     c.cmd(
         "plan",
         "plan.json",
@@ -761,6 +763,33 @@ struct Collector<'a> {
 }
 
 impl Collector<'_> {
+    /// Turns the last entry into a failure when its command exited non-zero and
+    /// printed nothing (an exit status that is an answer only with output).
+    fn demand_output(&mut self) {
+        let Some(e) = self.entries.last_mut() else {
+            return;
+        };
+        if e.outcome != Outcome::Ok || e.exit == Some(0) {
+            return;
+        }
+        let empty = match &e.file {
+            Some(f) => self
+                .host
+                .read_to_string(&self.dir.join(f))
+                .map(|t| t.trim().is_empty())
+                .unwrap_or(true),
+            None => true,
+        };
+        if empty {
+            e.outcome = Outcome::Failed;
+            e.error = Some(format!(
+                "exited {} without printing anything (see {}.stderr)",
+                e.exit.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
+                e.file.as_deref().unwrap_or("the index")
+            ));
+        }
+    }
+
     fn last_outcome(&self) -> Option<Outcome> {
         self.entries.last().map(|e| e.outcome)
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use pre_nixos::context::Ctx;
 use pre_nixos::diagnose::{self, Options, Outcome};
 use pre_nixos::host::fake::{FakeHost, Response};
-use pre_nixos::host::Host;
+use pre_nixos::host::{CmdOutput, Host};
 use pre_nixos::inventory::DiskKind;
 use pre_nixos::plan::*;
 use pre_nixos::report::{self, VerifyReport};
@@ -551,7 +551,14 @@ fn diagnose_bundle_holds_every_item() {
         Response::stdout("{\"disks\":[]}\n"),
     );
     // 1 = all planned disks clean: an answer, not a failure.
-    h.on(&["pre-nixos", "detect-storage"], Response::fail(1, ""));
+    h.on(
+        &["pre-nixos", "detect-storage"],
+        Response::Ok(CmdOutput {
+            status: Some(1),
+            stdout: "{\"disks\":[]}\n".into(),
+            ..Default::default()
+        }),
+    );
     h.on(
         &["pre-nixos", "plan", "--output", "json"],
         Response::stdout("{}\n"),
@@ -699,6 +706,11 @@ fn diagnose_survives_a_hung_command_and_a_missing_tool() {
         &["pre-nixos", "plan"],
         Response::fail(1, "planner: no usable disk: all 3 disks excluded"),
     );
+    // detect-storage exits 1 for "all clean" too; without its JSON it is a failure.
+    h.on(
+        &["pre-nixos", "detect-storage"],
+        Response::fail(1, "detect-storage: reading /sys/block: Permission denied"),
+    );
     let ctx = Ctx::new(&h, STATE_DIR);
     let start = h.now();
     let b = diagnose::collect(&ctx, &diag_options()).unwrap();
@@ -735,6 +747,12 @@ fn diagnose_survives_a_hung_command_and_a_missing_tool() {
     let plan = entry("plan");
     assert_eq!(plan.outcome, Outcome::Failed);
     assert_eq!(plan.exit, Some(1));
+    let detect = entry("detect-storage");
+    assert_eq!(detect.outcome, Outcome::Failed, "{detect:?}");
+    assert_eq!(
+        detect.error.as_deref(),
+        Some("exited 1 without printing anything (see detect-storage.json.stderr)")
+    );
 
     // Items after the hang were still collected.
     assert_eq!(entry("ip-addr").outcome, Outcome::Ok);

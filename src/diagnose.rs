@@ -700,7 +700,8 @@ fn pack(host: &dyn Host, dir: &Path, entries: &mut Vec<IndexEntry>) -> Option<Pa
     let cmd = Cmd::new(format!("packing {}", real_dir.display()), ["tar", "-czf"])
         .arg(host.path(&archive).display().to_string())
         .args(["-C".to_owned(), parent.display().to_string(), name])
-        .timeout(TAR_TIMEOUT);
+        .timeout(TAR_TIMEOUT)
+        .quiet();
     let start = host.now();
     let result = host.run(&cmd);
     let duration_ms = host.now().duration_since(start).as_millis() as u64;
@@ -824,6 +825,8 @@ impl Collector<'_> {
         if cmd.timeout.is_none() {
             cmd = cmd.timeout(SYSTEM_TIMEOUT);
         }
+        // The index records every command; the screen is for the verdict.
+        cmd = cmd.quiet();
         let start = self.host.now();
         let result = self.host.run(&cmd);
         let duration_ms = self.host.now().duration_since(start).as_millis() as u64;

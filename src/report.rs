@@ -560,7 +560,9 @@ pub fn probe_error(e: &CmdError) -> String {
 }
 
 fn run_probe(host: &dyn Host, what: &str, argv: &[&str]) -> Result<String, CmdError> {
-    let cmd = Cmd::new(what, argv.iter().copied()).timeout(PROBE_TIMEOUT);
+    let cmd = Cmd::new(what, argv.iter().copied())
+        .timeout(PROBE_TIMEOUT)
+        .quiet();
     host.run(&cmd).map(|out| out.stdout)
 }
 

@@ -290,6 +290,8 @@ fn status_when_applied() {
     // The commands status ran are all bounded.
     for cmd in h.commands() {
         assert!(cmd.timeout.is_some(), "{} has no timeout", cmd.display());
+        // Logged at debug: the screen shows the report, not a log of its probes.
+        assert!(cmd.quiet, "{} is not quiet", cmd.display());
     }
 }
 
@@ -680,6 +682,8 @@ fn diagnose_bundle_holds_every_item() {
     // Every command is bounded.
     for cmd in h.commands() {
         assert!(cmd.timeout.is_some(), "{} has no timeout", cmd.display());
+        // Logged at debug: the screen shows the report, not a log of its probes.
+        assert!(cmd.quiet, "{} is not quiet", cmd.display());
     }
     assert!(
         b.index

@@ -24,6 +24,9 @@ pub struct Cmd {
     pub stream: bool,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// A read-only probe (`status`, `diagnose`): its completion is logged at debug,
+    /// not info, so the operator's screen shows the report rather than a log of it.
+    pub quiet: bool,
 }
 
 impl Cmd {
@@ -40,6 +43,7 @@ impl Cmd {
             ok_codes: vec![0],
             stream: false,
             env: Vec::new(),
+            quiet: false,
         }
     }
 
@@ -75,6 +79,12 @@ impl Cmd {
 
     pub fn stream(mut self) -> Self {
         self.stream = true;
+        self
+    }
+
+    /// Logs completion at debug level (see the `quiet` field).
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
         self
     }
 

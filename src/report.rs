@@ -895,10 +895,16 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
         VerifyReport::Skipped { reason } => writeln!(out, "verify:   skipped: {reason}")?,
         VerifyReport::Matches => writeln!(out, "verify:   the disks match the plan")?,
         VerifyReport::Differs { differences } => {
+            let applied = r.storage.as_ref().map(|s| s.state) == Some(State::Applied);
             writeln!(
                 out,
-                "verify:   {} difference(s) from the plan:",
-                differences.len()
+                "verify:   {} difference(s) from the plan{}:",
+                differences.len(),
+                if applied {
+                    ""
+                } else {
+                    " (the plan was not applied, so the disks are expected to differ)"
+                }
             )?;
             for d in differences.iter().take(MAX_SHOWN_DIFFERENCES) {
                 writeln!(
@@ -950,6 +956,86 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bare_report() -> StatusReport {
+        StatusReport {
+            schema_version: STATUS_SCHEMA_VERSION,
+            version: "0.1.0".into(),
+            state_dir: "/run/pre-nixos".into(),
+            nothing_run_yet: false,
+            storage: None,
+            plan: PlanReport {
+                path: None,
+                vgs: vec![],
+                excluded: vec![],
+                missing: None,
+            },
+            verify: VerifyReport::Matches,
+            network: None,
+            sshd: SshdReport::default(),
+            jobs: JobsReport::default(),
+            unit: UnitReport::default(),
+            problems: vec![],
+            next: None,
+        }
+    }
+
+    #[test]
+    fn verify_differences_are_listed_and_capped() {
+        let mut r = bare_report();
+        let d = |i: usize| crate::verify::Difference {
+            subject: format!("vg main lv lv{i}"),
+            expected: "50.0 GiB".into(),
+            found: "missing".into(),
+        };
+        r.storage = Some(StorageStatus {
+            state: State::Applied,
+            detail: "auto-applied".into(),
+            plan: None,
+            disks: vec![],
+            error: None,
+            version: String::new(),
+            updated: String::new(),
+        });
+        r.verify = VerifyReport::Differs {
+            differences: (0..25).map(d).collect(),
+        };
+        let mut out = Vec::new();
+        write_human(&r, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("verify:   25 difference(s) from the plan:\n"),
+            "{text}"
+        );
+        assert!(text.contains("          vg main lv lv0: expected 50.0 GiB, found missing\n"));
+        assert!(text.contains("lv19:"), "{text}");
+        assert!(!text.contains("lv20:"), "{text}");
+        assert!(
+            text.contains("… 5 more (pre-nixos status --json lists all)"),
+            "{text}"
+        );
+
+        // Before anything was applied the difference is expected, and said so.
+        r.storage.as_mut().unwrap().state = State::PlanOnly;
+        r.verify = VerifyReport::Differs {
+            differences: vec![d(0)],
+        };
+        let mut out = Vec::new();
+        write_human(&r, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("1 difference(s) from the plan (the plan was not applied, so the disks are expected to differ):"),
+            "{text}"
+        );
+        r.verify = VerifyReport::Error {
+            message: "lvs gave no answer within 10 s".into(),
+        };
+        let mut out = Vec::new();
+        write_human(&r, &mut out).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("verify:   could not read disks: lvs gave no answer within 10 s\n"));
+    }
 
     #[test]
     fn hardened_sshd_t_output_has_no_problems() {

@@ -138,6 +138,10 @@ pub struct Nic {
     pub mac: String,
     /// Permanent MAC when the kernel reports one, else the current MAC.
     pub perm_mac: String,
+    /// `perm_mac` is the burnt-in address (`addr_assign_type` 0, or `ethtool -P`),
+    /// so a `.link` file can match it with `PermanentMACAddress=`.
+    #[serde(default)]
+    pub perm_mac_known: bool,
     #[serde(default)]
     pub driver: Option<String>,
     #[serde(default)]

@@ -1037,6 +1037,56 @@ mod tests {
             .contains("verify:   could not read disks: lvs gave no answer within 10 s\n"));
     }
 
+    /// Real output from a Debian 12 guest (tests/fixtures/systemd/README.md).
+    fn capture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/systemd")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn debian_show_output_of_the_sshd_units_parses() {
+        let blocks = parse_show_blocks(&capture("debian12-show-sshd-active.txt"));
+        // sshd.service is Debian's alias of ssh.service: both blocks say ssh.service.
+        assert_eq!(blocks.len(), 4);
+        assert_eq!(blocks[0]["Id"], "ssh.service");
+        assert_eq!(blocks[0]["ActiveState"], "active");
+        assert_eq!(blocks[2]["Id"], "sshd.socket");
+        assert_eq!(blocks[2]["LoadState"], "not-found");
+        assert_eq!(blocks[3]["Id"], "ssh.socket");
+        let inactive = parse_show_blocks(&capture("debian12-show-sshd-inactive.txt"));
+        assert_eq!(inactive[0]["SubState"], "dead");
+    }
+
+    #[test]
+    fn debian_show_output_of_a_unit_parses() {
+        let b = &parse_show_blocks(&capture("debian12-show-pre-nixos-failed.txt"))[0];
+        assert_eq!(
+            (
+                b["LoadState"].as_str(),
+                b["ActiveState"].as_str(),
+                b["Result"].as_str(),
+                b["ExecMainStatus"].as_str()
+            ),
+            ("loaded", "failed", "exit-code", "1")
+        );
+        let b = &parse_show_blocks(&capture("debian12-show-not-found.txt"))[0];
+        assert_eq!(b["LoadState"], "not-found");
+    }
+
+    #[test]
+    fn stock_debian_sshd_t_is_not_hardened() {
+        assert_eq!(
+            hardening_problems(&capture("debian12-sshd-T.txt")),
+            vec!["passwordauthentication is yes, expected no".to_owned()]
+        );
+        // The same output with the three settings of SPEC §4.3 is hardened.
+        let hardened = capture("debian12-sshd-T.txt")
+            .replace("passwordauthentication yes", "passwordauthentication no");
+        assert!(hardening_problems(&hardened).is_empty());
+    }
+
     #[test]
     fn hardened_sshd_t_output_has_no_problems() {
         let text = "port 22\npermitrootlogin without-password\npasswordauthentication no\n\

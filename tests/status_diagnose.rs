@@ -929,3 +929,68 @@ fn status_json_keeps_its_shape() {
     assert_eq!(json["plan"]["vgs"][0]["name"], "main");
     assert_eq!(json["plan"]["vgs"][0]["lvs"][0], "slash 50.0 GiB /");
 }
+
+fn capture(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/systemd")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn status_on_captured_debian_answers() {
+    // What a Debian 12 guest answered before ssh.service ever ran: the unit is loaded but
+    // dead, and `sshd -T` cannot even start (no /run/sshd).
+    let dir = tempfile::tempdir().unwrap();
+    let h = FakeHost::new(dir.path());
+    h.on(
+        &[
+            "systemctl",
+            "show",
+            "-p",
+            "Id,LoadState,ActiveState,SubState",
+        ],
+        Response::stdout(capture("debian12-show-sshd-inactive.txt")),
+    );
+    h.on(
+        &["sshd", "-T"],
+        Response::fail(255, capture("debian12-sshd-T-no-run-dir.txt")),
+    );
+    h.on(
+        &[
+            "systemctl",
+            "show",
+            "-p",
+            "LoadState,ActiveState,SubState,Result,ExecMainStatus",
+        ],
+        Response::stdout(capture("debian12-show-pre-nixos-failed.txt")),
+    );
+    h.on(&["systemctl", "list-jobs"], Response::stdout(""));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let r = report::gather(&ctx, true);
+    let text = screen(&r);
+    assert_has(
+        &text,
+        "sshd:     inactive (dead) as ssh.service, hardening unknown",
+    );
+    assert_has(
+        &text,
+        "          sshd exited with status 255: Missing privilege separation directory: /run/sshd",
+    );
+    assert_has(
+        &text,
+        "unit:     pre-nixos.service failed (failed), result exit-code, exit status 1",
+    );
+    assert_has(
+        &text,
+        "next:     pre-nixos.service failed before writing any status: `journalctl -b -u pre-nixos`",
+    );
+    assert_eq!(report::exit_code(&r), 0);
+    assert_eq!(
+        diagnose::verdict(&r),
+        "sshd: inactive · storage: nothing written yet · jobs pending: none · \
+         pre-nixos.service: failed (failed), result exit-code, exit status 1"
+    );
+}

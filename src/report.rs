@@ -815,6 +815,29 @@ pub fn unit_summary(u: &UnitReport) -> String {
     s
 }
 
+/// The plan's exclusions on one line, grouped by reason in first-seen order
+/// (`loop0 loop1 (loop device); sdc (USB-attached)`): a machine has many loop devices.
+fn left_out_line(excluded: &[String]) -> Option<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for e in excluded {
+        let (name, reason) = e.split_once(": ").unwrap_or((e.as_str(), ""));
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((reason, vec![name])),
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    Some(
+        groups
+            .iter()
+            .map(|(reason, names)| format!("{} ({reason})", names.join(" ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
 /// Renders the report for people: one screen.
 pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
@@ -880,8 +903,8 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
             for vg in &r.plan.vgs {
                 writeln!(out, "          {}", vg.line())?;
             }
-            for e in &r.plan.excluded {
-                writeln!(out, "          left out: {e}")?;
+            if let Some(line) = left_out_line(&r.plan.excluded) {
+                writeln!(out, "          left out: {line}")?;
             }
         }
         None => writeln!(
@@ -1085,6 +1108,23 @@ mod tests {
         let hardened = capture("debian12-sshd-T.txt")
             .replace("passwordauthentication yes", "passwordauthentication no");
         assert!(hardening_problems(&hardened).is_empty());
+    }
+
+    #[test]
+    fn exclusions_are_grouped_by_reason() {
+        let ex: Vec<String> = [
+            "loop0: loop device",
+            "sdc: USB-attached (ID_BUS=usb)",
+            "loop1: loop device",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            left_out_line(&ex).as_deref(),
+            Some("loop0 loop1 (loop device); sdc (USB-attached (ID_BUS=usb))")
+        );
+        assert_eq!(left_out_line(&[]), None);
     }
 
     #[test]

@@ -266,7 +266,7 @@ fn status_when_applied() {
         &text,
         "main      446.0 GiB on RAID1 /dev/md/main (sda2, sdb2): slash 50.0 GiB /, home 16.0 GiB /home, swap 32.0 GiB swap",
     );
-    assert_has(&text, "left out: sdc: USB-attached (ID_BUS=usb)");
+    assert_has(&text, "left out: sdc (USB-attached (ID_BUS=usb))");
     assert_has(
         &text,
         "lan:      lan 52:54:00:12:34:56 10.0.2.15  (ssh: ready)",

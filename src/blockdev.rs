@@ -2,7 +2,8 @@
 //! `mdadm --detail --export`, `/proc/mdstat`, `/proc/self/mountinfo`, `/proc/swaps`,
 //! and a disk's identity (stable link, serial, size, model).
 //!
-//! Each reader has an I/O half (runs the command or reads the file through the
+//! Queries are bounded ([`QUERY_TIMEOUT`]) and quiet (their completion is logged at
+//! debug level: they only look). Each reader has an I/O half (runs the command or reads the file through the
 //! [`Host`]) and a pure `parse_*` half tested on output captured from a real Debian 12
 //! guest (`tests/fixtures/cmd-output/`). Detection, teardown and verify all read the
 //! machine through this one module, so they can never disagree on what is there.
@@ -137,7 +138,9 @@ pub fn parse_lsblk(json: &str) -> anyhow::Result<Vec<LsblkNode>> {
 
 pub fn read_lsblk(host: &dyn Host) -> anyhow::Result<Vec<LsblkNode>> {
     let out = host.run(
-        &Cmd::new("listing block devices", ["lsblk", "-J", "-b", "-O"]).timeout(QUERY_TIMEOUT),
+        &Cmd::new("listing block devices", ["lsblk", "-J", "-b", "-O"])
+            .timeout(QUERY_TIMEOUT)
+            .quiet(),
     )?;
     parse_lsblk(&out.stdout)
 }
@@ -247,7 +250,11 @@ pub fn parse_lvs(json: &str) -> anyhow::Result<Vec<Lv>> {
 }
 
 fn lvm_report(host: &dyn Host, what: &str, argv: &[&str]) -> anyhow::Result<Option<String>> {
-    match host.run(&Cmd::new(what, argv.iter().copied()).timeout(QUERY_TIMEOUT)) {
+    match host.run(
+        &Cmd::new(what, argv.iter().copied())
+            .timeout(QUERY_TIMEOUT)
+            .quiet(),
+    ) {
         Ok(o) => Ok(Some(o.stdout)),
         Err(CmdError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
@@ -382,7 +389,8 @@ pub fn read_md_detail(host: &dyn Host, dev: &str) -> anyhow::Result<MdDetail> {
             format!("reading the md array {dev}"),
             ["mdadm", "--detail", "--export", dev],
         )
-        .timeout(QUERY_TIMEOUT),
+        .timeout(QUERY_TIMEOUT)
+        .quiet(),
     )?;
     Ok(parse_mdadm_detail(&out.stdout))
 }

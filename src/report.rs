@@ -550,8 +550,12 @@ pub fn probe_error(e: &CmdError) -> String {
                 format!("{} exited {status}: {stderr}", program(argv))
             }
         }
-        CmdError::TimedOut { argv, secs, .. } => {
-            format!("{} gave no answer within {secs} s", program(argv))
+        CmdError::TimedOut { argv, timeout, .. } => {
+            format!(
+                "{} gave no answer within {}",
+                program(argv),
+                crate::host::cmd::seconds(*timeout)
+            )
         }
         CmdError::Spawn { argv, error, .. } => {
             format!("{} could not be started: {error}", program(argv))

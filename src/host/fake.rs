@@ -208,7 +208,7 @@ impl Host for FakeHost {
                 Err(CmdError::TimedOut {
                     what: cmd.what.clone(),
                     argv: cmd.display(),
-                    secs: cmd.timeout.map(|t| t.as_secs()).unwrap_or(0),
+                    timeout: cmd.timeout.unwrap_or_default(),
                 })
             }
         }

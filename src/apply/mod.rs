@@ -578,22 +578,18 @@ fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
 fn write_stubs(env: &Env, plan: &Plan, lan_mac: Option<&str>) -> anyhow::Result<()> {
     let dir = Path::new(STUB_DIR);
     let hw = dir.join("hardware-disk.nix");
-    env.host
-        .write_atomic(
-            &hw,
-            crate::render::nixos::hardware_disk_nix(plan).as_bytes(),
-            0o644,
-        )
-        .with_context(|| format!("writing {}", hw.display()))?;
+    env.host.write_atomic(
+        &hw,
+        crate::render::nixos::hardware_disk_nix(plan).as_bytes(),
+        0o644,
+    )?;
     if let Some(mac) = lan_mac {
         let net = dir.join("network-lan.nix");
-        env.host
-            .write_atomic(
-                &net,
-                crate::render::nixos::network_lan_nix(mac).as_bytes(),
-                0o644,
-            )
-            .with_context(|| format!("writing {}", net.display()))?;
+        env.host.write_atomic(
+            &net,
+            crate::render::nixos::network_lan_nix(mac).as_bytes(),
+            0o644,
+        )?;
     }
     Ok(())
 }
@@ -606,7 +602,6 @@ fn write_plan_file(ctx: &Ctx, host: &dyn Host, plan: &Plan) -> anyhow::Result<()
         0o644,
     )
     .with_context(|| state_dir_error(ctx))
-    .with_context(|| format!("writing {}", p.display()))
 }
 
 fn state_dir_error(ctx: &Ctx) -> String {

@@ -144,8 +144,7 @@ pub fn run_stage(
         updated: status::now_rfc3339(),
     };
     if let Err(e) = status::write_network(host, state_dir, &st) {
-        let path = state_dir.join(status::NETWORK_STATUS);
-        warn(&mut r, format!("writing {} failed: {e}", path.display()));
+        warn(&mut r, e.to_string());
     }
     t.announce = announce_line(&r);
     crate::announce::announce(host, &t.announce);

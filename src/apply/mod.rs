@@ -671,8 +671,12 @@ pub fn load_or_make_plan(
                 })
                 .map(|f| format!(" (in field `{f}`)"))
                 .unwrap_or_default();
+            let problem = e.to_string();
+            let problem = problem.strip_prefix("plan file: ").unwrap_or(&problem);
             UsageError::new(format!(
-                "the plan file {} is not a valid plan: {e}{near}",
+                "the plan file {} is not a valid plan: {problem}{near}; write a fresh one \
+                 with `pre-nixos plan --output json > {}`",
+                f.display(),
                 f.display()
             ))
         })?;

@@ -477,3 +477,25 @@ fn already_provisioned_mounts_and_changes_nothing() {
         .collect();
     assert!(again.is_empty(), "{again:?}");
 }
+
+#[test]
+fn a_corrupt_plan_file_is_a_usage_error_naming_the_file() {
+    let m = Machine::for_plan(&testkit::ssd_and_hdd_pair());
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    let file = m.path("/plan.json");
+    std::fs::write(&file, r#"{"schema_version": "one"}"#).unwrap();
+    let err = load_or_make_plan(&ctx, Some(&file), None).unwrap_err();
+    assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
+    let text = format!("{err:#}");
+    assert!(
+        text.starts_with(&format!(
+            "the plan file {} is not a valid plan: field `schema_version`: invalid type",
+            file.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("pre-nixos plan --output json"), "{text}");
+    let err = load_or_make_plan(&ctx, Some(&m.path("/missing.json")), None).unwrap_err();
+    assert!(format!("{err:#}").contains("missing.json"), "{err:#}");
+}

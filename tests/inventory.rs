@@ -521,12 +521,22 @@ fn a_root_mount_known_only_by_its_source_path_is_resolved_through_links() {
 }
 
 #[test]
-fn a_missing_meminfo_is_an_error_naming_the_file() {
+fn a_missing_meminfo_leaves_ram_unknown_for_the_planner_to_refuse() {
+    // RAM only sizes swap: the inventory still lists the disks, and planning without
+    // a swap size says which file and which switch.
     let dir = tempfile::tempdir().unwrap();
-    let err = inventory::scan(&FakeHost::new(dir.path())).unwrap_err();
+    let t = FixtureTree::new(dir.path());
+    t.add(&BlockDev::new("nvme1n1", "259:3")).unwrap();
+    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    assert_eq!(inv.disks.len(), 1);
+    assert_eq!(inv.ram_bytes, 0);
+    let err = pre_nixos::plan::plan(&inv, &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/proc/meminfo"), "{err}");
     assert!(
-        format!("{err:#}").starts_with("reading /proc/meminfo"),
-        "{err:#}"
+        err.contains("--swap-size SIZE or pre-nixos.swap=SIZE"),
+        "{err}"
     );
 }
 

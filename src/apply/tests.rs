@@ -102,6 +102,7 @@ fn existing_storage_is_a_plan_only_outcome_naming_the_switch() {
         "/run/pre-nixos-fixture/blkid/sdb",
         "TYPE=ext4\nLABEL=olddata\n",
     );
+    m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
     let host = FakeHost::new(m.root());
     let ctx = Ctx::new(&host, STATE);
     let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
@@ -111,8 +112,17 @@ fn existing_storage_is_a_plan_only_outcome_naming_the_switch() {
         st.starts_with("STATE=plan-only\nDETAIL=existing-storage\n"),
         "{st}"
     );
-    assert!(st.contains("pre-nixos.wipe=HDDA"), "{st}");
-    assert!(st.contains("sdb (HDDA): signature:ext4"), "{st}");
+    // ERROR= (what `status` and `diagnose` show) carries every disk's reasons and
+    // the switch naming exactly those disks.
+    let error = st
+        .lines()
+        .find_map(|l| l.strip_prefix("ERROR="))
+        .unwrap_or_default();
+    assert!(
+        error.contains("sdb (HDDA): signature:ext4; sdc (HDDB): partition-table"),
+        "{st}"
+    );
+    assert!(error.contains("pre-nixos.wipe=HDDA,HDDB"), "{st}");
     // Nothing ran but the read-only look at the layout.
     assert!(
         host.command_lines().iter().all(|c| c.starts_with("lsblk")),

@@ -306,6 +306,8 @@ mod tests {
         assert!(d.all_clean(), "{d:?}");
         assert_eq!(exit_code(&d), 1);
         assert_eq!(d.disks[1].name.as_deref(), Some("sdb"));
+        // Detection reads sysfs, /proc and libblkid only: no command that could hang.
+        assert_eq!(host.command_lines(), Vec::<String>::new());
     }
 
     #[test]

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 use crate::host::fake::FakeHost;
 use crate::testkit::{self, capture_machine, script_capture};
@@ -126,4 +128,31 @@ fn someone_elses_storage_is_not_our_layout() {
                 .starts_with("disk sdc partition 1 label: expected disk-hdd1-md, found oldraid")),
         "{diffs:#?}"
     );
+}
+
+#[test]
+fn every_query_of_the_reader_is_bounded_and_a_hung_one_is_named() {
+    let plan = testkit::disko_applied_plan();
+    let m = capture_machine(&plan, "disko-applied");
+    let host = FakeHost::new(m.root());
+    script_capture(&host, "disko-applied");
+    read_back(&host, &plan.layout).unwrap();
+    let cmds = host.commands();
+    assert!(!cmds.is_empty());
+    for c in &cmds {
+        let t = c
+            .timeout
+            .unwrap_or_else(|| panic!("{} has no timeout", c.display()));
+        assert!(t <= Duration::from_secs(30), "{}: {t:?}", c.display());
+    }
+    // A wedged `lvs` (what a login shell's `pre-nixos status` would hang on).
+    // The first matching rule answers, so the hung `lvs` goes before the capture.
+    let host = FakeHost::new(m.root());
+    host.on(&["lvs"], crate::host::fake::Response::TimedOut);
+    script_capture(&host, "disko-applied");
+    let start = host.now();
+    let err = format!("{:#}", read_back(&host, &plan.layout).unwrap_err());
+    assert!(err.contains("lvs -a --reportformat json"), "{err}");
+    assert!(err.contains("did not finish within 30 s"), "{err}");
+    assert_eq!(host.now() - start, Duration::from_secs(30));
 }

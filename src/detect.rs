@@ -390,6 +390,30 @@ mod tests {
         assert_eq!(command(&ctx, &corrupt).unwrap(), 2);
     }
 
+    #[test]
+    fn a_failed_probe_is_a_detection_error_naming_the_device_not_a_clean_disk() {
+        let (m, plan) = machine();
+        m.write("/run/pre-nixos-fixture/blkid/sdb.err", "EACCES\n");
+        let host = FakeHost::new(m.root());
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        assert!(d.failed());
+        assert!(!d.disks[1].clean(), "{d:?}");
+        let e = d.disks[1].error.as_deref().unwrap();
+        assert!(
+            e.starts_with("probing /dev/sdb with libblkid: Permission denied"),
+            "{e}"
+        );
+        assert_eq!(exit_code(&d), 2);
+        let file = m.path("/plan.json");
+        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        let args = DetectArgs {
+            json: false,
+            plan: Some(file),
+        };
+        assert_eq!(command_to(&ctx, &args, &mut Vec::new()).unwrap(), 2);
+    }
+
     struct BrokenPipe;
 
     impl io::Write for BrokenPipe {

@@ -509,3 +509,27 @@ fn a_corrupt_plan_file_is_a_usage_error_naming_the_file() {
     let err = load_or_make_plan(&ctx, Some(&m.path("/missing.json")), None).unwrap_err();
     assert!(format!("{err:#}").contains("missing.json"), "{err:#}");
 }
+
+#[test]
+fn a_failed_probe_is_a_detection_error_not_a_clean_disk() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.write("/run/pre-nixos-fixture/blkid/sdc.err", "EACCES\n");
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    let st = status_file(&m);
+    assert!(
+        st.starts_with("STATE=plan-only\nDETAIL=detection-error\n"),
+        "{st}"
+    );
+    assert!(
+        st.contains("probing /dev/sdc with libblkid: Permission denied"),
+        "{st}"
+    );
+    assert!(
+        host.command_lines().iter().all(|c| c.starts_with("lsblk")),
+        "{:?}",
+        host.command_lines()
+    );
+}

@@ -25,7 +25,7 @@ pub fn read_attr(path: &Path) -> io::Result<String> {
     }
 }
 
-fn errno_from_name(text: &str) -> io::Error {
+pub(crate) fn errno_from_name(text: &str) -> io::Error {
     let code = if text.contains("EINVAL") || text.contains("Invalid argument") {
         libc::EINVAL
     } else if text.contains("ENODEV") || text.contains("No such device") {

@@ -101,6 +101,10 @@ pub struct Disk {
     /// Holders of the disk or its partitions (`md127`, `dm-0`).
     #[serde(default)]
     pub holders: Vec<String>,
+    /// Why libblkid could not probe it: its partition table and signatures are then
+    /// unknown, not absent (detection treats the same failure as a detection error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_error: Option<String>,
 }
 
 impl Disk {

@@ -504,9 +504,8 @@ fn verify_report(
             reason: "storage is still being set up (STATE=running)".into(),
         };
     }
-    match crate::verify::read_back(host, &plan.layout) {
-        Ok(found) => {
-            let differences = crate::verify::diff(&plan.layout, &found);
+    match crate::verify::check(host, &plan.layout) {
+        Ok(differences) => {
             if differences.is_empty() {
                 VerifyReport::Matches
             } else {

@@ -557,8 +557,7 @@ fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
             if env.dry_run {
                 return Ok(());
             }
-            let found = crate::verify::read_back(env.host, &plan.layout)?;
-            let diffs = crate::verify::diff(&plan.layout, &found);
+            let diffs = crate::verify::check(env.host, &plan.layout)?;
             if diffs.is_empty() {
                 return Ok(());
             }

@@ -50,6 +50,11 @@ fn capture_run() -> (Machine, FakeHost, Plan) {
             testkit::capture("disko-applied", "mountinfo.txt"),
         )
         .unwrap();
+        std::fs::write(
+            root.join("proc/swaps"),
+            testkit::capture("disko-applied", "swaps.txt"),
+        )
+        .unwrap();
     });
     (m, host, plan)
 }
@@ -366,6 +371,11 @@ fn a_wipe_switch_tears_down_then_applies() {
             capture("disko-applied", "mountinfo.txt"),
         )
         .unwrap();
+        std::fs::write(
+            root.join("proc/swaps"),
+            capture("disko-applied", "swaps.txt"),
+        )
+        .unwrap();
     });
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
@@ -440,6 +450,19 @@ fn already_provisioned_mounts_and_changes_nothing() {
         std::fs::write(
             root.join("proc/self/mountinfo"),
             testkit::capture("disko-applied", "mountinfo.txt"),
+        )
+        .unwrap();
+    });
+    // After a reboot swap is off (the capture's /proc/swaps is empty) until the
+    // mount step's swapon: verify, which checks it is on, runs after that step.
+    assert!(!std::fs::read_to_string(m.path("/proc/swaps"))
+        .unwrap()
+        .contains("dm-2"));
+    let root = m.root().to_owned();
+    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
+        std::fs::write(
+            root.join("proc/swaps"),
+            testkit::capture("disko-applied", "swaps.txt"),
         )
         .unwrap();
     });

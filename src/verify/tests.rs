@@ -156,3 +156,45 @@ fn every_query_of_the_reader_is_bounded_and_a_hung_one_is_named() {
     assert!(err.contains("did not finish within 30 s"), "{err}");
     assert_eq!(host.now() - start, Duration::from_secs(30));
 }
+
+#[test]
+fn the_mode_of_a_mounted_root_and_swap_being_on_are_checked() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut plan = testkit::disko_applied_plan();
+    // The capture mounts /mnt/home; ask for /var/tmp's mode on it.
+    for lv in plan.layout.vgs.iter_mut().flat_map(|v| &mut v.lvs) {
+        if let LvContent::Ext4 {
+            mountpoint, mode, ..
+        } = &mut lv.content
+        {
+            if mountpoint == "/home" {
+                *mode = Some(0o1777);
+            }
+        }
+    }
+    let m = capture_machine(&plan, "disko-applied");
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    script_capture(&host, "disko-applied");
+    let home = m.path("/mnt/home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let diffs = check(&host, &plan.layout).unwrap();
+    assert_eq!(
+        diffs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["mount /mnt/home mode: expected mode 1777, found mode 755"]
+    );
+    assert!(diffs[0].is_mount());
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    assert_eq!(check(&host, &plan.layout).unwrap(), []);
+
+    // Swap off: /proc/swaps without the swap LV's dm-2.
+    m.write("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+    let diffs = check(&host, &plan.layout).unwrap();
+    assert_eq!(
+        diffs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["swap /dev/disk/by-label/swap: expected on (listed in /proc/swaps), found dm-2 not in /proc/swaps"]
+    );
+    // Like a mount, it is not part of "already provisioned" (swap is off at boot).
+    assert!(diffs[0].is_mount());
+}

@@ -5,11 +5,10 @@
 //!
 //! An executor never decides *whether* to write: [`crate::policy`] does, and
 //! [`provision`] only calls an executor for a policy that writes. `--dry-run` runs the
-//! very same code against [`dryrun::DryRunHost`], which answers read-only queries
+//! very same code against [`crate::host::dryrun::DryRunHost`], which answers read-only queries
 //! from the machine and records every other command instead of running it.
 
 pub mod disko;
-pub mod dryrun;
 pub mod native;
 
 use std::cell::Cell;
@@ -24,7 +23,7 @@ use crate::cli::{ApplyArgs, ExecutorArg, PlanShape};
 use crate::context::Ctx;
 use crate::detect::{self, Detection};
 use crate::error::UsageError;
-use crate::host::{Cmd, Host};
+use crate::host::{dryrun, Cmd, Host};
 use crate::kcmdline::{BootOptions, WipeSpec};
 use crate::plan::{Plan, PlanOptions, PlannedDisk};
 use crate::policy::{self, Policy};
@@ -757,7 +756,7 @@ pub fn command(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
             out,
             "# dry run: nothing was changed; the commands, in order:"
         )?;
-        for c in dry_host.as_ref().map(|d| d.recorded()).unwrap_or_default() {
+        for c in dry_host.as_ref().map(|d| d.commands()).unwrap_or_default() {
             writeln!(out, "# {}\n{}", c.what, c.display())?;
         }
     }

@@ -300,7 +300,7 @@ fn dry_run_prints_the_same_commands_and_touches_nothing() {
     assert_eq!(out.status.state, State::Applied);
     assert!(fake.commands().is_empty(), "{:?}", fake.command_lines());
     assert!(!m.path("/run/pre-nixos/storage-status").exists());
-    let recorded: Vec<String> = dry.recorded().iter().map(Cmd::display).collect();
+    let recorded: Vec<String> = dry.commands().iter().map(Cmd::display).collect();
     // The executor's own command list, then the stubs it would write.
     let m2 = Machine::for_plan(&plan);
     m2.add_expected_nodes(&plan);

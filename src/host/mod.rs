@@ -10,6 +10,7 @@
 //! here, on top of `root()`.
 
 pub mod cmd;
+pub mod dryrun;
 pub mod fake;
 pub mod fsutil;
 pub mod real;

@@ -7,12 +7,11 @@
 //! fails and never returns early: every problem is logged and lands in the
 //! [`NetworkReport`], because storage runs after it whatever happens here.
 //! `pre-nixos network --dry-run` runs the very same stage against a
-//! [`dryrun::DryRunHost`] and prints what it would have done.
+//! [`crate::host::dryrun::DryRunHost`] and prints what it would have done.
 
 pub mod address;
 pub mod carrier;
 pub mod choose;
-pub mod dryrun;
 pub mod links;
 pub mod rename;
 
@@ -22,7 +21,7 @@ use std::time::Duration;
 
 use crate::cli::{NetOptions, NetworkArgs};
 use crate::context::Ctx;
-use crate::host::Host;
+use crate::host::{dryrun, Host};
 use crate::inventory::nics::scan_nics;
 use crate::inventory::Nic;
 use crate::kcmdline::BootOptions;

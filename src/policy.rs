@@ -31,6 +31,10 @@ pub enum Policy {
         /// The serials a wipe switch would have to name; empty when one of the disks
         /// has no serial (then only `all` names it).
         serials: Vec<String>,
+        /// Stable paths of planned disks the wipe switch does name: the operator allowed
+        /// wiping them, so they are torn down even though the plan cannot be applied
+        /// while the others hold data. Empty without a switch.
+        wiped: Vec<String>,
     },
     /// `pre-nixos.plan-only=1`. `plan-only/requested`.
     PlanOnlyRequested,
@@ -74,7 +78,11 @@ impl Policy {
 
     /// Whether this outcome writes to disks.
     pub fn writes(&self) -> bool {
-        matches!(self, Policy::AutoApply | Policy::WipeAndApply { .. })
+        match self {
+            Policy::AutoApply | Policy::WipeAndApply { .. } => true,
+            Policy::ExistingStorage { wiped, .. } => !wiped.is_empty(),
+            _ => false,
+        }
     }
 
     /// What the operator reads: for refusals, which switch lifts them.
@@ -85,18 +93,33 @@ impl Policy {
                 "the disks already carry this plan's layout: mounting it, changing nothing".into()
             }
             // A disk without a serial can only be named by `all`.
-            Policy::ExistingStorage { disks, serials } if serials.is_empty() => format!(
-                "existing storage left untouched: {}. To wipe and apply, boot with \
-                 pre-nixos.wipe=all, or run `pre-nixos apply --wipe all`",
-                disks.join("; ")
-            ),
-            Policy::ExistingStorage { disks, serials } => format!(
-                "existing storage left untouched: {}. To wipe and apply, boot with \
-                 pre-nixos.wipe={} (or pre-nixos.wipe=all), or run `pre-nixos apply --wipe {}`",
-                disks.join("; "),
-                serials.join(","),
-                serials.join(",")
-            ),
+            Policy::ExistingStorage {
+                disks,
+                serials,
+                wiped,
+            } => {
+                let switch = if serials.is_empty() {
+                    "pre-nixos.wipe=all, or run `pre-nixos apply --wipe all`".to_owned()
+                } else {
+                    format!(
+                        "pre-nixos.wipe={} (or pre-nixos.wipe=all), or run `pre-nixos apply --wipe {}`",
+                        serials.join(","),
+                        serials.join(",")
+                    )
+                };
+                let wiped = if wiped.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " The disks the wipe switch names were wiped: {}.",
+                        wiped.join(", ")
+                    )
+                };
+                format!(
+                    "existing storage left untouched: {}. To wipe and apply, boot with {switch}.{wiped}",
+                    disks.join("; ")
+                )
+            }
             Policy::PlanOnlyRequested => {
                 "pre-nixos.plan-only=1 is on the kernel command line: plan written, nothing changed"
                     .into()
@@ -223,6 +246,7 @@ pub fn decide(i: &Inputs) -> Policy {
         } else {
             Vec::new()
         },
+        wiped: targets,
     }
 }
 
@@ -344,6 +368,7 @@ mod tests {
         let p = Policy::ExistingStorage {
             disks: vec!["sdb (no serial): partition-table".into()],
             serials: vec![],
+            wiped: vec![],
         };
         let m = p.message();
         assert!(m.contains("pre-nixos.wipe=all"), "{m}");
@@ -391,16 +416,25 @@ mod tests {
                 ]
             }
         );
-        // A dirty disk the switch does not name keeps everything untouched.
+        // A dirty disk the switch does not name stays untouched and blocks the
+        // apply; the disk it names is still wiped, as the operator allowed.
         let p = run(Case {
             dirty: &[1, 2],
             wipe: Some(WipeSpec::Serials(vec!["HDDA".into()])),
             ..BASE
         });
+        assert_eq!(row(&p), ("plan-only".into(), "existing-storage".into()));
+        assert!(p.writes());
         match &p {
-            Policy::ExistingStorage { serials, .. } => assert_eq!(serials, &["HDDB"]),
+            Policy::ExistingStorage { serials, wiped, .. } => {
+                assert_eq!(serials, &["HDDB"]);
+                assert_eq!(wiped, &[plan.layout.disks[1].stable_path.clone()]);
+            }
             other => panic!("{other:?}"),
         }
+        let m = p.message();
+        assert!(m.contains("pre-nixos.wipe=HDDB"), "{m}");
+        assert!(m.contains("were wiped"), "{m}");
     }
 
     #[test]

@@ -472,7 +472,11 @@ fn apply_recorded(
     }
     let policy = match run_writes(env, req, &policy) {
         Ok(()) => {
-            finish(&mut status, &policy, None);
+            // A refusal that wiped the disks the switch named still says why the
+            // plan was not applied, and which switch would apply it.
+            let refusal =
+                matches!(policy, Policy::ExistingStorage { .. }).then(|| policy.message());
+            finish(&mut status, &policy, refusal);
             policy
         }
         Err(e) => {
@@ -499,17 +503,24 @@ fn apply_recorded(
 fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError> {
     let plan = req.plan;
     let exec = req.executor.executor();
-    let teardown_disks: Vec<PlannedDisk> = match policy {
-        Policy::WipeAndApply { disks } => plan
-            .layout
-            .disks
-            .iter()
-            .filter(|d| disks.contains(&d.stable_path))
-            .cloned()
-            .collect(),
-        _ => Vec::new(),
+    let (teardown_paths, applies): (&[String], bool) = match policy {
+        Policy::WipeAndApply { disks } => (disks, true),
+        // The switch names some disks, others hold data: wipe the named ones only.
+        Policy::ExistingStorage { wiped, .. } => (wiped, false),
+        _ => (&[], true),
     };
-    let mut tools = exec.required_tools(plan);
+    let teardown_disks: Vec<PlannedDisk> = plan
+        .layout
+        .disks
+        .iter()
+        .filter(|d| teardown_paths.contains(&d.stable_path))
+        .cloned()
+        .collect();
+    let mut tools = if applies {
+        exec.required_tools(plan)
+    } else {
+        Vec::new()
+    };
     if !teardown_disks.is_empty() {
         tools.extend(crate::teardown::REQUIRED_TOOLS);
     }
@@ -530,7 +541,12 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
         check_identity(env.host, d).map_err(|e| StepError::new("identity", e))?;
     }
     let teardown_steps = usize::from(!teardown_disks.is_empty());
-    env.begin(teardown_steps + exec.step_count(plan) + 2);
+    let apply_steps = if applies {
+        exec.step_count(plan) + 2
+    } else {
+        0
+    };
+    env.begin(teardown_steps + apply_steps);
     if !teardown_disks.is_empty() {
         let names: Vec<String> = teardown_disks.iter().map(|d| d.name.clone()).collect();
         env.step(
@@ -538,6 +554,9 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
             &format!("tearing down everything on {}", names.join(" ")),
             || crate::teardown::teardown(env, &teardown_disks),
         )?;
+    }
+    if !applies {
+        return Ok(());
     }
     exec.apply(env, plan)?;
     verify_step(env, plan)?;

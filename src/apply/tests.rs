@@ -570,3 +570,56 @@ fn a_failed_probe_is_a_detection_error_not_a_clean_disk() {
         host.command_lines()
     );
 }
+
+#[test]
+fn a_wipe_switch_naming_some_dirty_disks_wipes_only_those() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.write("/run/pre-nixos-fixture/blkid/sdb", "TYPE=ext4\nLABEL=a\n");
+    m.write("/run/pre-nixos-fixture/blkid/sdc", "TYPE=ext4\nLABEL=b\n");
+    let host = FakeHost::new(m.root());
+    host.on(&["lsblk"], Response::stdout(CLEAN_LSBLK));
+    host.on(&["pvs"], Response::stdout(r#"{"report":[{"pv":[]}]}"#));
+    host.on(&["vgs"], Response::stdout(r#"{"report":[{"vg":[]}]}"#));
+    host.on(&["lvs"], Response::stdout(r#"{"report":[{"lv":[]}]}"#));
+    let root = m.root().to_owned();
+    host.on_with_effect(
+        &["wipefs", "-a", "/dev/sdb"],
+        Response::stdout(""),
+        move |_| {
+            let _ = std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdb"));
+        },
+    );
+    let ctx = Ctx::new(&host, STATE);
+    let req = Request {
+        wipe: Some(WipeSpec::Serials(vec!["HDDA".into()])),
+        ..request(&plan)
+    };
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.status.state, State::PlanOnly, "{:?}", out.status);
+    assert_eq!(out.status.detail, "existing-storage");
+    let error = out.status.error.clone().unwrap_or_default();
+    assert!(error.contains("sdc (HDDB)"), "{error}");
+    assert!(error.contains("pre-nixos.wipe=HDDB"), "{error}");
+    assert!(error.contains("were wiped"), "{error}");
+    let lines = host.command_lines();
+    // The named disk was wiped; the other dirty disk and the clean SSD were not
+    // touched, and nothing was created.
+    assert!(
+        lines.iter().any(|l| l == "wipefs -a /dev/sdb"),
+        "{lines:#?}"
+    );
+    for l in &lines {
+        assert!(!l.contains("/dev/sdc") && !l.contains("/dev/sda"), "{l}");
+        for create in [
+            "sgdisk --new",
+            "mdadm --create",
+            "pvcreate",
+            "mkfs",
+            "mount ",
+        ] {
+            assert!(!l.starts_with(create) && !l.contains(" --new="), "{l}");
+        }
+    }
+    assert!(status_file(&m).starts_with("STATE=plan-only\nDETAIL=existing-storage\n"));
+}

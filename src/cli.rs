@@ -19,8 +19,7 @@ detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection
     name = "pre-nixos",
     version,
     about = "Prepare a bare-metal server for nixos-install: plan and create its storage, bring up the LAN and SSH",
-    after_help = EXIT_CODES_HELP,
-    args_conflicts_with_subcommands = true
+    after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -111,6 +110,21 @@ pub enum ModeArg {
     Careful,
 }
 
+impl Cli {
+    /// Plan options before a subcommand (`pre-nixos --output json status`) would be
+    /// silently ignored; they are a usage error instead.
+    pub fn check(&self) -> Result<(), String> {
+        if self.command.is_some() && (self.plan_only || self.plan_args != PlanArgs::default()) {
+            return Err(
+                "--plan-only and its options (--output, --inventory, --mode, --swap-size) \
+                 go without a subcommand, or after `plan`"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 impl From<ModeArg> for Mode {
     fn from(m: ModeArg) -> Mode {
         match m {
@@ -127,7 +141,7 @@ pub enum ExecutorArg {
 }
 
 /// Options that shape the plan (shared by plan, apply and boot).
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct PlanShape {
     /// fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=.
     #[arg(long, value_enum)]
@@ -138,7 +152,7 @@ pub struct PlanShape {
     pub swap_size: Option<u64>,
 }
 
-#[derive(Debug, Args, Clone, Default)]
+#[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanOutput::Summary)]
     pub output: PlanOutput,
@@ -271,6 +285,20 @@ mod tests {
         assert_eq!(cli.plan_args.output, PlanOutput::Json);
         assert_eq!(cli.plan_args.shape.mode, Some(ModeArg::Careful));
         assert_eq!(cli.plan_args.shape.swap_size, Some(8 << 30));
+    }
+
+    #[test]
+    fn global_options_go_before_or_after_the_subcommand() {
+        for argv in [
+            vec!["pre-nixos", "--state-dir", "/tmp/s", "status"],
+            vec!["pre-nixos", "status", "--state-dir", "/tmp/s"],
+        ] {
+            let cli = Cli::try_parse_from(&argv).unwrap();
+            assert_eq!(cli.global.state_dir, PathBuf::from("/tmp/s"), "{argv:?}");
+            assert!(cli.check().is_ok());
+        }
+        let cli = Cli::try_parse_from(["pre-nixos", "--output", "json", "status"]).unwrap();
+        assert!(cli.check().unwrap_err().contains("after `plan`"));
     }
 
     #[test]

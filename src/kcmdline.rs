@@ -1,5 +1,24 @@
 //! Kernel command line (`/proc/cmdline`) → boot options, parsed with nom (SPEC §7).
+//!
+//! The command line is split the way the kernel splits it: parameters separated by
+//! whitespace, double quotes protecting whitespace anywhere in a parameter
+//! (`pre-nixos.wipe="S1, S2"`, `"key=a b"`), the first `=` separating key and value.
+//! Only `pre-nixos.*` keys, the predecessor's `pre-nixos-force-cleanup` and the boot
+//! medium (`boot=`, `root=`) are read; every other key belongs to someone else and is
+//! ignored. An unknown `pre-nixos` key or a malformed value is a warning, never an
+//! error: a typo on a console must not stop a machine from booting.
 
+use std::path::Path;
+
+use nom::branch::alt;
+use nom::bytes::complete::{is_not, take_while, take_while1};
+use nom::character::complete::char;
+use nom::combinator::map;
+use nom::multi::many1;
+use nom::sequence::{delimited, preceded};
+use nom::IResult;
+
+use crate::host::Host;
 use crate::plan::Mode;
 
 /// Which disks a wipe switch names.
@@ -22,10 +41,367 @@ pub struct BootOptions {
     pub boot_device: Option<String>,
     /// Unknown `pre-nixos.*` keys and malformed values, each a warning.
     pub warnings: Vec<String>,
+    /// `root=LABEL=…` / `root=UUID=…` / `root=/dev/…`: the device the live system was
+    /// started from (the NixOS ISO names its own volume this way), never a target.
+    #[serde(default)]
+    pub root_device: Option<String>,
 }
 
-/// Parses a whole kernel command line.
+/// One parameter: the key and, when there was an `=`, the value (quotes removed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    pub key: String,
+    pub value: Option<String>,
+}
+
+/// A double-quoted run; an unterminated quote runs to the end of the line, as in the
+/// kernel's own `next_arg`.
+fn quoted(input: &str) -> IResult<&str, &str> {
+    alt((
+        delimited(char('"'), take_while(|c| c != '"'), char('"')),
+        preceded(char('"'), take_while(|c| c != '"')),
+    ))(input)
+}
+
+fn unquoted(input: &str) -> IResult<&str, &str> {
+    is_not(" \t\n\r\"")(input)
+}
+
+/// One whitespace-free (outside quotes) parameter, quotes removed.
+fn param(input: &str) -> IResult<&str, String> {
+    map(many1(alt((quoted, unquoted))), |parts| parts.concat())(input)
+}
+
+fn space(input: &str) -> IResult<&str, &str> {
+    take_while1(|c: char| c.is_whitespace())(input)
+}
+
+/// Splits a command line into parameters, in order.
+pub fn parse_params(cmdline: &str) -> Vec<Param> {
+    let mut rest = cmdline;
+    let mut out = Vec::new();
+    loop {
+        if let Ok((r, _)) = space(rest) {
+            rest = r;
+        }
+        if rest.is_empty() {
+            break;
+        }
+        match param(rest) {
+            Ok((r, p)) => {
+                rest = r;
+                let (key, value) = match p.split_once('=') {
+                    Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                    None => (p, None),
+                };
+                out.push(Param { key, value });
+            }
+            // Cannot happen (every non-space character starts a parameter), but a
+            // parser must never loop forever on input it did not expect.
+            Err(_) => break,
+        }
+    }
+    out
+}
+
+/// Parses a whole kernel command line. Later parameters override earlier ones, as
+/// for the kernel.
 pub fn parse(cmdline: &str) -> BootOptions {
-    let _ = cmdline;
-    BootOptions::default()
+    let mut o = BootOptions::default();
+    let mut force_cleanup = false;
+    for Param { key, value } in parse_params(cmdline) {
+        let shown = match &value {
+            Some(v) => format!("{key}={v}"),
+            None => key.clone(),
+        };
+        let v = value.as_deref().unwrap_or("");
+        match key.as_str() {
+            "pre-nixos.mode" => match v {
+                "fast" => o.mode = Some(Mode::Fast),
+                "careful" => o.mode = Some(Mode::Careful),
+                _ => o.warnings.push(format!(
+                    "{shown}: unknown mode {v:?}, expected fast or careful; ignored"
+                )),
+            },
+            "pre-nixos.plan-only" => match flag(value.as_deref()) {
+                Some(b) => o.plan_only = b,
+                None => o.warnings.push(format!(
+                    "{shown}: expected pre-nixos.plan-only=1 or =0; ignored"
+                )),
+            },
+            "pre-nixos.wipe" => match parse_wipe(v) {
+                Ok(w) => o.wipe = Some(w),
+                Err(e) => o.warnings.push(format!("{shown}: {e}; ignored")),
+            },
+            "pre-nixos-force-cleanup" => match flag(value.as_deref()) {
+                Some(b) => force_cleanup = b,
+                None => o.warnings.push(format!(
+                    "{shown}: expected pre-nixos-force-cleanup=1 or =0; ignored"
+                )),
+            },
+            "pre-nixos.lan" => match normalize_mac(v) {
+                Some(mac) => o.lan_mac = Some(mac),
+                None => o.warnings.push(format!(
+                    "{shown}: not a MAC address (expected 52:54:00:12:34:56); ignored"
+                )),
+            },
+            "pre-nixos.swap" => match crate::units::parse_size(v) {
+                Ok(b) => o.swap_size_bytes = Some(b),
+                Err(e) => o.warnings.push(format!("{shown}: {e}; ignored")),
+            },
+            "boot" => match device_spec(v) {
+                Some(d) => o.boot_device = Some(d),
+                None => o.warnings.push(format!(
+                    "{shown}: expected boot=LABEL=<label> or boot=UUID=<uuid>; ignored"
+                )),
+            },
+            // Someone else's key; read only to know which device not to touch, so a
+            // form we do not understand (`root=tmpfs`, `root=fstab`) is not a warning.
+            "root" => {
+                if let Some(d) = device_spec(v).or_else(|| dev_path(v)) {
+                    o.root_device = Some(d);
+                }
+            }
+            k if k.starts_with("pre-nixos") => o.warnings.push(format!(
+                "{shown}: unknown pre-nixos option; known: pre-nixos.mode, pre-nixos.plan-only, \
+                 pre-nixos.wipe, pre-nixos-force-cleanup, pre-nixos.lan, pre-nixos.swap; ignored"
+            )),
+            _ => {}
+        }
+    }
+    if force_cleanup {
+        // The predecessor's switch means "wipe everything", which covers any list.
+        o.wipe = Some(WipeSpec::All);
+    }
+    o
+}
+
+/// Reads and parses `/proc/cmdline`, logging each warning. An unreadable command line
+/// gives the defaults (with a warning), never an error.
+pub fn read(host: &dyn Host) -> BootOptions {
+    let path = Path::new("/proc/cmdline");
+    let o = match host.read_to_string(path) {
+        Ok(text) => parse(&text),
+        Err(e) => {
+            let mut o = BootOptions::default();
+            o.warnings
+                .push(format!("reading /proc/cmdline: {e}; using defaults"));
+            o
+        }
+    };
+    for w in &o.warnings {
+        tracing::warn!(file = "/proc/cmdline", "kernel command line: {w}");
+    }
+    o
+}
+
+/// `1`/`0` (and the usual spellings); a bare key means "on".
+fn flag(v: Option<&str>) -> Option<bool> {
+    match v {
+        None => Some(true),
+        Some("1" | "true" | "yes" | "on") => Some(true),
+        Some("0" | "false" | "no" | "off") => Some(false),
+        Some(_) => None,
+    }
+}
+
+fn parse_wipe(v: &str) -> Result<WipeSpec, String> {
+    if v.trim().eq_ignore_ascii_case("all") {
+        return Ok(WipeSpec::All);
+    }
+    let serials: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).collect();
+    if serials.iter().any(String::is_empty) {
+        return Err(format!(
+            "expected all or a comma-separated list of disk serials, got {v:?}"
+        ));
+    }
+    Ok(WipeSpec::Serials(serials))
+}
+
+/// `aa:bb:cc:dd:ee:ff` (or with `-`), returned lowercase with colons.
+pub fn normalize_mac(v: &str) -> Option<String> {
+    let parts: Vec<&str> = v.split([':', '-']).collect();
+    let ok = parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && p.chars().all(|c| c.is_ascii_hexdigit()));
+    ok.then(|| parts.join(":").to_ascii_lowercase())
+}
+
+/// `LABEL=x` / `UUID=x` / `PARTUUID=x` / `PARTLABEL=x` with a non-empty value.
+fn device_spec(v: &str) -> Option<String> {
+    let (kind, val) = v.split_once('=')?;
+    matches!(kind, "LABEL" | "UUID" | "PARTUUID" | "PARTLABEL")
+        .then_some(())
+        .filter(|_| !val.is_empty())
+        .map(|_| v.to_owned())
+}
+
+fn dev_path(v: &str) -> Option<String> {
+    (v.starts_with("/dev/") && v.len() > 5).then(|| v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(s: &str) -> Vec<(String, Option<String>)> {
+        parse_params(s)
+            .into_iter()
+            .map(|p| (p.key, p.value))
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_whitespace_and_honours_quotes() {
+        assert_eq!(
+            params("  a=1\tb \"c=x y\" d=\"p q\"r e=\n"),
+            vec![
+                ("a".into(), Some("1".into())),
+                ("b".into(), None),
+                ("c".into(), Some("x y".into())),
+                ("d".into(), Some("p qr".into())),
+                ("e".into(), Some("".into())),
+            ]
+        );
+        // An unterminated quote runs to the end, like the kernel's next_arg.
+        assert_eq!(
+            params("x=\"open ended"),
+            vec![("x".into(), Some("open ended".into()))]
+        );
+        assert!(params("   ").is_empty());
+    }
+
+    #[test]
+    fn reads_every_known_key() {
+        let o = parse(
+            "BOOT_IMAGE=/boot/bzImage pre-nixos.mode=careful pre-nixos.plan-only=1 \
+             pre-nixos.wipe=\"SSD0001,HDD0002\" pre-nixos.lan=52:54:00:AB:cd:01 \
+             pre-nixos.swap=8G boot=LABEL=NIXOS_ISO root=LABEL=nixos-minimal",
+        );
+        assert_eq!(
+            o,
+            BootOptions {
+                mode: Some(Mode::Careful),
+                plan_only: true,
+                wipe: Some(WipeSpec::Serials(vec!["SSD0001".into(), "HDD0002".into()])),
+                lan_mac: Some("52:54:00:ab:cd:01".into()),
+                swap_size_bytes: Some(8 * crate::units::GIB),
+                boot_device: Some("LABEL=NIXOS_ISO".into()),
+                warnings: vec![],
+                root_device: Some("LABEL=nixos-minimal".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn quoted_serial_list_keeps_spaces_out() {
+        let o = parse("pre-nixos.wipe=\"S1, S2 ,S3\"");
+        assert_eq!(
+            o.wipe,
+            Some(WipeSpec::Serials(vec![
+                "S1".into(),
+                "S2".into(),
+                "S3".into()
+            ]))
+        );
+        assert!(o.warnings.is_empty());
+        assert_eq!(parse("pre-nixos.wipe=ALL").wipe, Some(WipeSpec::All));
+    }
+
+    #[test]
+    fn force_cleanup_means_wipe_all_even_after_a_list() {
+        let o = parse("pre-nixos-force-cleanup=1 pre-nixos.wipe=S1");
+        assert_eq!(o.wipe, Some(WipeSpec::All));
+        let o = parse("pre-nixos-force-cleanup=0 pre-nixos.wipe=S1");
+        assert_eq!(o.wipe, Some(WipeSpec::Serials(vec!["S1".into()])));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_warnings() {
+        let o = parse(
+            "pre-nixos.mdoe=fast pre-nixos.mode=turbo pre-nixos.plan-only=maybe \
+             pre-nixos.wipe=S1,,S2 pre-nixos.lan=52:54:00:12:34 pre-nixos.swap=lots \
+             boot=/dev/sr0 quiet foo.bar=1",
+        );
+        assert_eq!(o.mode, None);
+        assert!(!o.plan_only);
+        assert_eq!(o.wipe, None);
+        assert_eq!(o.lan_mac, None);
+        assert_eq!(o.swap_size_bytes, None);
+        assert_eq!(o.boot_device, None);
+        let starts: Vec<&str> = o
+            .warnings
+            .iter()
+            .map(|w| w.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            starts,
+            vec![
+                "pre-nixos.mdoe=fast",
+                "pre-nixos.mode=turbo",
+                "pre-nixos.plan-only=maybe",
+                "pre-nixos.wipe=S1,,S2",
+                "pre-nixos.lan=52",
+                "pre-nixos.swap=lots",
+                "boot=/dev/sr0",
+            ]
+        );
+        assert!(o.warnings[0].contains("unknown pre-nixos option"));
+        assert!(o.warnings[1].contains("expected fast or careful"));
+    }
+
+    #[test]
+    fn later_parameters_win_and_bare_flags_are_on() {
+        let o = parse("pre-nixos.mode=careful pre-nixos.mode=fast pre-nixos.plan-only");
+        assert_eq!(o.mode, Some(Mode::Fast));
+        assert!(o.plan_only);
+        assert!(o.warnings.is_empty());
+    }
+
+    #[test]
+    fn captured_guest_cmdline_has_no_pre_nixos_options() {
+        let text = include_str!("../tests/fixtures/cmdline/guest-blank.txt");
+        let o = parse(text);
+        assert_eq!(
+            o,
+            BootOptions {
+                root_device: Some("/dev/vda".into()),
+                ..BootOptions::default()
+            }
+        );
+        let keys: Vec<String> = parse_params(text).into_iter().map(|p| p.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "console",
+                "root",
+                "rw",
+                "panic",
+                "systemd.journald.forward_to_console",
+                "loglevel",
+                "probe.notool"
+            ]
+        );
+    }
+
+    #[test]
+    fn read_uses_proc_cmdline_under_the_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("proc")).unwrap();
+        std::fs::write(
+            dir.path().join("proc/cmdline"),
+            "quiet pre-nixos.mode=careful pre-nixos.bogus\n",
+        )
+        .unwrap();
+        let host = crate::host::fake::FakeHost::new(dir.path());
+        let o = read(&host);
+        assert_eq!(o.mode, Some(Mode::Careful));
+        assert_eq!(o.warnings.len(), 1, "{:?}", o.warnings);
+        // No /proc/cmdline at all: defaults plus a warning naming the file.
+        let empty = tempfile::tempdir().unwrap();
+        let o = read(&crate::host::fake::FakeHost::new(empty.path()));
+        assert_eq!(o.mode, None);
+        assert!(o.warnings[0].starts_with("reading /proc/cmdline"));
+    }
 }

@@ -19,6 +19,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
+    if let Err(msg) = cli.check() {
+        eprintln!("pre-nixos: error: {msg}");
+        return ExitCode::from(2);
+    }
     let _log_guard = logging::init(cli.global.verbose, &cli.global.state_dir);
     let host = match &cli.global.root {
         Some(root) => RealHost::with_root(root),

@@ -110,3 +110,65 @@ pub fn read_optional(path: &Path) -> io::Result<Option<String>> {
         Err(e) => Err(e),
     }
 }
+
+/// Writes `data` to a device opened `O_WRONLY|O_NONBLOCK|O_NOCTTY`, polling for
+/// writability until `deadline` has passed (wall clock: this is a real device).
+///
+/// Opening a FIFO that has no reader fails at once with ENXIO; a pty or serial line
+/// whose buffer is full returns EAGAIN, after which we poll; on timeout the rest of
+/// the line is dropped and `TimedOut` returned. Never blocks beyond the deadline.
+pub fn write_nonblocking(
+    path: &Path,
+    data: &[u8],
+    deadline: std::time::Duration,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let start = std::time::Instant::now();
+    let f = OpenOptions::new()
+        .write(true)
+        // O_NOCTTY: writing to a console must never make it our controlling tty.
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)?;
+    let fd = f.as_raw_fd();
+    let mut rest = data;
+    while !rest.is_empty() {
+        // SAFETY: fd is open for the whole loop; rest is a valid buffer.
+        let n = unsafe { libc::write(fd, rest.as_ptr().cast(), rest.len()) };
+        if n >= 0 {
+            rest = &rest[n as usize..];
+            continue;
+        }
+        let err = io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::EAGAIN) => {}
+            _ => return Err(err),
+        }
+        let left = deadline.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("not writable within {} ms", deadline.as_millis()),
+            ));
+        }
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        };
+        let ms = left.as_millis().clamp(1, i32::MAX as u128) as i32;
+        // SAFETY: one valid pollfd.
+        let r = unsafe { libc::poll(&mut pfd, 1, ms) };
+        if r < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINTR) {
+                return Err(e);
+            }
+        } else if pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
+            && pfd.revents & libc::POLLOUT == 0
+        {
+            return Err(io::Error::from_raw_os_error(libc::EIO));
+        }
+    }
+    Ok(())
+}

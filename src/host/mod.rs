@@ -122,4 +122,26 @@ pub trait Host: Send + Sync {
     fn create_dir_all(&self, p: &Path, mode: u32) -> io::Result<()> {
         fsutil::create_dir_all(&self.path(p), mode)
     }
+
+    /// Removes a file; a file that is already gone is not an error.
+    fn remove_file(&self, p: &Path) -> io::Result<()> {
+        match std::fs::remove_file(self.path(p)) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            r => r,
+        }
+    }
+
+    /// Sets the permission bits of an existing file or directory.
+    fn set_mode(&self, p: &Path, mode: u32) -> io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(self.path(p), std::fs::Permissions::from_mode(mode))
+    }
+
+    /// Writes `data` to a terminal or other character device without ever blocking
+    /// longer than `deadline` (`O_WRONLY|O_NONBLOCK|O_NOCTTY`, poll for writability).
+    /// A console nobody reads, a FIFO without a reader or a vanished device is an
+    /// error, never a hang.
+    fn write_nonblocking(&self, p: &Path, data: &[u8], deadline: Duration) -> io::Result<()> {
+        fsutil::write_nonblocking(&self.path(p), data, deadline)
+    }
 }

@@ -258,7 +258,15 @@ fn blkid_low_level_probe(dev: &Path) -> io::Result<BlkidProbe> {
             let rc = blkid_do_probe(pr);
             if rc != 0 {
                 if rc < 0 {
-                    return Err(io::Error::last_os_error());
+                    // libblkid does not always set errno on a failed probe; never
+                    // report "Success" as the reason.
+                    let os = io::Error::last_os_error();
+                    return Err(match os.raw_os_error() {
+                        Some(code) if code != 0 => os,
+                        _ => {
+                            io::Error::other(format!("libblkid could not probe {}", dev.display()))
+                        }
+                    });
                 }
                 break;
             }
@@ -266,14 +274,10 @@ fn blkid_low_level_probe(dev: &Path) -> io::Result<BlkidProbe> {
             for i in 0..n {
                 let mut name: *const libc::c_char = std::ptr::null();
                 let mut data: *const libc::c_char = std::ptr::null();
+                // `len` counts the terminating NUL; `data` is NUL-terminated, so it
+                // is read as a C string.
                 let mut len: usize = 0;
-                if blkid_probe_get_value(
-                    pr,
-                    i,
-                    &mut name,
-                    &mut data,
-                    &mut len as *mut usize as *mut _,
-                ) == 0
+                if blkid_probe_get_value(pr, i, &mut name, &mut data, &mut len) == 0
                     && !name.is_null()
                     && !data.is_null()
                 {

@@ -5,11 +5,22 @@
 //! the same hardware always yields the same [`Inventory`] whatever order the kernel
 //! enumerated it in.
 
+pub mod boot_medium;
+pub mod disks;
+pub mod fixture;
+pub mod human;
 pub mod nics;
+pub mod ram;
+pub mod sysfs;
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::host::Host;
+use crate::host::{Host, UdevDevice};
 
 /// Bumped whenever the JSON shape of [`Inventory`] changes incompatibly.
 pub const INVENTORY_SCHEMA_VERSION: u32 = 1;
@@ -127,6 +138,10 @@ pub struct Nic {
     pub mac: String,
     /// Permanent MAC when the kernel reports one, else the current MAC.
     pub perm_mac: String,
+    /// `perm_mac` is the burnt-in address (`addr_assign_type` 0, or `ethtool -P`),
+    /// so a `.link` file can match it with `PermanentMACAddress=`.
+    #[serde(default)]
+    pub perm_mac_known: bool,
     #[serde(default)]
     pub driver: Option<String>,
     #[serde(default)]
@@ -148,14 +163,95 @@ pub struct Nic {
     pub excluded: Option<String>,
 }
 
-/// Reads the whole inventory of the machine behind `host`.
+/// Reads the whole inventory of the machine behind `host`: block devices from udev
+/// and `/sys/class/block`, the live system's disks from the mounts and the kernel
+/// command line, RAM, NICs. Read-only: no device is opened for writing.
 pub fn scan(host: &dyn Host) -> anyhow::Result<Inventory> {
-    let _ = host;
-    anyhow::bail!("inventory scan: not built yet")
+    let tree = sysfs::scan(host).context("listing block devices in /sys/class/block")?;
+    let udev = host.udev_devices("block").unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "listing block devices through udev failed; using sysfs alone (no by-id paths, serials or bus)");
+        Vec::new()
+    });
+    // Parsed quietly: the boot flow reports the command line's warnings once.
+    let boot = host
+        .read_to_string(Path::new("/proc/cmdline"))
+        .map(|t| crate::kcmdline::parse(&t))
+        .unwrap_or_default();
+    let live = boot_medium::live_disks(host, &tree, &udev, &boot);
+    let by_id = by_id_links(host);
+    let udev_disks: BTreeMap<&str, &UdevDevice> = udev
+        .iter()
+        .filter(|d| d.prop("DEVTYPE") == Some("disk"))
+        .map(|d| (d.sysname.as_str(), d))
+        .collect();
+    // udev's list and sysfs's together: a disk udev has not processed yet still
+    // shows up (without by-id links), and one udev lists but sysfs lost has vanished.
+    let names: BTreeSet<&str> = udev_disks
+        .keys()
+        .copied()
+        .chain(tree.disks.iter().map(String::as_str))
+        .collect();
+    let cx = disks::Context {
+        host,
+        tree: &tree,
+        live: &live,
+        by_id: &by_id,
+    };
+    let mut inv = Inventory {
+        schema_version: INVENTORY_SCHEMA_VERSION,
+        disks: Vec::new(),
+        excluded: Vec::new(),
+        nics: Vec::new(),
+        ram_bytes: 0,
+    };
+    for name in names {
+        match disks::examine(&cx, name, udev_disks.get(name).copied()) {
+            disks::Outcome::Disk(d) => {
+                tracing::debug!(device = %d.name, stable_path = %d.stable_path, size_bytes = d.size_bytes, kind = d.kind.as_str(), "disk found");
+                inv.disks.push(*d)
+            }
+            disks::Outcome::Excluded(x) => {
+                tracing::debug!(device = %x.name, reason = %x.reason, "device excluded");
+                inv.excluded.push(x)
+            }
+            disks::Outcome::Vanished => {}
+        }
+    }
+    inv.disks
+        .sort_by(|a, b| a.stable_path.cmp(&b.stable_path).then(a.name.cmp(&b.name)));
+    inv.excluded.sort_by(|a, b| a.name.cmp(&b.name));
+    inv.ram_bytes = ram::read_ram(host)?;
+    inv.nics = nics::scan_nics(host).context("listing network interfaces")?;
+    Ok(inv)
+}
+
+/// `/dev/disk/by-id` links by the kernel name they point to (empty without udev).
+fn by_id_links(host: &dyn Host) -> BTreeMap<String, Vec<String>> {
+    let dir = Path::new("/dev/disk/by-id");
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for link in host.read_dir_names(dir).unwrap_or_default() {
+        let path = dir.join(&link);
+        if let Ok(target) = host.read_link(&path) {
+            if let Some(name) = target.file_name() {
+                out.entry(name.to_string_lossy().into_owned())
+                    .or_default()
+                    .push(path.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
 }
 
 /// `pre-nixos inventory [--json]`.
 pub fn command(ctx: &crate::context::Ctx, args: &crate::cli::InventoryArgs) -> anyhow::Result<u8> {
-    let _ = (ctx, args);
-    anyhow::bail!("inventory: not built yet")
+    let inv = scan(ctx.host)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &inv).context("writing the inventory as JSON")?;
+        writeln!(out)?;
+    } else {
+        human::write_human(&inv, &mut out).context("writing the inventory")?;
+    }
+    Ok(0)
 }

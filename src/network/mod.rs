@@ -1,12 +1,36 @@
-//! Network: choose the LAN, make it `lan`, DHCP with networkd (SPEC §4.1–4.2).
+//! Network: choose the LAN, make it `lan`, DHCP with networkd, then sshd,
+//! `network-status` and the first announce line (SPEC §4).
+//!
+//! [`boot_stage`] reads top to bottom as the pipeline: scan → bring links up →
+//! wait for a link → choose → `.link`/`.network` files → live rename → networkd
+//! reload → sshd → wait for the lease → `network-status` → announce. It never
+//! fails and never returns early: every problem is logged and lands in the
+//! [`NetworkReport`], because storage runs after it whatever happens here.
+//! `pre-nixos network --dry-run` runs the very same stage against a
+//! [`dryrun::DryRunHost`] and prints what it would have done.
 
-use crate::cli::NetworkArgs;
+pub mod address;
+pub mod carrier;
+pub mod choose;
+pub mod dryrun;
+pub mod links;
+pub mod rename;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::cli::{NetOptions, NetworkArgs};
 use crate::context::Ctx;
+use crate::host::Host;
+use crate::inventory::nics::scan_nics;
+use crate::inventory::Nic;
+use crate::kcmdline::BootOptions;
+use crate::status::{self, NetworkStatus};
 
-pub fn command(ctx: &Ctx, args: &NetworkArgs) -> anyhow::Result<u8> {
-    let _ = (ctx, args);
-    anyhow::bail!("network: not built yet")
-}
+use choose::{Choice, LAN};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What the network half of `boot` achieved, for the status file and the announce line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,16 +43,285 @@ pub struct NetworkReport {
     pub warnings: Vec<String>,
 }
 
+/// What the stage saw and decided (printed by `--dry-run`, logged otherwise).
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub nics: Vec<Nic>,
+    pub wait: String,
+    pub choice: String,
+    pub announce: String,
+}
+
 /// The network half of `pre-nixos boot`: choose the LAN, `lan` files, DHCP, sshd,
 /// `network-status`, first announce. Never fails the boot: problems land in the report.
-pub fn boot_stage(
-    ctx: &Ctx,
-    opts: &crate::cli::NetOptions,
-    boot: &crate::kcmdline::BootOptions,
-) -> NetworkReport {
-    let _ = (ctx, opts, boot);
-    NetworkReport {
-        ssh: "network stage not built yet".into(),
-        ..Default::default()
+pub fn boot_stage(ctx: &Ctx, opts: &NetOptions, boot: &BootOptions) -> NetworkReport {
+    run_stage(ctx.host, ctx.state_dir(), opts, boot).0
+}
+
+fn warn(r: &mut NetworkReport, msg: String) {
+    tracing::warn!(message = %msg);
+    r.warnings.push(msg);
+}
+
+/// The stage on any host (the real one, or the dry-run recorder).
+pub fn run_stage(
+    host: &dyn Host,
+    state_dir: &Path,
+    opts: &NetOptions,
+    boot: &BootOptions,
+) -> (NetworkReport, Trace) {
+    let mut r = NetworkReport::default();
+    let mut t = Trace::default();
+    let override_mac = opts.lan.clone().or_else(|| boot.lan_mac.clone());
+
+    // 1. Scan, bring every candidate up, wait for a link.
+    let nics = scan_nics(host).unwrap_or_else(|e| {
+        warn(&mut r, format!("scanning NICs failed: {e:#}"));
+        Vec::new()
+    });
+    for w in carrier::bring_up(host, &nics) {
+        warn(&mut r, w);
+    }
+    let timeout = Duration::from_secs(opts.carrier_timeout);
+    let nics = match carrier::wait_for_link(host, timeout, override_mac.as_deref()) {
+        Ok(w) => {
+            tracing::info!(waited_ms = w.waited.as_millis() as u64, why = %w.why, "carrier wait over");
+            t.wait = format!("{} (after {} ms)", w.why, w.waited.as_millis());
+            w.nics
+        }
+        Err(e) => {
+            warn(&mut r, format!("rescanning NICs failed: {e:#}"));
+            nics
+        }
+    };
+    for n in &nics {
+        tracing::info!(device = %n.name, mac = %n.perm_mac, driver = n.driver.as_deref().unwrap_or("-"),
+            score = %choose::score(n), excluded = n.excluded.as_deref().unwrap_or("-"), "NIC");
+    }
+    t.nics = nics.clone();
+
+    // 2. Choose and make it `lan`.
+    let mut warnings = Vec::new();
+    let choice = choose::choose(&nics, override_mac.as_deref(), &mut warnings);
+    for w in warnings {
+        warn(&mut r, w);
+    }
+    configure_lan(host, &choice, &mut r, &mut t);
+
+    // 3. sshd: keys, hardened config, queued start. Before the lease wait, so SSH
+    // never waits on DHCP.
+    let ssh = crate::ssh::setup(host, opts.authorized_keys.as_deref());
+    r.ssh = ssh.status.clone();
+
+    // 4. The lease.
+    if r.lan_iface.is_some() && !host.exists(&Path::new("/sys/class/net").join(LAN)) {
+        // Only in a dry run (the rename was recorded, not made) or a racing udev.
+        warn(
+            &mut r,
+            "no interface called lan exists now; not waiting for a lease".into(),
+        );
+    } else if r.lan_iface.is_some() {
+        r.lan_ipv4 = address::wait_for_ipv4(host, LAN, address::LEASE_TIMEOUT);
+        if r.lan_ipv4.is_none() {
+            warn(&mut r, format!(
+                "lan has no IPv4 address after {} s: is there a DHCP server on its segment? (journalctl -u systemd-networkd)",
+                address::LEASE_TIMEOUT.as_secs()
+            ));
+        }
+    }
+
+    // 5. Is sshd really up? (A query; its start job was queued above.)
+    if ssh.started {
+        r.ssh = crate::ssh::wait_active(host, &ssh.unit, crate::ssh::ACTIVE_TIMEOUT);
+    }
+
+    // 6. network-status, then the consoles.
+    let st = NetworkStatus {
+        lan_iface: r.lan_iface.clone(),
+        lan_mac: r.lan_mac.clone(),
+        lan_ipv4: r.lan_ipv4.clone(),
+        ssh: r.ssh.clone(),
+        updated: status::now_rfc3339(),
+    };
+    if let Err(e) = status::write_network(host, state_dir, &st) {
+        let path = state_dir.join(status::NETWORK_STATUS);
+        warn(&mut r, format!("writing {} failed: {e}", path.display()));
+    }
+    t.announce = announce_line(&r);
+    crate::announce::announce(host, &t.announce);
+    (r, t)
+}
+
+/// `pre-nixos <version>: lan <ip> — ssh root@<ip> — storage running`, or what is
+/// missing in place of the address and the SSH part.
+pub fn announce_line(r: &NetworkReport) -> String {
+    let lan = match (&r.lan_iface, &r.lan_ipv4) {
+        (_, Some(ip)) => format!("lan {ip}"),
+        (Some(_), None) => "lan up, no address yet".to_string(),
+        (None, None) => "no lan (no link on any NIC; DHCP on every Ethernet port)".to_string(),
+    };
+    let ssh = match (r.ssh.as_str(), &r.lan_ipv4) {
+        ("ready", Some(ip)) => format!("ssh root@{ip}"),
+        ("ready", None) => "ssh ready".to_string(),
+        (why, _) => format!("ssh {why}"),
+    };
+    format!("pre-nixos {VERSION}: {lan} — {ssh} — storage running")
+}
+
+/// Files, rename and networkd reload for the choice.
+fn configure_lan(host: &dyn Host, choice: &Choice, r: &mut NetworkReport, t: &mut Trace) {
+    let dir = links::network_dir(host);
+    let mut changed = false;
+    let mut write = |r: &mut NetworkReport, name: &str, text: &str| match links::write_if_changed(
+        host,
+        &dir.join(name),
+        text,
+        0o644,
+    ) {
+        Ok(c) => changed |= c,
+        Err(e) => warn(
+            r,
+            format!("writing {} failed: {e}", dir.join(name).display()),
+        ),
+    };
+    match choice {
+        Choice::Chosen { nic, reason } => {
+            tracing::info!(device = %nic.name, mac = %nic.perm_mac, reason = %reason, "LAN chosen");
+            t.choice = format!("{} ({}): {reason}", nic.name, nic.perm_mac);
+            write(r, links::LINK_FILE, &links::render_link(nic));
+            write(r, links::NETWORK_FILE, &links::render_network());
+            let catchall = dir.join(links::CATCHALL_FILE);
+            if host.exists(&catchall) {
+                // A LAN exists now: DHCP on every other port is no longer wanted.
+                match host.remove_file(&catchall) {
+                    Ok(()) => changed = true,
+                    Err(e) => warn(r, format!("removing {} failed: {e}", catchall.display())),
+                }
+            }
+            match rename::make_lan(host, nic) {
+                Ok(rename::Renamed::AlreadyLan) => {
+                    tracing::info!(device = LAN, "already lan; left as it is");
+                }
+                Ok(rename::Renamed::From(old)) => {
+                    tracing::info!(device = %old, new_name = LAN, "renamed");
+                    changed = true;
+                }
+                Ok(rename::Renamed::Vanished(n)) => {
+                    warn(r, format!(
+                        "{n} ({}) disappeared between the scan and the rename; 10-lan.link renames it to lan if it comes back",
+                        nic.perm_mac
+                    ));
+                    reload(host, changed, r);
+                    return;
+                }
+                Err(e) => {
+                    warn(r, format!("making {} the lan failed: {e}", nic.name));
+                    reload(host, changed, r);
+                    return;
+                }
+            }
+            reload(host, changed, r);
+            r.lan_iface = Some(LAN.into());
+            r.lan_mac = Some(nic.perm_mac.clone());
+        }
+        Choice::NoLink { candidates } => {
+            t.choice = format!(
+                "none: no link on {}; catch-all DHCP on every physical Ethernet NIC",
+                candidates.join(", ")
+            );
+            warn(r, format!(
+                "no carrier on any candidate NIC ({}) within the deadline: check the cables; DHCP stays on for every physical Ethernet NIC ({})",
+                candidates.join(", "),
+                dir.join(links::CATCHALL_FILE).display()
+            ));
+            write(r, links::CATCHALL_FILE, &links::render_catchall());
+            reload(host, changed, r);
+        }
+        Choice::NoCandidate => {
+            t.choice = "none: no physical Ethernet NIC".into();
+            warn(
+                r,
+                "no physical Ethernet NIC found: no LAN, no SSH from the network".into(),
+            );
+        }
     }
 }
+
+fn reload(host: &dyn Host, changed: bool, r: &mut NetworkReport) {
+    if !changed {
+        return;
+    }
+    if let Err(e) = links::reload_networkd(host) {
+        warn(r, format!("reloading systemd-networkd failed: {e}"));
+    }
+}
+
+/// `pre-nixos network [--dry-run]`.
+pub fn command(ctx: &Ctx, args: &NetworkArgs) -> anyhow::Result<u8> {
+    let cmdline = ctx
+        .host
+        .read_to_string(Path::new("/proc/cmdline"))
+        .unwrap_or_default();
+    let boot = crate::kcmdline::parse(&cmdline);
+    for w in &boot.warnings {
+        tracing::warn!(warning = %w, "kernel command line");
+    }
+    let mut out = std::io::stdout().lock();
+    if args.dry_run {
+        let dry = dryrun::DryRunHost::new(ctx.host);
+        let (report, trace) = run_stage(&dry, ctx.state_dir(), &args.net, &boot);
+        write_dry_run(&mut out, &report, &trace, &dry.actions())?;
+        return Ok(0);
+    }
+    let report = boot_stage(ctx, &args.net, &boot);
+    writeln!(out, "{}", announce_line(&report))?;
+    for w in &report.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(if report.lan_ipv4.is_some() && report.ssh == "ready" {
+        0
+    } else {
+        1
+    })
+}
+
+/// The `--dry-run` listing: every NIC with score and exclusion, the choice, then
+/// every change in order.
+pub fn write_dry_run(
+    out: &mut dyn Write,
+    report: &NetworkReport,
+    trace: &Trace,
+    actions: &[dryrun::Action],
+) -> std::io::Result<()> {
+    writeln!(out, "NICs:")?;
+    if trace.nics.is_empty() {
+        writeln!(out, "  (none)")?;
+    }
+    for n in &trace.nics {
+        let what = match &n.excluded {
+            Some(why) => format!("excluded: {why}"),
+            None => format!("candidate: {}", choose::score(n)),
+        };
+        writeln!(
+            out,
+            "  {:<16} {}  driver={:<12} {what}",
+            n.name,
+            n.perm_mac,
+            n.driver.as_deref().unwrap_or("-")
+        )?;
+    }
+    writeln!(out, "wait: {}", trace.wait)?;
+    writeln!(out, "chosen: {}", trace.choice)?;
+    writeln!(out, "ssh: {}", report.ssh)?;
+    for w in &report.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    writeln!(out, "would do:")?;
+    for a in actions {
+        writeln!(out, "  {}", a.to_string().trim_end())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,127 @@
-//! The one-screen human summary of a plan.
+//! The one-screen human summary of a plan: disks → arrays → VGs → LVs with sizes,
+//! then the decisions and everything left out, each with its reason. Rendered from
+//! the plan alone into any `Write`.
 
 use std::io::Write;
 
-use crate::plan::Plan;
+use crate::plan::{LvContent, PartitionRole, Plan};
+use crate::units::{human_binary, human_bytes};
 
 pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
-    let _ = (plan, out);
+    let l = &plan.layout;
+    writeln!(
+        out,
+        "Storage plan ({} mode, {} RAM; inventory {})",
+        plan.options.mode.as_str(),
+        human_binary(plan.ram_bytes),
+        &plan.inventory_digest[..plan.inventory_digest.len().min(12)]
+    )?;
+
+    writeln!(out, "\nDisks")?;
+    // in VG order (main first), then by key; the plan itself keeps stable-path order
+    let vg_rank = |d: &&crate::plan::PlannedDisk| {
+        let vg = d.partitions.iter().find_map(|p| match &p.role {
+            PartitionRole::RaidMember { array } => Some(array.as_str()),
+            PartitionRole::Pv { vg } => Some(vg.as_str()),
+            PartitionRole::Esp { .. } => None,
+        });
+        let rank = l.vgs.iter().position(|v| Some(v.name.as_str()) == vg);
+        (rank.unwrap_or(usize::MAX), d.key.len(), d.key.clone())
+    };
+    let mut disks: Vec<&crate::plan::PlannedDisk> = l.disks.iter().collect();
+    disks.sort_by_key(vg_rank);
+    for d in disks {
+        let parts: Vec<String> = d
+            .partitions
+            .iter()
+            .map(|p| {
+                let what = match &p.role {
+                    PartitionRole::Esp {
+                        label, mountpoint, ..
+                    } => match mountpoint {
+                        Some(m) => format!("ESP {label} {m}"),
+                        None => format!("ESP {label}"),
+                    },
+                    PartitionRole::RaidMember { array } => format!("md/{array}"),
+                    PartitionRole::Pv { vg } => format!("PV of {vg}"),
+                };
+                what
+            })
+            .collect();
+        writeln!(
+            out,
+            "  {:<9} {:<8} {:>8} {:<4}  {:<24} {}",
+            d.key,
+            d.name,
+            human_bytes(d.size_bytes),
+            kind_label(d.kind),
+            parts.join(" + "),
+            d.stable_path
+        )?;
+    }
+
+    if !l.arrays.is_empty() {
+        writeln!(out, "\nArrays")?;
+        // in VG order, like the disks
+        let mut arrays: Vec<_> = l.arrays.iter().collect();
+        arrays.sort_by_key(|a| l.vgs.iter().position(|v| v.name == a.vg));
+        for a in arrays {
+            writeln!(
+                out,
+                "  /dev/md/{:<8} {:<6} {:>10}  {} members → VG {}",
+                a.name,
+                a.level.name(),
+                human_binary(a.size_bytes),
+                a.members.len(),
+                a.vg
+            )?;
+        }
+    }
+
+    writeln!(out, "\nVolume groups and logical volumes")?;
+    for vg in &l.vgs {
+        writeln!(
+            out,
+            "  {:<8} {:>10}  on {}",
+            vg.name,
+            human_binary(vg.extents * vg.extent_bytes),
+            vg.pvs.join(", ")
+        )?;
+        if vg.lvs.is_empty() {
+            writeln!(out, "    (no logical volume: left for the operator)")?;
+        }
+        for lv in &vg.lvs {
+            let what = match &lv.content {
+                LvContent::Ext4 { mountpoint, .. } => format!("ext4  {mountpoint}"),
+                LvContent::Swap { .. } => "swap".to_string(),
+            };
+            writeln!(
+                out,
+                "    {:<8} {:>10}  {what}",
+                lv.name,
+                human_binary(lv.size_bytes)
+            )?;
+        }
+    }
+
+    writeln!(out, "\nDecisions")?;
+    for d in &plan.decisions {
+        writeln!(out, "  {}: {}", d.subject, d.reason)?;
+    }
+    if !plan.excluded.is_empty() {
+        writeln!(out, "\nLeft out")?;
+        for e in &plan.excluded {
+            writeln!(out, "  {}: {}", e.name, e.reason)?;
+        }
+    }
     Ok(())
+}
+
+/// `NVMe`, `SSD`, `HDD`.
+fn kind_label(k: crate::inventory::DiskKind) -> &'static str {
+    match k {
+        crate::inventory::DiskKind::Nvme => "NVMe",
+        crate::inventory::DiskKind::Ssd => "SSD",
+        crate::inventory::DiskKind::Hdd => "HDD",
+    }
 }

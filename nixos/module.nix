@@ -1,0 +1,201 @@
+# services.pre-nixos: run `pre-nixos boot` once at boot on a live or installer system.
+#
+# The unit itself comes from the package (systemd.packages), the same file the Debian VM
+# harness installs, so what is tested there is what runs here. This module only adds a
+# drop-in (PATH, environment, ExecStart with extra arguments), wants it from
+# multi-user.target, and shapes networking and sshd so the boot cannot deadlock:
+# sshd is enabled but wanted by nothing, and has no ordering on pre-nixos.service
+# (pre-nixos starts it with `systemctl reload-or-restart --no-block` once the key is in).
+#
+# The key rules (well-formed keys, the warning when there is none) live in ./keys.nix,
+# which `cargo test` evaluates offline.
+packageFromFlake:
+{
+  config,
+  lib,
+  pkgs,
+  utils,
+  ...
+}:
+
+let
+  cfg = config.services.pre-nixos;
+  keyRules = import ./keys.nix;
+  inherit (lib) mkOption types;
+
+  fileTexts = map builtins.readFile cfg.authorizedKeysFiles;
+  checks = keyRules.checks {
+    inherit (cfg) enable authorizedKeys authorizedKeysFiles;
+    inherit fileTexts;
+  };
+
+  bootArgs =
+    lib.optionals (cfg.mode != null) [
+      "--mode"
+      cfg.mode
+    ]
+    ++ lib.optionals (cfg.swapSize != null) [
+      "--swap-size"
+      cfg.swapSize
+    ]
+    ++ lib.optionals (cfg.executor != null) [
+      "--executor"
+      cfg.executor
+    ]
+    ++ cfg.extraArgs;
+in
+{
+  options.services.pre-nixos = {
+    enable = lib.mkEnableOption ''
+      pre-nixos at boot: bring up the LAN and a hardened sshd, then plan, create, verify
+      and mount the storage of this machine when its disks are blank (SPEC §3.2), and
+      write /run/pre-nixos/storage-status
+    '';
+
+    package = mkOption {
+      type = types.package;
+      default =
+        if packageFromFlake != null then
+          packageFromFlake pkgs
+        else
+          throw "services.pre-nixos.package: set it, or import the module from the pre-nixos flake";
+      defaultText = lib.literalExpression "pre-nixos.packages.\${system}.pre-nixos";
+      description = "The pre-nixos package; its bin/pre-nixos carries the runtime tools on its PATH.";
+    };
+
+    authorizedKeys = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOe8i1H1y9q1n1ExampleKeyOnlyx operator@laptop" ];
+      description = ''
+        SSH public keys (one authorized_keys line each) that may log in as root once the
+        image has booted. They are written to /etc/pre-nixos/authorized_keys, which
+        pre-nixos merges into /root/.ssh/authorized_keys before it starts sshd.
+        A string that is not a public key fails evaluation. With no key at all, the
+        build warns and the booted system keeps sshd off and says so on the console.
+      '';
+    };
+
+    authorizedKeysFiles = mkOption {
+      type = types.listOf types.path;
+      default = [ ];
+      example = lib.literalExpression "[ ./keys/operator.pub ]";
+      description = ''
+        Files of SSH public keys (authorized_keys format: one key per line, blank lines
+        and `#` comments allowed), read at evaluation time and merged with
+        {option}`services.pre-nixos.authorizedKeys`.
+      '';
+    };
+
+    mode = mkOption {
+      type = types.nullOr (
+        types.enum [
+          "fast"
+          "careful"
+        ]
+      );
+      default = null;
+      example = "careful";
+      description = ''
+        How SSD buckets are arrayed: `fast` stripes them (RAID0), `careful` mirrors them
+        (RAID1/RAID10). `null` leaves the choice to the tool (fast) and to
+        `pre-nixos.mode=` on the kernel command line; a value set here is passed as
+        `--mode` and wins over the kernel command line.
+      '';
+    };
+
+    swapSize = mkOption {
+      type = types.nullOr (types.strMatching "[0-9]+(\\.[0-9]+)?([KMGT](i?B)?|B)?");
+      default = null;
+      example = "16G";
+      description = ''
+        Swap size (`--swap-size`, e.g. `16G`). `null`: twice the RAM, capped at 64 GiB,
+        or `pre-nixos.swap=` from the kernel command line.
+      '';
+    };
+
+    executor = mkOption {
+      type = types.nullOr (
+        types.enum [
+          "disko"
+          "native"
+        ]
+      );
+      default = null;
+      description = ''
+        What creates the storage: `disko` (the pinned disko on the unit's PATH) or
+        `native` (sgdisk, mdadm, LVM and mkfs called directly). `null`: disko, because it
+        is on the PATH.
+      '';
+    };
+
+    extraArgs = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      example = [
+        "--carrier-timeout"
+        "60"
+      ];
+      description = "More arguments for `pre-nixos boot`, after the ones the options above produce.";
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    inherit (checks) assertions warnings;
+
+    environment.systemPackages = [ cfg.package ];
+    environment.etc."pre-nixos/authorized_keys" = {
+      text = lib.concatMapStrings (k: k + "\n") checks.keys;
+      mode = "0600";
+    };
+
+    systemd.packages = [ cfg.package ];
+    systemd.services.pre-nixos = {
+      # NixOS ignores [Install] of packaged units; this makes the .wants link.
+      wantedBy = [ "multi-user.target" ];
+      # The wrapper already carries the runtime tools; this PATH is for anything the
+      # tool spawns through a shell and for `systemctl show` readers.
+      path = cfg.package.runtimeTools or [ ];
+      # disko evaluates its config with <nixpkgs>; flake-built systems have no channel.
+      # (The disko package from its flake sets this too; a pkgs.disko would not.)
+      environment.NIX_PATH = "nixpkgs=${pkgs.path}";
+      # An empty ExecStart= first clears the packaged one (a oneshot may have several).
+      serviceConfig.ExecStart = [
+        ""
+        # escapeSystemdExecArgs quotes and doubles `%`, so no argument turns into a
+        # unit specifier.
+        (utils.escapeSystemdExecArgs ([ (lib.getExe cfg.package) "boot" ] ++ bootArgs))
+      ];
+      # The packaged unit reaches this system unchanged except for the drop-in: no
+      # restart on a configuration switch (it provisions disks; once is enough).
+      restartIfChanged = false;
+    };
+
+    # Networking: networkd only, so the tool's .link/.network files are what counts.
+    systemd.network.enable = true;
+    networking.useNetworkd = true;
+    networking.useDHCP = false;
+    networking.networkmanager.enable = lib.mkForce false;
+
+    # sshd: present, hardened, started by pre-nixos only.
+    services.openssh = {
+      enable = true;
+      # ed25519 only: the first connection never waits on RSA key generation.
+      hostKeys = [
+        {
+          type = "ed25519";
+          path = "/etc/ssh/ssh_host_ed25519_key";
+        }
+      ];
+      # Installer profiles allow root password login; this image never does.
+      settings = {
+        PermitRootLogin = lib.mkForce "prohibit-password";
+        PasswordAuthentication = lib.mkForce false;
+        KbdInteractiveAuthentication = lib.mkForce false;
+      };
+    };
+    # Wanted by nothing: with no key it must stay off, and with a key pre-nixos starts
+    # it as soon as the key is in place (network and SSH before storage).
+    systemd.services.sshd.wantedBy = lib.mkForce [ ];
+  };
+}

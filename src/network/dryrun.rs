@@ -1,0 +1,170 @@
+//! A host wrapper for `--dry-run`: reads go to the real host, every change is
+//! recorded instead of made. The network stage runs unchanged against it, so the
+//! dry run shows exactly what the real run would write and run — there is no
+//! second code path to drift.
+//!
+//! Commands that only read (`ip -j …`, `ethtool -P`, `systemctl is-active`) pass
+//! through; every other command is recorded and answered with success. The clock
+//! is virtual on top of the real one: a wait in a dry run costs no time (links are
+//! not brought up, so waiting for them would be pointless).
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::host::{BlkidProbe, Cmd, CmdError, CmdOutput, Host, UdevDevice};
+
+/// One change the run would have made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Run(String),
+    Write {
+        path: PathBuf,
+        mode: u32,
+        contents: String,
+    },
+    Mkdir {
+        path: PathBuf,
+        mode: u32,
+    },
+    Chmod {
+        path: PathBuf,
+        mode: u32,
+    },
+    Remove(PathBuf),
+    Console {
+        path: PathBuf,
+        text: String,
+    },
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Run(c) => write!(f, "run    {c}"),
+            Action::Write {
+                path,
+                mode,
+                contents,
+            } => {
+                writeln!(f, "write  {} (mode {mode:o}):", path.display())?;
+                for l in contents.lines() {
+                    writeln!(f, "         | {l}")?;
+                }
+                Ok(())
+            }
+            Action::Mkdir { path, mode } => write!(f, "mkdir  {} (mode {mode:o})", path.display()),
+            Action::Chmod { path, mode } => write!(f, "chmod  {mode:o} {}", path.display()),
+            Action::Remove(p) => write!(f, "remove {}", p.display()),
+            Action::Console { path, text } => {
+                write!(f, "print  {}: {}", path.display(), text.trim_end())
+            }
+        }
+    }
+}
+
+pub struct DryRunHost<'a> {
+    inner: &'a dyn Host,
+    actions: Mutex<Vec<Action>>,
+    skew: Mutex<Duration>,
+}
+
+impl<'a> DryRunHost<'a> {
+    pub fn new(inner: &'a dyn Host) -> Self {
+        DryRunHost {
+            inner,
+            actions: Mutex::new(Vec::new()),
+            skew: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    pub fn actions(&self) -> Vec<Action> {
+        self.actions.lock().unwrap().clone()
+    }
+
+    fn record(&self, a: Action) {
+        self.actions.lock().unwrap().push(a);
+    }
+}
+
+/// Commands that change nothing and may run for real in a dry run.
+fn read_only(argv: &[String]) -> bool {
+    let a: Vec<&str> = argv.iter().map(String::as_str).collect();
+    matches!(
+        a.as_slice(),
+        ["ip", "-j", ..] | ["ethtool", "-P", ..] | ["systemctl", "is-active", ..]
+    )
+}
+
+impl Host for DryRunHost<'_> {
+    fn root(&self) -> &Path {
+        self.inner.root()
+    }
+
+    fn run(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
+        if read_only(&cmd.argv) {
+            return self.inner.run(cmd);
+        }
+        self.record(Action::Run(cmd.display()));
+        Ok(CmdOutput::ok(""))
+    }
+
+    fn udev_devices(&self, subsystem: &str) -> io::Result<Vec<UdevDevice>> {
+        self.inner.udev_devices(subsystem)
+    }
+
+    fn blkid_probe(&self, dev: &Path) -> io::Result<BlkidProbe> {
+        self.inner.blkid_probe(dev)
+    }
+
+    fn now(&self) -> Instant {
+        self.inner.now() + *self.skew.lock().unwrap()
+    }
+
+    fn sleep(&self, d: Duration) {
+        *self.skew.lock().unwrap() += d;
+    }
+
+    fn write_atomic(&self, p: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+        self.record(Action::Write {
+            path: p.to_path_buf(),
+            mode,
+            contents: String::from_utf8_lossy(contents).into_owned(),
+        });
+        Ok(())
+    }
+
+    fn create_dir_all(&self, p: &Path, mode: u32) -> io::Result<()> {
+        if !self.inner.path(p).is_dir() {
+            self.record(Action::Mkdir {
+                path: p.to_path_buf(),
+                mode,
+            });
+        }
+        Ok(())
+    }
+
+    fn remove_file(&self, p: &Path) -> io::Result<()> {
+        if self.inner.exists(p) {
+            self.record(Action::Remove(p.to_path_buf()));
+        }
+        Ok(())
+    }
+
+    fn set_mode(&self, p: &Path, mode: u32) -> io::Result<()> {
+        self.record(Action::Chmod {
+            path: p.to_path_buf(),
+            mode,
+        });
+        Ok(())
+    }
+
+    fn write_nonblocking(&self, p: &Path, data: &[u8], _deadline: Duration) -> io::Result<()> {
+        self.record(Action::Console {
+            path: p.to_path_buf(),
+            text: String::from_utf8_lossy(data).into_owned(),
+        });
+        Ok(())
+    }
+}

@@ -414,8 +414,10 @@ def cmd_layout(bdir, expect_file=None):
                 continue
             part_of_label[p["partlabel"]] = k
             n = r.nodes[k]
-            if str(n.get("partn")) != str(p["number"]):
-                problems.append(f"{k}: partition number {n.get('partn')}, plan {p['number']}")
+            # lsblk 2.38 has no PARTN column: the kernel name ends in the number.
+            partn = re.search(r"([0-9]+)$", k).group(1)
+            if partn != str(p["number"]):
+                problems.append(f"{k}: partition number {partn}, plan {p['number']}")
             if (n.get("parttype") or "").lower() != GPT_TYPES.get(p["type_code"], "?"):
                 problems.append(f"{k}: type {n.get('parttype')}, plan {p['type_code']}")
             if p.get("size_bytes") and n["size"] != p["size_bytes"]:

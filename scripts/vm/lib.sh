@@ -250,7 +250,7 @@ vm_kill() {
 # ---------------------------------------------------------------- readings
 # collect: every independent reading of the storage, and pre-nixos' own view, into $BDIR.
 collect() {
-  gx_to "$BDIR/lsblk.json" 'lsblk -J -b -o NAME,KNAME,PATH,TYPE,SIZE,FSTYPE,LABEL,UUID,PARTLABEL,PARTTYPE,PARTN,MOUNTPOINTS,SERIAL,PKNAME,ROTA,TRAN,RM' || true
+  gx_to "$BDIR/lsblk.json" 'lsblk -J -b -o NAME,KNAME,PATH,TYPE,SIZE,FSTYPE,LABEL,UUID,PARTLABEL,PARTTYPE,MOUNTPOINTS,SERIAL,PKNAME,ROTA,TRAN,RM' || true
   gx_to "$BDIR/mdadm.txt" 'for m in /dev/md/* /dev/md[0-9]*; do [ -b "$m" ] || continue; echo "== $m $(readlink -f "$m")"; mdadm --detail --export "$m"; mdadm --detail "$m" | sed -n "s/^ *Array Size : \([0-9]*\).*/MD_ARRAY_KIB=\1/p"; done' || true
   gx_to "$BDIR/lvs.json" 'lvs --reportformat json --units b --nosuffix -o lv_name,vg_name,lv_size,lv_attr,lv_path' || true
   gx_to "$BDIR/vgs.json" 'vgs --reportformat json --units b --nosuffix -o vg_name,vg_size,vg_free,vg_extent_size,vg_extent_count,pv_count,lv_count' || true

@@ -268,7 +268,7 @@ SCENARIO_TITLE_11="boot stick at /iso (USB) and the guest root disk: never plann
 scenario_11() {
   mkdir -p "$SDIR/stick.d"
   echo "pre-nixos VM suite boot-stick stand-in" >"$SDIR/stick.d/README"
-  mke2fs -q -t ext4 -L PNX-ISO -d "$SDIR/stick.d" "$SDIR/stick.raw" 256M
+  mke2fs -q -t ext4 -L PNX-ISO -d "$SDIR/stick.d" "$SDIR/stick.raw" 256M >/dev/null
   qemu-img convert -q -O qcow2 "$SDIR/stick.raw" "$SDIR/stick-base.qcow2"
   chmod a-w "$SDIR/stick-base.qcow2"
   disk nvme 64G NVME1101

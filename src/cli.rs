@@ -12,7 +12,10 @@ Exit codes:
   0  success (also: a plan-only outcome such as existing storage left untouched)
   1  failure (a step failed; see the message and /run/pre-nixos/storage-status)
   2  usage error, malformed input file, or storage detection error
-detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection failed";
+detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection failed
+status: 0 report shown (whatever the storage state), 2 a state file is unreadable or corrupt
+diagnose: 0 bundle written (items that could not be collected are listed in its index),
+          1 the bundle directory could not be created";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -154,6 +157,7 @@ pub struct PlanShape {
 
 #[derive(Debug, Args, Clone, Default, PartialEq, Eq)]
 pub struct PlanArgs {
+    /// What to print: the one-screen summary, storage-plan.json, or disko-config.nix.
     #[arg(long, value_enum, default_value_t = PlanOutput::Summary)]
     pub output: PlanOutput,
 
@@ -174,6 +178,7 @@ pub struct InventoryArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct DetectArgs {
+    /// Print every planned disk with the reasons it is not clean, as JSON.
     #[arg(long)]
     pub json: bool,
     /// Check the disks of this plan instead of planning this machine.
@@ -233,6 +238,7 @@ pub struct BootArgs {
     #[command(flatten)]
     pub net: NetOptions,
 
+    /// native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH.
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorArg>,
 
@@ -242,6 +248,7 @@ pub struct BootArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct StatusArgs {
+    /// Print the report as schema-versioned JSON.
     #[arg(long)]
     pub json: bool,
 }
@@ -324,6 +331,44 @@ mod tests {
             let err = Cli::try_parse_from(&argv).unwrap_err();
             assert_eq!(err.exit_code(), 2, "{argv:?}");
         }
+    }
+
+    #[test]
+    fn plan_only_options_next_to_a_subcommand_are_refused() {
+        for argv in [
+            vec!["pre-nixos", "--plan-only", "status"],
+            vec!["pre-nixos", "--output", "json", "inventory"],
+            vec!["pre-nixos", "--swap-size", "8G", "boot"],
+        ] {
+            let cli = Cli::try_parse_from(&argv).unwrap();
+            assert!(cli.check().is_err(), "{argv:?}");
+        }
+        // The same options after `plan` are the subcommand's own.
+        let cli = Cli::try_parse_from(["pre-nixos", "plan", "--output", "json"]).unwrap();
+        assert!(cli.check().is_ok());
+        // Global options mixed around a subcommand are fine.
+        let cli = Cli::try_parse_from([
+            "pre-nixos",
+            "-v",
+            "status",
+            "--state-dir",
+            "/tmp/s",
+            "--json",
+        ])
+        .unwrap();
+        assert!(cli.check().is_ok());
+        assert!(matches!(
+            cli.command,
+            Some(Command::Status(StatusArgs { json: true }))
+        ));
+    }
+
+    #[test]
+    fn help_shows_the_exit_code_table() {
+        let help = Cli::command().render_help().to_string();
+        assert!(help.contains(EXIT_CODES_HELP), "{help}");
+        let long = Cli::command().render_long_help().to_string();
+        assert!(long.contains(EXIT_CODES_HELP), "{long}");
     }
 
     #[test]

@@ -1,10 +1,1187 @@
 //! `pre-nixos status`: one screen (or JSON) on what happened and why — storage state,
-//! plan, verify diff, LAN, sshd, pending systemd jobs.
+//! the plan one line per VG, the verify diff, the LAN, sshd, pending systemd jobs and
+//! the `pre-nixos` unit.
+//!
+//! Everything is gathered into one [`StatusReport`] first (machine output first), then
+//! rendered for people from that value. Every probe is bounded: each command runs
+//! through [`Host::run`] with a timeout, and a missing `systemctl` or `sshd` becomes a
+//! line in the report, never a failure. The only outcome that changes the exit code is
+//! a state file that exists but cannot be read or parsed (or a plan that
+//! `storage-status` names but that is gone): exit 2, naming the file. `diagnose` reuses
+//! the probes ([`sshd_probe`], [`jobs_probe`], [`unit_probe`]).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use crate::cli::StatusArgs;
 use crate::context::Ctx;
+use crate::error::{EXIT_OK, EXIT_USAGE};
+use crate::host::{Cmd, CmdError, Host};
+use crate::plan::{Layout, Plan, VolumeGroup};
+use crate::status::{self, NetworkStatus, State, StatusError, StorageStatus};
+use crate::units::human_binary;
 
+/// Bumped whenever the JSON shape of [`StatusReport`] changes incompatibly.
+pub const STATUS_SCHEMA_VERSION: u32 = 1;
+
+/// How long one `systemctl` or `sshd -T` call may take before it is abandoned.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The unit `pre-nixos boot` runs in.
+pub const UNIT: &str = "pre-nixos.service";
+
+/// sshd's unit is `sshd.service` on NixOS and `ssh.service` on Debian (where
+/// `sshd.service` is only an alias); the sockets cover socket activation.
+pub const SSHD_UNITS: [&str; 4] = ["sshd.service", "ssh.service", "sshd.socket", "ssh.socket"];
+
+/// Differences shown on screen before "… N more" (JSON always has all of them).
+const MAX_SHOWN_DIFFERENCES: usize = 20;
+
+/// Everything `pre-nixos status` knows, in the order it is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub schema_version: u32,
+    /// Version of the `pre-nixos` that made this report.
+    pub version: String,
+    pub state_dir: String,
+    /// Neither `storage-status` nor `network-status` exists: `boot` has not got far
+    /// enough to write either (or never ran).
+    pub nothing_run_yet: bool,
+    /// `storage-status`, when it exists and parses.
+    pub storage: Option<StorageStatus>,
+    pub plan: PlanReport,
+    pub verify: VerifyReport,
+    /// `network-status`, when it exists and parses.
+    pub network: Option<NetworkStatus>,
+    pub sshd: SshdReport,
+    pub jobs: JobsReport,
+    pub unit: UnitReport,
+    /// State files that exist but are unreadable or corrupt, or that another file
+    /// names but that are missing. Non-empty means exit 2.
+    pub problems: Vec<FileProblem>,
+    /// What the operator can do next, when there is something to do.
+    pub next: Option<String>,
+}
+
+/// A state file that is wrong, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileProblem {
+    pub file: String,
+    pub problem: String,
+    /// What the operator can do about it.
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanReport {
+    /// The `storage-plan.json` read (from `PLAN=` or the state directory).
+    pub path: Option<String>,
+    /// One entry per VG, in plan order.
+    pub vgs: Vec<VgLine>,
+    /// Devices and disks the plan leaves out, with the reason.
+    pub excluded: Vec<String>,
+    /// Why there is no plan to show (`none written yet`, `unreadable`).
+    pub missing: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VgLine {
+    pub name: String,
+    pub size_bytes: u64,
+    /// `RAID1 /dev/md/swap on sdb, sdc` or `sda2`.
+    pub backing: String,
+    /// `slash 50.0 GiB /`, `swap 32.0 GiB swap`.
+    pub lvs: Vec<String>,
+}
+
+impl VgLine {
+    /// `main  476.9 GiB on RAID0 /dev/md/main (sda, sdb): slash 50.0 GiB /, home 16.0 GiB /home`.
+    pub fn line(&self) -> String {
+        let lvs = if self.lvs.is_empty() {
+            "no LVs (left for the operator)".to_owned()
+        } else {
+            self.lvs.join(", ")
+        };
+        format!(
+            "{:<8} {:>10} on {}: {}",
+            self.name,
+            human_binary(self.size_bytes),
+            self.backing,
+            lvs
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "kebab-case")]
+pub enum VerifyReport {
+    /// Verify was not attempted, and why.
+    Skipped { reason: String },
+    /// The disks carry exactly the plan's layout.
+    Matches,
+    Differs {
+        differences: Vec<crate::verify::Difference>,
+    },
+    /// Reading the disks back failed.
+    Error { message: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SshdReport {
+    /// The loaded sshd unit (`sshd.service`, `ssh.service`), when one exists.
+    pub unit: Option<String>,
+    pub active_state: Option<String>,
+    pub sub_state: Option<String>,
+    /// A loaded socket unit that can start sshd on demand, and its state.
+    pub socket: Option<String>,
+    pub socket_state: Option<String>,
+    /// `None` when `sshd -T` could not tell.
+    pub hardened: Option<bool>,
+    /// Each hardened setting that is not as SPEC §4.3 wants it.
+    pub hardening_problems: Vec<String>,
+    /// Why a probe could not answer (systemctl or sshd missing, failed, timed out).
+    pub errors: Vec<String>,
+}
+
+impl SshdReport {
+    pub fn is_active(&self) -> bool {
+        self.active_state.as_deref() == Some("active")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub unit: String,
+    pub job_type: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobsReport {
+    pub jobs: Vec<Job>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitReport {
+    pub unit: String,
+    pub load_state: Option<String>,
+    pub active_state: Option<String>,
+    pub sub_state: Option<String>,
+    pub result: Option<String>,
+    pub exec_main_status: Option<String>,
+    pub error: Option<String>,
+}
+
+/// `pre-nixos status [--json]`.
 pub fn command(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
-    let _ = (ctx, args);
-    anyhow::bail!("status: not built yet")
+    let report = gather(ctx, true);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write_human(&report, &mut out)?;
+    }
+    out.flush()?;
+    Ok(exit_code(&report))
+}
+
+/// 2 when a state file is unreadable or corrupt, else 0 (whatever the storage state:
+/// the report itself succeeded).
+pub fn exit_code(report: &StatusReport) -> u8 {
+    if report.problems.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_USAGE
+    }
+}
+
+/// Gathers the whole report. `with_verify` reads the disks back (lsblk, mdadm, LVM);
+/// `diagnose` leaves that to its own bounded commands.
+pub fn gather(ctx: &Ctx, with_verify: bool) -> StatusReport {
+    let host = ctx.host;
+    let state_dir = ctx.state_dir();
+    let shown_dir = state_dir.display().to_string();
+    let mut problems = Vec::new();
+
+    let storage = match status::read_storage(host, state_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            problems.push(status_problem(&e));
+            None
+        }
+    };
+    let network = match status::read_network(host, state_dir) {
+        Ok(n) => n,
+        Err(e) => {
+            problems.push(status_problem(&e));
+            None
+        }
+    };
+    let storage_file_exists = host.exists(&state_dir.join(status::STORAGE_STATUS));
+    let network_file_exists = host.exists(&state_dir.join(status::NETWORK_STATUS));
+    let nothing_run_yet = !storage_file_exists && !network_file_exists;
+
+    let (plan, plan_report) = read_plan(host, state_dir, storage.as_ref(), &mut problems);
+    let verify = verify_report(host, storage.as_ref(), plan.as_ref(), with_verify);
+
+    let mut report = StatusReport {
+        schema_version: STATUS_SCHEMA_VERSION,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        state_dir: shown_dir,
+        nothing_run_yet,
+        storage,
+        plan: plan_report,
+        verify,
+        network,
+        sshd: sshd_probe(host),
+        jobs: jobs_probe(host),
+        unit: unit_probe(host),
+        problems,
+        next: None,
+    };
+    report.next = next_step(&report, plan.as_ref());
+    report
+}
+
+/// The one thing to do next, from the storage state (SPEC: a refusal names the
+/// switch that lifts it; a failure says where the evidence is).
+pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
+    const EVIDENCE: &str =
+        "`journalctl -b -u pre-nixos` shows each step; `pre-nixos diagnose` collects everything into one file";
+    if !r.problems.is_empty() {
+        return Some(
+            "fix or remove the file named on the PROBLEM line, then run `pre-nixos status` again"
+                .into(),
+        );
+    }
+    let unit_active = r.unit.active_state.as_deref();
+    let Some(s) = &r.storage else {
+        return match unit_active {
+            Some("activating") | Some("active") => {
+                Some("pre-nixos.service is still starting; run `pre-nixos status` again".into())
+            }
+            Some("failed") => Some(format!(
+                "pre-nixos.service failed before writing any status: {EVIDENCE}"
+            )),
+            _ => Some(
+                "nothing has run: `systemctl start pre-nixos` runs the boot flow, \
+                 `pre-nixos plan` only shows the plan"
+                    .into(),
+            ),
+        };
+    };
+    match (s.state, s.detail.as_str()) {
+        (State::Applied, _) => None,
+        (State::Running, _) if unit_active == Some("activating") => {
+            Some("storage is being set up; run `pre-nixos status` again".into())
+        }
+        // systemd could not tell whether the run is still going.
+        (State::Running, _) if unit_active.is_none() => Some(
+            "storage-status says running: either it is still being set up or the run stopped; \
+             `systemctl status pre-nixos` tells which"
+                .into(),
+        ),
+        (State::Running, _) => Some(format!(
+            "the run stopped without a result: {EVIDENCE}; `systemctl restart pre-nixos` runs it again"
+        )),
+        (State::PlanOnly, "existing-storage") => {
+            let serials: Vec<&str> = plan
+                .map(|p| {
+                    p.layout
+                        .disks
+                        .iter()
+                        .filter_map(|d| d.serial.as_deref())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let list = if serials.is_empty() {
+                "SERIAL,…".to_owned()
+            } else {
+                serials.join(",")
+            };
+            Some(format!(
+                "nothing was changed because the disks hold data; to use them anyway, \
+                 DESTROYING what is on them, run `pre-nixos apply --wipe {list}` \
+                 (or `--wipe all`), or boot with pre-nixos.wipe={list}"
+            ))
+        }
+        (State::PlanOnly, "requested") => Some(
+            "pre-nixos.plan-only=1 was given, so nothing was changed; `pre-nixos apply` applies the plan"
+                .into(),
+        ),
+        (State::PlanOnly, "detection-error") => Some(
+            "the disks could not be checked, so nothing was changed; \
+             `pre-nixos detect-storage --json` shows what could not be read"
+                .into(),
+        ),
+        (State::PlanOnly, _) => None,
+        (State::Failed, _) => Some(format!("storage setup failed: {EVIDENCE}")),
+    }
+}
+
+fn status_problem(e: &StatusError) -> FileProblem {
+    match e {
+        StatusError::Io { path, source } => FileProblem {
+            file: path.clone(),
+            problem: format!("cannot be read: {source}"),
+            hint: "check its permissions (status needs to read it; run as root)".into(),
+        },
+        StatusError::Corrupt { path, problem } => FileProblem {
+            file: path.clone(),
+            problem: format!("is corrupt: {problem}"),
+            hint: "pre-nixos writes it atomically, so something else changed it; \
+                   look at it, then `systemctl restart pre-nixos` rewrites it"
+                .into(),
+        },
+    }
+}
+
+/// Finds and reads `storage-plan.json`: the file `PLAN=` names, else the one in the
+/// state directory. A `PLAN=` that points nowhere is a problem; no plan at all is not
+/// (boot may not have got that far, or failed before planning).
+fn read_plan(
+    host: &dyn Host,
+    state_dir: &Path,
+    storage: Option<&StorageStatus>,
+    problems: &mut Vec<FileProblem>,
+) -> (Option<Plan>, PlanReport) {
+    let named = storage.and_then(|s| s.plan.clone()).map(PathBuf::from);
+    let path = named
+        .clone()
+        .unwrap_or_else(|| state_dir.join(status::STORAGE_PLAN));
+    let shown = path.display().to_string();
+    let mut report = PlanReport {
+        path: None,
+        vgs: Vec::new(),
+        excluded: Vec::new(),
+        missing: None,
+    };
+    let text = match host.read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if named.is_some() {
+                problems.push(FileProblem {
+                    file: shown.clone(),
+                    problem: "is missing, although storage-status names it in PLAN=".into(),
+                    hint: "the state directory was changed after boot; \
+                           `pre-nixos plan` prints the plan for this machine again"
+                        .into(),
+                });
+                report.missing = Some(format!("{shown} is missing"));
+            } else {
+                report.missing = Some(format!("no plan written yet ({shown} does not exist)"));
+            }
+            return (None, report);
+        }
+        Err(e) => {
+            problems.push(FileProblem {
+                file: shown.clone(),
+                problem: format!("cannot be read: {e}"),
+                hint: "check its permissions (status needs to read it; run as root)".into(),
+            });
+            report.missing = Some(format!("{shown} cannot be read"));
+            return (None, report);
+        }
+    };
+    match crate::render::json::plan_from_json(&text) {
+        Ok(plan) => {
+            report.path = Some(shown);
+            report.vgs = plan
+                .layout
+                .vgs
+                .iter()
+                .map(|vg| vg_line(&plan, vg))
+                .collect();
+            report.excluded = plan
+                .excluded
+                .iter()
+                .map(|e| format!("{}: {}", e.name, e.reason))
+                .collect();
+            (Some(plan), report)
+        }
+        Err(e) => {
+            problems.push(FileProblem {
+                file: shown.clone(),
+                problem: format!("is not a valid storage plan: {e}"),
+                hint: "pre-nixos writes it atomically, so something else changed it; \
+                       `pre-nixos plan --output json` prints a fresh one"
+                    .into(),
+            });
+            report.missing = Some(format!("{shown} is not a valid plan"));
+            (None, report)
+        }
+    }
+}
+
+/// Describes one VG of a plan for one line: size, what backs it, its LVs.
+pub fn vg_line(plan: &Plan, vg: &VolumeGroup) -> VgLine {
+    let backing = vg
+        .pvs
+        .iter()
+        .map(|pv| pv_description(&plan.layout, pv))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let lvs = vg
+        .lvs
+        .iter()
+        .map(|lv| {
+            let size = human_binary(lv.size_bytes);
+            match &lv.content {
+                crate::plan::LvContent::Ext4 { mountpoint, .. } => {
+                    format!("{} {size} {mountpoint}", lv.name)
+                }
+                crate::plan::LvContent::Swap { .. } => format!("{} {size} swap", lv.name),
+            }
+        })
+        .collect();
+    VgLine {
+        name: vg.name.clone(),
+        size_bytes: vg.extents.saturating_mul(vg.extent_bytes),
+        backing,
+        lvs,
+    }
+}
+
+/// `RAID1 /dev/md/swap (sdb, sdc)` for an array, `sda2` for a partition.
+fn pv_description(layout: &Layout, pv: &str) -> String {
+    if let Some(array) = layout.arrays.iter().find(|a| a.device() == pv) {
+        let disks: Vec<String> = array
+            .members
+            .iter()
+            .map(|m| partition_name(layout, m))
+            .collect();
+        return format!(
+            "{} {} ({})",
+            array.level.name(),
+            array.device(),
+            disks.join(", ")
+        );
+    }
+    partition_name(layout, pv)
+}
+
+/// The kernel name of a partition given as its by-partlabel path, for people.
+fn partition_name(layout: &Layout, path: &str) -> String {
+    for disk in &layout.disks {
+        for part in &disk.partitions {
+            if part.by_partlabel() == path {
+                return part
+                    .device
+                    .strip_prefix("/dev/")
+                    .unwrap_or(&part.device)
+                    .to_owned();
+            }
+        }
+    }
+    path.to_owned()
+}
+
+fn verify_report(
+    host: &dyn Host,
+    storage: Option<&StorageStatus>,
+    plan: Option<&Plan>,
+    with_verify: bool,
+) -> VerifyReport {
+    let Some(plan) = plan else {
+        return VerifyReport::Skipped {
+            reason: "no plan to compare with".into(),
+        };
+    };
+    if !with_verify {
+        return VerifyReport::Skipped {
+            reason: "not requested".into(),
+        };
+    }
+    if storage.map(|s| s.state) == Some(State::Running) {
+        return VerifyReport::Skipped {
+            reason: "storage is still being set up (STATE=running)".into(),
+        };
+    }
+    match crate::verify::read_back(host, &plan.layout) {
+        Ok(found) => {
+            let differences = crate::verify::diff(&plan.layout, &found);
+            if differences.is_empty() {
+                VerifyReport::Matches
+            } else {
+                VerifyReport::Differs { differences }
+            }
+        }
+        Err(e) => VerifyReport::Error {
+            message: format!("{e:#}"),
+        },
+    }
+}
+
+/// Runs one probe command with [`PROBE_TIMEOUT`]; `Err` is one line for the report.
+fn probe(host: &dyn Host, what: &str, argv: &[&str]) -> Result<String, String> {
+    run_probe(host, what, argv).map_err(|e| probe_error(&e))
+}
+
+/// A command's failure in a few words, led by the program: the report's own line
+/// already says what was being asked, and `pre-nixos diagnose` keeps the full argv.
+pub fn probe_error(e: &CmdError) -> String {
+    let program = |argv: &str| argv.split_whitespace().next().unwrap_or("").to_owned();
+    match e {
+        CmdError::NotFound { program, .. } => {
+            format!("{program} not found (not installed, or not on PATH)")
+        }
+        CmdError::Failed {
+            argv,
+            status,
+            stderr_tail,
+            ..
+        } => {
+            let stderr = stderr_tail
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" | ");
+            if stderr.is_empty() {
+                format!("{} exited {status} with nothing on stderr", program(argv))
+            } else {
+                format!("{} exited {status}: {stderr}", program(argv))
+            }
+        }
+        CmdError::TimedOut { argv, secs, .. } => {
+            format!("{} gave no answer within {secs} s", program(argv))
+        }
+        CmdError::Spawn { argv, error, .. } => {
+            format!("{} could not be started: {error}", program(argv))
+        }
+    }
+}
+
+fn run_probe(host: &dyn Host, what: &str, argv: &[&str]) -> Result<String, CmdError> {
+    let cmd = Cmd::new(what, argv.iter().copied())
+        .timeout(PROBE_TIMEOUT)
+        .quiet();
+    host.run(&cmd).map(|out| out.stdout)
+}
+
+/// Is sshd loaded and active (or socket-activated), and is it hardened?
+pub fn sshd_probe(host: &dyn Host) -> SshdReport {
+    let mut report = SshdReport::default();
+    let mut argv = vec![
+        "systemctl",
+        "show",
+        "-p",
+        "Id,LoadState,ActiveState,SubState",
+    ];
+    argv.extend(SSHD_UNITS);
+    match probe(host, "asking systemd for the sshd unit", &argv) {
+        Ok(text) => {
+            let blocks = parse_show_blocks(&text);
+            let loaded = |suffix: &str| {
+                blocks.iter().find(|b| {
+                    b.get("LoadState").map(String::as_str) == Some("loaded")
+                        && b.get("Id").is_some_and(|id| id.ends_with(suffix))
+                })
+            };
+            match loaded(".service") {
+                Some(b) => {
+                    report.unit = b.get("Id").cloned();
+                    report.active_state = b.get("ActiveState").cloned();
+                    report.sub_state = b.get("SubState").cloned();
+                }
+                None => report
+                    .errors
+                    .push("no sshd.service or ssh.service unit is loaded".into()),
+            }
+            if let Some(b) = loaded(".socket") {
+                report.socket = b.get("Id").cloned();
+                report.socket_state = b.get("ActiveState").cloned();
+            }
+        }
+        Err(e) => report.errors.push(e),
+    }
+    match sshd_effective_config(host) {
+        Ok(text) => {
+            let problems = hardening_problems(&text);
+            report.hardened = Some(problems.is_empty());
+            report.hardening_problems = problems;
+        }
+        Err(e) => report.errors.push(e),
+    }
+    report
+}
+
+/// `sshd -T`: sshd's effective configuration. Tries `PATH`, then Debian's
+/// `/usr/sbin/sshd` (not on a normal user's `PATH`).
+fn sshd_effective_config(host: &dyn Host) -> Result<String, String> {
+    let what = "reading the effective sshd configuration";
+    match run_probe(host, what, &["sshd", "-T"]) {
+        Err(CmdError::NotFound { .. }) if host.exists(Path::new("/usr/sbin/sshd")) => {
+            probe(host, what, &["/usr/sbin/sshd", "-T"])
+        }
+        other => other.map_err(|e| probe_error(&e)),
+    }
+}
+
+/// The hardened settings of SPEC §4.3 that `sshd -T` output does not show.
+pub fn hardening_problems(sshd_t: &str) -> Vec<String> {
+    let mut values: BTreeMap<String, String> = BTreeMap::new();
+    for line in sshd_t.lines() {
+        let mut parts = line.trim().splitn(2, char::is_whitespace);
+        if let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+            // sshd -T prints each keyword once; keep the first if it ever repeats.
+            values
+                .entry(k.to_ascii_lowercase())
+                .or_insert_with(|| v.trim().to_ascii_lowercase());
+        }
+    }
+    let mut problems = Vec::new();
+    let mut want = |key: &str, ok: &[&str], expected: &str| match values.get(key) {
+        Some(v) if ok.contains(&v.as_str()) => {}
+        Some(v) => problems.push(format!("{key} is {v}, expected {expected}")),
+        None => problems.push(format!(
+            "{key} is not in `sshd -T` output, expected {expected}"
+        )),
+    };
+    // `sshd -T` spells prohibit-password by its old name.
+    want(
+        "permitrootlogin",
+        &["without-password", "prohibit-password"],
+        "prohibit-password",
+    );
+    want("passwordauthentication", &["no"], "no");
+    // OpenSSH < 8.7 calls it challengeresponseauthentication.
+    if values.contains_key("kbdinteractiveauthentication")
+        || !values.contains_key("challengeresponseauthentication")
+    {
+        want("kbdinteractiveauthentication", &["no"], "no");
+    } else {
+        want("challengeresponseauthentication", &["no"], "no");
+    }
+    problems
+}
+
+/// `systemctl list-jobs`: what systemd is still waiting for.
+pub fn jobs_probe(host: &dyn Host) -> JobsReport {
+    match probe(
+        host,
+        "listing pending systemd jobs",
+        &["systemctl", "list-jobs", "--no-legend", "--no-pager"],
+    ) {
+        Ok(text) => JobsReport {
+            jobs: parse_list_jobs(&text),
+            error: None,
+        },
+        Err(e) => JobsReport {
+            jobs: Vec::new(),
+            error: Some(e),
+        },
+    }
+}
+
+/// Parses `systemctl list-jobs --no-legend`: `JOB UNIT TYPE STATE` per line.
+pub fn parse_list_jobs(text: &str) -> Vec<Job> {
+    text.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() < 4 {
+                return None;
+            }
+            Some(Job {
+                id: f[0].parse().ok()?,
+                unit: f[1].to_owned(),
+                job_type: f[2].to_owned(),
+                state: f[3].to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// The state of `pre-nixos.service`.
+pub fn unit_probe(host: &dyn Host) -> UnitReport {
+    let mut report = UnitReport {
+        unit: UNIT.to_owned(),
+        ..Default::default()
+    };
+    match probe(
+        host,
+        "asking systemd for the state of pre-nixos.service",
+        &[
+            "systemctl",
+            "show",
+            "-p",
+            "LoadState,ActiveState,SubState,Result,ExecMainStatus",
+            UNIT,
+        ],
+    ) {
+        Ok(text) => {
+            let b = parse_show_blocks(&text)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            report.load_state = b.get("LoadState").cloned();
+            report.active_state = b.get("ActiveState").cloned();
+            report.sub_state = b.get("SubState").cloned();
+            report.result = b.get("Result").cloned();
+            report.exec_main_status = b.get("ExecMainStatus").cloned();
+        }
+        Err(e) => report.error = Some(e),
+    }
+    report
+}
+
+/// Parses `systemctl show` output: one `KEY=VALUE` block per unit, blocks separated
+/// by blank lines.
+pub fn parse_show_blocks(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut blocks = Vec::new();
+    let mut cur = BTreeMap::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !cur.is_empty() {
+                blocks.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=') {
+            cur.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    if !cur.is_empty() {
+        blocks.push(cur);
+    }
+    blocks
+}
+
+/// `active (running) as sshd.service, hardened`.
+pub fn sshd_summary(s: &SshdReport) -> String {
+    let mut parts = Vec::new();
+    match (&s.unit, &s.active_state) {
+        (Some(unit), Some(active)) => {
+            let sub = s.sub_state.as_deref().unwrap_or("?");
+            parts.push(format!("{active} ({sub}) as {unit}"));
+        }
+        _ => parts.push("unknown".to_owned()),
+    }
+    if let (Some(sock), Some(state)) = (&s.socket, &s.socket_state) {
+        if state == "active" {
+            parts.push(format!("{sock} listening"));
+        }
+    }
+    match s.hardened {
+        Some(true) => parts.push("hardened".into()),
+        Some(false) => parts.push(format!("NOT hardened: {}", s.hardening_problems.join("; "))),
+        None => parts.push("hardening unknown".into()),
+    }
+    parts.join(", ")
+}
+
+/// `none pending` or `2 pending: 500 sshd.service start waiting, …`.
+pub fn jobs_summary(j: &JobsReport) -> String {
+    if let Some(e) = &j.error {
+        return format!("unknown ({e})");
+    }
+    if j.jobs.is_empty() {
+        return "none pending".into();
+    }
+    let list: Vec<String> = j
+        .jobs
+        .iter()
+        .map(|job| format!("{} {} {} {}", job.id, job.unit, job.job_type, job.state))
+        .collect();
+    format!("{} pending: {}", j.jobs.len(), list.join(", "))
+}
+
+/// `inactive (dead), result success`.
+pub fn unit_summary(u: &UnitReport) -> String {
+    if let Some(e) = &u.error {
+        return format!("unknown ({e})");
+    }
+    if u.load_state.as_deref() == Some("not-found") {
+        return "not installed on this system".into();
+    }
+    let mut s = format!(
+        "{} ({})",
+        u.active_state.as_deref().unwrap_or("?"),
+        u.sub_state.as_deref().unwrap_or("?")
+    );
+    if let Some(r) = &u.result {
+        s.push_str(&format!(", result {r}"));
+    }
+    if let Some(code) = u.exec_main_status.as_deref().filter(|c| *c != "0") {
+        s.push_str(&format!(", exit status {code}"));
+    }
+    s
+}
+
+/// The plan's exclusions on one line, grouped by reason in first-seen order
+/// (`loop0 loop1 (loop device); sdc (USB-attached)`): a machine has many loop devices.
+fn left_out_line(excluded: &[String]) -> Option<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for e in excluded {
+        let (name, reason) = e.split_once(": ").unwrap_or((e.as_str(), ""));
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((reason, vec![name])),
+        }
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    Some(
+        groups
+            .iter()
+            .map(|(reason, names)| format!("{} ({reason})", names.join(" ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+/// Renders the report for people: one screen.
+pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "pre-nixos {} status (state directory {})",
+        r.version, r.state_dir
+    )?;
+    if r.nothing_run_yet {
+        writeln!(
+            out,
+            "nothing has run yet: no storage-status or network-status in {} \
+             (`pre-nixos boot` writes them; see the unit line below)",
+            r.state_dir
+        )?;
+    }
+    // Storage.
+    match &r.storage {
+        Some(s) => {
+            writeln!(
+                out,
+                "storage:  {}/{}  (updated {}, pre-nixos {})",
+                s.state,
+                s.detail,
+                if s.updated.is_empty() {
+                    "?"
+                } else {
+                    &s.updated
+                },
+                if s.version.is_empty() {
+                    "?"
+                } else {
+                    &s.version
+                },
+            )?;
+            if let Some(e) = &s.error {
+                let label = if s.state == State::Failed {
+                    "error"
+                } else {
+                    "why"
+                };
+                writeln!(out, "          {label}: {e}")?;
+            }
+            if !s.disks.is_empty() {
+                writeln!(out, "          disks: {}", s.disks.join(" "))?;
+            }
+            if s.state == State::Running && r.unit.active_state.as_deref() != Some("activating") {
+                if let Some(active) = &r.unit.active_state {
+                    writeln!(
+                        out,
+                        "          note: STATE=running but {} is {active}: the run was interrupted",
+                        r.unit.unit
+                    )?;
+                }
+            }
+        }
+        None if !r.nothing_run_yet => writeln!(out, "storage:  no storage-status written yet")?,
+        None => {}
+    }
+    // Plan.
+    match &r.plan.path {
+        Some(p) => {
+            writeln!(out, "plan:     {p}")?;
+            for vg in &r.plan.vgs {
+                writeln!(out, "          {}", vg.line())?;
+            }
+            if let Some(line) = left_out_line(&r.plan.excluded) {
+                writeln!(out, "          left out: {line}")?;
+            }
+        }
+        None => writeln!(
+            out,
+            "plan:     {}",
+            r.plan.missing.as_deref().unwrap_or("none")
+        )?,
+    }
+    // Verify.
+    match &r.verify {
+        VerifyReport::Skipped { reason } => writeln!(out, "verify:   skipped: {reason}")?,
+        VerifyReport::Matches => writeln!(out, "verify:   the disks match the plan")?,
+        VerifyReport::Differs { differences } => {
+            let applied = r.storage.as_ref().map(|s| s.state) == Some(State::Applied);
+            writeln!(
+                out,
+                "verify:   {} difference(s) from the plan{}:",
+                differences.len(),
+                if applied {
+                    ""
+                } else {
+                    " (the plan was not applied, so the disks are expected to differ)"
+                }
+            )?;
+            for d in differences.iter().take(MAX_SHOWN_DIFFERENCES) {
+                writeln!(
+                    out,
+                    "          {}: expected {}, found {}",
+                    d.subject, d.expected, d.found
+                )?;
+            }
+            if differences.len() > MAX_SHOWN_DIFFERENCES {
+                writeln!(
+                    out,
+                    "          … {} more (pre-nixos status --json lists all)",
+                    differences.len() - MAX_SHOWN_DIFFERENCES
+                )?;
+            }
+        }
+        VerifyReport::Error { message } => {
+            writeln!(out, "verify:   could not read disks: {message}")?
+        }
+    }
+    // Network.
+    match &r.network {
+        Some(n) => writeln!(
+            out,
+            "lan:      {} {} {}  (ssh: {})",
+            n.lan_iface.as_deref().unwrap_or("no interface"),
+            n.lan_mac.as_deref().unwrap_or("no MAC"),
+            n.lan_ipv4.as_deref().unwrap_or("no IPv4 address"),
+            n.ssh
+        )?,
+        None if !r.nothing_run_yet => writeln!(out, "lan:      no network-status written yet")?,
+        None => {}
+    }
+    writeln!(out, "sshd:     {}", sshd_summary(&r.sshd))?;
+    for e in &r.sshd.errors {
+        writeln!(out, "          {e}")?;
+    }
+    writeln!(out, "jobs:     {}", jobs_summary(&r.jobs))?;
+    writeln!(out, "unit:     {} {}", r.unit.unit, unit_summary(&r.unit))?;
+    for p in &r.problems {
+        writeln!(out, "PROBLEM:  {} {} ({})", p.file, p.problem, p.hint)?;
+    }
+    if let Some(next) = &r.next {
+        writeln!(out, "next:     {next}")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bare_report() -> StatusReport {
+        StatusReport {
+            schema_version: STATUS_SCHEMA_VERSION,
+            version: "0.1.0".into(),
+            state_dir: "/run/pre-nixos".into(),
+            nothing_run_yet: false,
+            storage: None,
+            plan: PlanReport {
+                path: None,
+                vgs: vec![],
+                excluded: vec![],
+                missing: None,
+            },
+            verify: VerifyReport::Matches,
+            network: None,
+            sshd: SshdReport::default(),
+            jobs: JobsReport::default(),
+            unit: UnitReport::default(),
+            problems: vec![],
+            next: None,
+        }
+    }
+
+    #[test]
+    fn verify_differences_are_listed_and_capped() {
+        let mut r = bare_report();
+        let d = |i: usize| crate::verify::Difference {
+            subject: format!("vg main lv lv{i}"),
+            expected: "50.0 GiB".into(),
+            found: "missing".into(),
+        };
+        r.storage = Some(StorageStatus {
+            state: State::Applied,
+            detail: "auto-applied".into(),
+            plan: None,
+            disks: vec![],
+            error: None,
+            version: String::new(),
+            updated: String::new(),
+        });
+        r.verify = VerifyReport::Differs {
+            differences: (0..25).map(d).collect(),
+        };
+        let mut out = Vec::new();
+        write_human(&r, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("verify:   25 difference(s) from the plan:\n"),
+            "{text}"
+        );
+        assert!(text.contains("          vg main lv lv0: expected 50.0 GiB, found missing\n"));
+        assert!(text.contains("lv19:"), "{text}");
+        assert!(!text.contains("lv20:"), "{text}");
+        assert!(
+            text.contains("… 5 more (pre-nixos status --json lists all)"),
+            "{text}"
+        );
+
+        // Before anything was applied the difference is expected, and said so.
+        r.storage.as_mut().unwrap().state = State::PlanOnly;
+        r.verify = VerifyReport::Differs {
+            differences: vec![d(0)],
+        };
+        let mut out = Vec::new();
+        write_human(&r, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("1 difference(s) from the plan (the plan was not applied, so the disks are expected to differ):"),
+            "{text}"
+        );
+        r.verify = VerifyReport::Error {
+            message: "lvs gave no answer within 10 s".into(),
+        };
+        let mut out = Vec::new();
+        write_human(&r, &mut out).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("verify:   could not read disks: lvs gave no answer within 10 s\n"));
+    }
+
+    /// Real output from a Debian 12 guest (tests/fixtures/systemd/README.md).
+    fn capture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/systemd")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    #[test]
+    fn debian_show_output_of_the_sshd_units_parses() {
+        let blocks = parse_show_blocks(&capture("debian12-show-sshd-active.txt"));
+        // sshd.service is Debian's alias of ssh.service: both blocks say ssh.service.
+        assert_eq!(blocks.len(), 4);
+        assert_eq!(blocks[0]["Id"], "ssh.service");
+        assert_eq!(blocks[0]["ActiveState"], "active");
+        assert_eq!(blocks[2]["Id"], "sshd.socket");
+        assert_eq!(blocks[2]["LoadState"], "not-found");
+        assert_eq!(blocks[3]["Id"], "ssh.socket");
+        let inactive = parse_show_blocks(&capture("debian12-show-sshd-inactive.txt"));
+        assert_eq!(inactive[0]["SubState"], "dead");
+    }
+
+    #[test]
+    fn debian_show_output_of_a_unit_parses() {
+        let b = &parse_show_blocks(&capture("debian12-show-pre-nixos-failed.txt"))[0];
+        assert_eq!(
+            (
+                b["LoadState"].as_str(),
+                b["ActiveState"].as_str(),
+                b["Result"].as_str(),
+                b["ExecMainStatus"].as_str()
+            ),
+            ("loaded", "failed", "exit-code", "1")
+        );
+        let b = &parse_show_blocks(&capture("debian12-show-not-found.txt"))[0];
+        assert_eq!(b["LoadState"], "not-found");
+    }
+
+    #[test]
+    fn stock_debian_sshd_t_is_not_hardened() {
+        assert_eq!(
+            hardening_problems(&capture("debian12-sshd-T.txt")),
+            vec!["passwordauthentication is yes, expected no".to_owned()]
+        );
+        // The same output with the three settings of SPEC §4.3 is hardened.
+        let hardened = capture("debian12-sshd-T.txt")
+            .replace("passwordauthentication yes", "passwordauthentication no");
+        assert!(hardening_problems(&hardened).is_empty());
+    }
+
+    #[test]
+    fn exclusions_are_grouped_by_reason() {
+        let ex: Vec<String> = [
+            "loop0: loop device",
+            "sdc: USB-attached (ID_BUS=usb)",
+            "loop1: loop device",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            left_out_line(&ex).as_deref(),
+            Some("loop0 loop1 (loop device); sdc (USB-attached (ID_BUS=usb))")
+        );
+        assert_eq!(left_out_line(&[]), None);
+    }
+
+    #[test]
+    fn hardened_sshd_t_output_has_no_problems() {
+        let text = "port 22\npermitrootlogin without-password\npasswordauthentication no\n\
+                    kbdinteractiveauthentication no\npubkeyauthentication yes\n";
+        assert!(hardening_problems(text).is_empty());
+    }
+
+    #[test]
+    fn debian_default_sshd_is_not_hardened() {
+        // What `sshd -T` prints on a stock Debian 12 (OpenSSH 9.2).
+        let text = "permitrootlogin without-password\npasswordauthentication yes\n\
+                    kbdinteractiveauthentication no\n";
+        assert_eq!(
+            hardening_problems(text),
+            vec!["passwordauthentication is yes, expected no".to_owned()]
+        );
+    }
+
+    #[test]
+    fn old_openssh_keyword_is_accepted() {
+        let text = "permitrootlogin prohibit-password\npasswordauthentication no\n\
+                    challengeresponseauthentication yes\n";
+        assert_eq!(
+            hardening_problems(text),
+            vec!["challengeresponseauthentication is yes, expected no".to_owned()]
+        );
+        assert_eq!(hardening_problems("").len(), 3);
+    }
+
+    #[test]
+    fn list_jobs_lines_parse() {
+        let text = "  1 multi-user.target start waiting\n500 sshd.service      start waiting\n\
+                    69 pre-nixos.service start running\n";
+        let jobs = parse_list_jobs(text);
+        assert_eq!(jobs.len(), 3);
+        assert_eq!(
+            jobs[1],
+            Job {
+                id: 500,
+                unit: "sshd.service".into(),
+                job_type: "start".into(),
+                state: "waiting".into()
+            }
+        );
+        assert!(parse_list_jobs("").is_empty());
+        assert!(parse_list_jobs("No jobs running.\n").is_empty());
+    }
+
+    #[test]
+    fn show_blocks_split_on_blank_lines() {
+        let text = "Id=ssh.service\nLoadState=loaded\nActiveState=active\nSubState=running\n\n\
+                    Id=ssh.service\nLoadState=loaded\nActiveState=active\nSubState=running\n\n\
+                    Id=sshd.socket\nLoadState=not-found\nActiveState=inactive\nSubState=dead\n";
+        let b = parse_show_blocks(text);
+        assert_eq!(b.len(), 3);
+        assert_eq!(b[2]["LoadState"], "not-found");
+    }
 }

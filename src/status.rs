@@ -118,8 +118,12 @@ impl StorageStatus {
             problem,
         };
         let state_text = get("STATE").ok_or_else(|| corrupt("no STATE= line".into()))?;
-        let state = State::parse(&state_text)
-            .ok_or_else(|| corrupt(format!("STATE={state_text} is not a known state")))?;
+        let state = State::parse(&state_text).ok_or_else(|| {
+            corrupt(format!(
+                "STATE={state_text} is not a known state \
+                 (expected running, applied, plan-only or failed)"
+            ))
+        })?;
         Ok(StorageStatus {
             state,
             detail: get("DETAIL").ok_or_else(|| corrupt("no DETAIL= line".into()))?,

@@ -24,6 +24,9 @@ pub struct Cmd {
     pub stream: bool,
     /// Extra environment variables.
     pub env: Vec<(String, String)>,
+    /// A read-only probe (`status`, `diagnose`): its completion is logged at debug,
+    /// not info, so the operator's screen shows the report rather than a log of it.
+    pub quiet: bool,
 }
 
 impl Cmd {
@@ -40,6 +43,7 @@ impl Cmd {
             ok_codes: vec![0],
             stream: false,
             env: Vec::new(),
+            quiet: false,
         }
     }
 
@@ -75,6 +79,12 @@ impl Cmd {
 
     pub fn stream(mut self) -> Self {
         self.stream = true;
+        self
+    }
+
+    /// Logs completion at debug level (see the `quiet` field).
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
         self
     }
 
@@ -140,7 +150,7 @@ pub enum CmdError {
     #[error("{what}: {program} not found: install it or put it on PATH")]
     NotFound { what: String, program: String },
     /// It ran and exited with a code not in `ok_codes`, or was killed.
-    #[error("{what}: {argv} exited {status}: {stderr_tail}")]
+    #[error("{what}: {argv} exited {status}: {}", stderr_or_none(.stderr_tail))]
     Failed {
         what: String,
         argv: String,
@@ -162,6 +172,15 @@ pub enum CmdError {
     },
 }
 
+/// An empty stderr tail said out loud, so a message never ends in a bare colon.
+fn stderr_or_none(tail: &str) -> &str {
+    if tail.trim().is_empty() {
+        "(nothing on stderr)"
+    } else {
+        tail
+    }
+}
+
 impl CmdError {
     /// One line for `ERROR=` in the status file.
     pub fn one_line(&self) -> String {
@@ -171,5 +190,25 @@ impl CmdError {
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" | ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_with_empty_stderr_says_so() {
+        let e = CmdError::Failed {
+            what: "creating RAID1 /dev/md/swap".into(),
+            argv: "mdadm --create /dev/md/swap".into(),
+            status: "with status 1".into(),
+            stderr_tail: String::new(),
+            output: Box::default(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "creating RAID1 /dev/md/swap: mdadm --create /dev/md/swap exited with status 1: (nothing on stderr)"
+        );
     }
 }

@@ -166,13 +166,13 @@ fn run_process(cmd: &Cmd) -> Result<CmdOutput, CmdError> {
     let duration = start.elapsed();
     let code = std::os::unix::process::ExitStatusExt::into_raw(status);
     let exit = status.code();
-    tracing::info!(
-        command = %argv,
-        exit = exit.unwrap_or(-1),
-        signal = if exit.is_none() { code & 0x7f } else { 0 },
-        duration_ms = duration.as_millis() as u64,
-        "command finished"
-    );
+    let signal = if exit.is_none() { code & 0x7f } else { 0 };
+    let duration_ms = duration.as_millis() as u64;
+    if cmd.quiet {
+        tracing::debug!(command = %argv, exit = exit.unwrap_or(-1), signal, duration_ms, "command finished");
+    } else {
+        tracing::info!(command = %argv, exit = exit.unwrap_or(-1), signal, duration_ms, "command finished");
+    }
     let output = CmdOutput {
         status: exit,
         stdout: String::from_utf8_lossy(&stdout).into_owned(),

@@ -1,0 +1,379 @@
+#compdef pre-nixos
+
+autoload -U is-at-least
+
+_pre-nixos() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--output=[What to print\: the one-screen summary, storage-plan.json, or disko-config.nix]:OUTPUT:((summary\:"One screen for people"
+json\:"storage-plan.json"
+disko\:"disko-config.nix"))' \
+'--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
+'--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
+'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_pre-nixos_commands" \
+"*::: :->pre-nixos" \
+&& ret=0
+    case $state in
+    (pre-nixos)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:pre-nixos-command-$line[1]:"
+        case $line[1] in
+            (boot)
+_arguments "${_arguments_options[@]}" : \
+'--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
+'--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
+'--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
+'--executor=[native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH]:EXECUTOR:(native disko)' \
+'--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
+'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(plan)
+_arguments "${_arguments_options[@]}" : \
+'--output=[What to print\: the one-screen summary, storage-plan.json, or disko-config.nix]:OUTPUT:((summary\:"One screen for people"
+json\:"storage-plan.json"
+disko\:"disko-config.nix"))' \
+'--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
+'--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
+'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(inventory)
+_arguments "${_arguments_options[@]}" : \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--json[Print schema-versioned JSON]' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(detect-storage)
+_arguments "${_arguments_options[@]}" : \
+'--plan=[Check the disks of this plan instead of planning this machine]:FILE:_files' \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--json[Print every planned disk with the reasons it is not clean, as JSON]' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(apply)
+_arguments "${_arguments_options[@]}" : \
+'--plan=[Apply this storage-plan.json instead of planning this machine now]:FILE:_files' \
+'--executor=[native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH]:EXECUTOR:(native disko)' \
+'--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
+'--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
+'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--dry-run[Print every command in order and change nothing]' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(network)
+_arguments "${_arguments_options[@]}" : \
+'--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
+'--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
+'--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--dry-run[Show NICs, scores, the choice and the files and commands; change nothing]' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--json[Print the report as schema-versioned JSON]' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(diagnose)
+_arguments "${_arguments_options[@]}" : \
+'--out=[Where to put the bundle (default /var/log/pre-nixos/diagnose)]:DIR:_files' \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':shell:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'*-v[More log output (repeat for more)]' \
+'*--verbose[More log output (repeat for more)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_pre-nixos__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:pre-nixos-help-command-$line[1]:"
+        case $line[1] in
+            (boot)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(plan)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(inventory)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(detect-storage)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(apply)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(network)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(diagnose)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_pre-nixos_commands] )) ||
+_pre-nixos_commands() {
+    local commands; commands=(
+'boot:Run the boot flow\: LAN + SSH first, then detect, plan, apply if clean, verify, status' \
+'plan:Print the storage plan for this machine; changes nothing' \
+'inventory:List disks and NICs, and every excluded device with the reason' \
+'detect-storage:Tell whether the planned disks are clean (exit 0 existing storage, 1 clean, 2 error)' \
+'apply:Create the planned layout (refuses disks that hold anything unless --wipe names them)' \
+'network:Choose the LAN, rename it \`lan\`, enable DHCP, harden and start sshd, announce' \
+'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
+'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
+'completions:Print shell completions' \
+'man:Print the man page (roff)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'pre-nixos commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__apply_commands] )) ||
+_pre-nixos__subcmd__apply_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos apply commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__boot_commands] )) ||
+_pre-nixos__subcmd__boot_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos boot commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__completions_commands] )) ||
+_pre-nixos__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos completions commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__detect-storage_commands] )) ||
+_pre-nixos__subcmd__detect-storage_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos detect-storage commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__diagnose_commands] )) ||
+_pre-nixos__subcmd__diagnose_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos diagnose commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help_commands] )) ||
+_pre-nixos__subcmd__help_commands() {
+    local commands; commands=(
+'boot:Run the boot flow\: LAN + SSH first, then detect, plan, apply if clean, verify, status' \
+'plan:Print the storage plan for this machine; changes nothing' \
+'inventory:List disks and NICs, and every excluded device with the reason' \
+'detect-storage:Tell whether the planned disks are clean (exit 0 existing storage, 1 clean, 2 error)' \
+'apply:Create the planned layout (refuses disks that hold anything unless --wipe names them)' \
+'network:Choose the LAN, rename it \`lan\`, enable DHCP, harden and start sshd, announce' \
+'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
+'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
+'completions:Print shell completions' \
+'man:Print the man page (roff)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'pre-nixos help commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__apply_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__apply_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help apply commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__boot_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__boot_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help boot commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__completions_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help completions commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__detect-storage_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__detect-storage_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help detect-storage commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__diagnose_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__diagnose_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help diagnose commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__help_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help help commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__inventory_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__inventory_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help inventory commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__man_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help man commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__network_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__network_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help network commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__plan_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__plan_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help plan commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__help__subcmd__status_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help status commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__inventory_commands] )) ||
+_pre-nixos__subcmd__inventory_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos inventory commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__man_commands] )) ||
+_pre-nixos__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos man commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__network_commands] )) ||
+_pre-nixos__subcmd__network_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos network commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__plan_commands] )) ||
+_pre-nixos__subcmd__plan_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos plan commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__status_commands] )) ||
+_pre-nixos__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos status commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_pre-nixos" ]; then
+    _pre-nixos "$@"
+else
+    compdef _pre-nixos pre-nixos
+fi

@@ -1,0 +1,70 @@
+//! Drift check for the generated docs: the committed completions and man page must be
+//! exactly what the clap definition generates now (like coreos-installer's docs check).
+//! `UPDATE_DOCS=1 cargo test --test docs` rewrites them after a CLI change.
+
+use std::path::Path;
+
+#[test]
+fn committed_completions_and_man_page_match_the_cli() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let update = std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1");
+    let mut drifted = Vec::new();
+    for (rel, fresh) in pre_nixos::docs::generated_files().expect("rendering the man page") {
+        let path = root.join(&rel);
+        if update {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &fresh).unwrap();
+            continue;
+        }
+        match std::fs::read(&path) {
+            Ok(committed) if committed == fresh => {}
+            Ok(_) => drifted.push(format!("{rel} differs from what the CLI generates")),
+            Err(e) => drifted.push(format!("{rel}: {e}")),
+        }
+    }
+    assert!(
+        drifted.is_empty(),
+        "generated docs are out of date:\n  {}\nrun `UPDATE_DOCS=1 cargo test --test docs` and commit share/",
+        drifted.join("\n  ")
+    );
+}
+
+#[test]
+fn man_page_carries_the_exit_code_table() {
+    let man = String::from_utf8(pre_nixos::docs::man_page_roff().unwrap()).unwrap();
+    // roff escapes '-' as '\-'; compare on the words.
+    for needle in ["Exit codes:", "usage error", "detection failed"] {
+        assert!(man.contains(needle), "man page lacks {needle:?}");
+    }
+}
+
+#[test]
+fn completions_know_every_visible_subcommand() {
+    let bash = String::from_utf8(pre_nixos::docs::completion_script(
+        clap_complete::Shell::Bash,
+    ))
+    .unwrap();
+    for sub in [
+        "boot",
+        "plan",
+        "inventory",
+        "detect-storage",
+        "apply",
+        "network",
+        "status",
+        "diagnose",
+    ] {
+        assert!(bash.contains(sub), "bash completion lacks {sub}");
+    }
+}
+
+#[test]
+fn exit_code_page_quotes_the_help_table() {
+    let page =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/exit-codes.md"))
+            .expect("reading docs/exit-codes.md");
+    assert!(
+        page.contains(pre_nixos::cli::EXIT_CODES_HELP),
+        "docs/exit-codes.md does not quote cli::EXIT_CODES_HELP verbatim; update the page"
+    );
+}

@@ -279,7 +279,6 @@ class Readings:
         for block in read(os.path.join(bdir, "blkid.txt"), "").split("\n\n"):
             kv = dict(l.split("=", 1) for l in block.splitlines() if "=" in l)
             if "DEVNAME" in kv:
-                self.blkid[os.path.realpath(kv["DEVNAME"]) if kv["DEVNAME"].startswith("/dev/mapper") else kv["DEVNAME"]] = kv
                 self.blkid[kv["DEVNAME"]] = kv
         self.mounts = {}
         try:
@@ -383,6 +382,15 @@ class Readings:
         return out
 
 
+def has_option(shown, wanted):
+    """Is the mount option `wanted` in effect, given the options the kernel shows?"""
+    opts = shown.split(",")
+    if wanted.startswith("umask="):  # vfat shows umask=X as fmask=X,dmask=X
+        v = wanted.split("=", 1)[1]
+        return wanted in opts or (f"fmask={v}" in opts and f"dmask={v}" in opts)
+    return wanted in opts
+
+
 def cmd_layout(bdir, expect_file=None):
     r = Readings(bdir)
     problems, notes = [], []
@@ -433,7 +441,7 @@ def cmd_layout(bdir, expect_file=None):
                         problems.append(f"ESP {k} not mounted at /mnt{role['mountpoint']} ({m})")
                     else:
                         for o in role.get("mount_options", []):
-                            if o not in m["options"].split(","):
+                            if not has_option(m["options"], o):
                                 problems.append(f"/mnt{role['mountpoint']}: option {o} missing ({m['options']})")
         notes.append(f"{dk}: {len(d['partitions'])} partitions")
 
@@ -496,7 +504,8 @@ def cmd_layout(bdir, expect_file=None):
             if int(got["lv_size"]) != lv["size_bytes"] or lv["size_bytes"] != lv["extents"] * vg["extent_bytes"]:
                 problems.append(f"LV {vg['name']}/{lv['name']}: {got['lv_size']} bytes, plan {lv['size_bytes']} ({lv['extents']} extents)")
             k = r.dm_kname(vg["name"], lv["name"])
-            fs = r.blkid.get("/dev/" + k, {}) if k else {}
+            path = r.nodes[k]["path"] if k else None  # /dev/mapper/<vg>-<lv>
+            fs = r.blkid.get(path, {}) if k else {}
             c = lv["content"]
             if c["kind"] == "swap":
                 if fs.get("TYPE") != "swap" or fs.get("LABEL") != c["label"]:
@@ -507,16 +516,16 @@ def cmd_layout(bdir, expect_file=None):
             target = "/mnt" + (c["mountpoint"] if c["mountpoint"] != "/" else "")
             planned_mounts.add(target)
             m = r.mount_at(target)
-            if not m or r.kname_of_path(os.path.realpath(m["source"])) != k and not m["source"].endswith(f"/{vg['name']}-{lv['name']}"):
+            if not m or m["source"] != path:
                 problems.append(f"{target}: not mounted from {vg['name']}/{lv['name']} ({m and m['source']})")
             else:
                 for o in c.get("mount_options", []):
-                    if o not in m["options"].split(","):
+                    if not has_option(m["options"], o):
                         problems.append(f"{target}: mount option {o} missing ({m['options']})")
             if c.get("mode") is not None and r.modes.get(target) != c["mode"]:
                 problems.append(f"{target}: mode {oct(r.modes.get(target) or 0)}, plan {oct(c['mode'])}")
             if c.get("bytes_per_inode"):
-                t = r.tune.get("/dev/" + k, {})
+                t = r.tune.get(path, {})
                 try:
                     ratio = int(t["Block count"]) * int(t["Block size"]) / int(t["Inode count"])
                     if abs(ratio - c["bytes_per_inode"]) > c["bytes_per_inode"] * 0.05:
@@ -551,6 +560,14 @@ def cmd_layout(bdir, expect_file=None):
 
 
 # ------------------------------------------------------------------ figures
+def systemd_span(text):
+    """'1min 20.188s' / '812ms' / '3.230s' -> seconds."""
+    total = 0.0
+    for num, unit in re.findall(r"([0-9.]+)(min|ms|us|s|h)", text):
+        total += float(num) * {"h": 3600, "min": 60, "s": 1, "ms": 1e-3, "us": 1e-6}[unit]
+    return total
+
+
 def cmd_figures(sdir, name, assoc):
     fig = {"scenario": name}
     for k, v in re.findall(r'\[([a-z0-9_]+)\]="([^"]*)"', assoc):
@@ -563,11 +580,10 @@ def cmd_figures(sdir, name, assoc):
     if boots:
         b = os.path.join(sdir, boots[-1])
         res = read(os.path.join(b, "results.txt"), "")
-        m = re.search(r"multi-user\.target reached after ([0-9.]+)(m?s) in userspace", res)
-        k = re.search(r"Startup finished in ([0-9.]+)s \(kernel\)", res)
+        m = re.search(r"multi-user\.target reached after (.+?) in userspace", res)
+        k = re.search(r"Startup finished in (.+?) \(kernel\)", res)
         if m:
-            us = float(m.group(1)) / (1000 if m.group(2) == "ms" else 1)
-            fig["boot_to_multi_user_s"] = round(us + (float(k.group(1)) if k else 0), 2)
+            fig["boot_to_multi_user_s"] = round(systemd_span(m.group(1)) + (systemd_span(k.group(1)) if k else 0), 2)
         ssh = read(os.path.join(b, "ssh-reachable"), "").strip()
         if ssh:
             fig["boot_to_ssh_s"] = float(ssh)

@@ -42,7 +42,7 @@ jqe() { [ -s "$2" ] && jq -e "$1" "$2"; }
 expect_only_disks() { # SERIAL...
   local s list=""
   for s in "$@"; do list+="'$s',"; done
-  expect "expect('planned disks are exactly {$list}', {d.get('serial') for d in layout['disks']} == {$list})"
+  expect "expect('planned disks are exactly $*', {d.get('serial') for d in layout['disks']} == {$list})"
 }
 
 # ---------------------------------------------------------------------------- smoke

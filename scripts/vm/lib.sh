@@ -222,9 +222,9 @@ poweroff_vm() {
     [ -n "$pid" ] && FIG[rss_mib]=$(awk '/VmHWM/{printf "%d", $2/1024}' "/proc/$pid/status" 2>/dev/null)
     local t0=$SECONDS
     qmp system_powerdown
-    for _ in $(seq 1 600); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 1200); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$QPID" 2>/dev/null; then
-      fail poweroff "the guest did not power off within 60 s of the ACPI power button"
+      fail poweroff "the guest did not power off within 120 s of the ACPI power button"
       qmp quit || true
       sleep 1
       kill -0 "$QPID" 2>/dev/null && [ -n "$pid" ] && kill "$pid"

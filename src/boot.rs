@@ -1,9 +1,128 @@
-//! The oneshot boot flow: network → ssh → announce, then storage.
+//! The oneshot boot flow, read top to bottom: network and SSH first, then storage.
+//!
+//! `network::boot_stage` runs first and can never stop storage (it returns a report,
+//! and a panic inside it is caught and logged). Storage is: inventory → plan →
+//! detect → policy → (teardown) → apply → verify → status, each stage a module of
+//! the same name; a failure in any of them becomes `STATE=failed` with the stage as
+//! `DETAIL`, never an early exit without a status. Then one more line on every
+//! console with the storage result. Nothing here waits on a systemd job.
+//!
+//! Exit status: 0 for applied and for every plan-only outcome, 1 for failed.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::apply::{self, Env, ExecutorKind, Outcome, Request};
 use crate::cli::BootArgs;
 use crate::context::Ctx;
+use crate::kcmdline::BootOptions;
+use crate::network::{self, NetworkReport};
+use crate::policy::Policy;
+use crate::status::{self, State, StorageStatus};
 
 pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
-    let _ = (ctx, args);
-    anyhow::bail!("boot: not built yet")
+    let boot = apply::boot_options(ctx.host);
+    for w in &boot.warnings {
+        tracing::warn!(warning = %w, "kernel command line");
+    }
+    let net = network_stage(ctx, args, &boot);
+    let env = Env::new(ctx.host);
+    let outcome = storage_stage(ctx, &env, args, &boot, net.lan_mac.clone());
+    let line = announce_line(&net, &outcome.status);
+    let consoles = crate::announce::announce(ctx.host, &line);
+    tracing::info!(consoles = consoles.len(), "{line}");
+    Ok(outcome.exit_code())
 }
+
+/// Network and SSH; whatever happens in there, storage runs next.
+fn network_stage(ctx: &Ctx, args: &BootArgs, boot: &BootOptions) -> NetworkReport {
+    guarded(|| network::boot_stage(ctx, &args.net, boot))
+}
+
+/// Runs the network stage so that even a panic in it leaves storage to run.
+fn guarded(stage: impl FnOnce() -> NetworkReport) -> NetworkReport {
+    match catch_unwind(AssertUnwindSafe(stage)) {
+        Ok(r) => r,
+        Err(_) => {
+            tracing::error!("the network stage panicked; continuing with storage");
+            NetworkReport {
+                ssh: "network stage crashed (see the journal)".into(),
+                ..Default::default()
+            }
+        }
+    }
+}
+
+/// The storage half of the boot. Always ends with a status written (if the state
+/// directory allows it) and an outcome.
+pub fn storage_stage(
+    ctx: &Ctx,
+    env: &Env,
+    args: &BootArgs,
+    boot: &BootOptions,
+    lan_mac: Option<String>,
+) -> Outcome {
+    let failed = |step: &str, e: anyhow::Error| -> Outcome {
+        let error = format!("{e:#}");
+        tracing::error!(step, error = %error, "storage failed");
+        let status = StorageStatus {
+            state: State::Failed,
+            detail: step.to_owned(),
+            plan: None,
+            disks: Vec::new(),
+            error: Some(error.clone()),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            updated: status::now_rfc3339(),
+        };
+        if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
+            tracing::error!(error = %w, "writing storage-status");
+        }
+        Outcome {
+            policy: Policy::Failed {
+                step: step.to_owned(),
+                error,
+            },
+            status,
+        }
+    };
+
+    let inventory = match crate::inventory::scan(ctx.host) {
+        Ok(i) => i,
+        Err(e) => return failed("inventory", e),
+    };
+    let plan = match crate::plan::plan(&inventory, &apply::plan_options(Some(&args.shape), boot)) {
+        Ok(p) => p,
+        Err(e) => return failed("plan", e.into()),
+    };
+    let executor = ExecutorKind::choose(args.executor, ctx.host, &env.path_var);
+    // pre-nixos-force-cleanup=1 arrives here as wipe=all (kcmdline maps it).
+    let request = Request {
+        plan: &plan,
+        executor,
+        wipe: boot.wipe.clone(),
+        boot: boot.clone(),
+        lan_mac,
+    };
+    match apply::provision(ctx, env, &request) {
+        Ok(o) => o,
+        Err(e) => failed("status", e),
+    }
+}
+
+/// `pre-nixos <version>: lan <ip> — ssh root@<ip> — storage <STATE>/<DETAIL>`.
+pub fn announce_line(net: &NetworkReport, s: &StorageStatus) -> String {
+    let ip = net.lan_ipv4.as_deref().unwrap_or("(no address)");
+    let ssh = if net.ssh == "ready" {
+        format!("ssh root@{ip}")
+    } else {
+        format!("ssh not ready: {}", net.ssh)
+    };
+    format!(
+        "pre-nixos {}: lan {ip} — {ssh} — storage {}/{}",
+        env!("CARGO_PKG_VERSION"),
+        s.state,
+        s.detail
+    )
+}
+
+#[cfg(test)]
+mod tests;

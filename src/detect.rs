@@ -1,9 +1,399 @@
 //! Clean-disk detection (SPEC §3.1): is every planned disk empty, and if not, why.
+//!
+//! A planned disk is clean when libblkid finds no partition table and no signature
+//! on it (libblkid also looks at the end of the disk: md 1.0 superblocks, the GPT
+//! backup header), it has no partitions and no holders, and nothing on it or above
+//! it is mounted or used as swap. Disks are found through their stable path, never
+//! the kernel name the plan saw, because letters move between boots. A disk that
+//! disappears mid-scan is reported as such (and makes the detection fail), never a
+//! crash. Detection only reads: it never opens a disk for writing (that alone makes
+//! udev re-examine it and can reassemble a stopped array).
 
+use std::collections::BTreeSet;
+use std::io;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::blockdev;
 use crate::cli::DetectArgs;
 use crate::context::Ctx;
+use crate::host::Host;
+use crate::plan::PlannedDisk;
 
+/// What detection found on one planned disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DiskReport {
+    /// The plan's disk key (`main0`).
+    pub key: String,
+    pub stable_path: String,
+    /// Kernel name the stable path resolves to now.
+    pub name: Option<String>,
+    pub serial: Option<String>,
+    /// `partition-table`, `signature:<type>`, `partition:<dev>`, `holder:<dev>`,
+    /// `mounted:<path>`, `swap`.
+    pub reasons: Vec<String>,
+    /// Why this disk could not be examined (it vanished, a read failed).
+    pub error: Option<String>,
+}
+
+impl DiskReport {
+    pub fn clean(&self) -> bool {
+        self.error.is_none() && self.reasons.is_empty()
+    }
+
+    /// `sdb (HDD0001): partition-table, signature:ext4`.
+    pub fn describe(&self) -> String {
+        let who = format!(
+            "{} ({})",
+            self.name.as_deref().unwrap_or(&self.stable_path),
+            self.serial.as_deref().unwrap_or("no serial")
+        );
+        match (&self.error, self.reasons.is_empty()) {
+            (Some(e), _) => format!("{who}: detection failed: {e}"),
+            (None, true) => format!("{who}: clean"),
+            (None, false) => format!("{who}: {}", self.reasons.join(", ")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    pub disks: Vec<DiskReport>,
+}
+
+impl Detection {
+    pub fn failed(&self) -> bool {
+        self.disks.iter().any(|d| d.error.is_some())
+    }
+
+    pub fn all_clean(&self) -> bool {
+        self.disks.iter().all(DiskReport::clean)
+    }
+
+    /// Disks that hold something (and were examined).
+    pub fn dirty(&self) -> Vec<&DiskReport> {
+        self.disks
+            .iter()
+            .filter(|d| d.error.is_none() && !d.reasons.is_empty())
+            .collect()
+    }
+
+    /// One line for the status file: `sdb: partition-table; sdc: holder:md127`.
+    pub fn summary(&self) -> String {
+        self.disks
+            .iter()
+            .filter(|d| !d.clean())
+            .map(DiskReport::describe)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Examines every planned disk. Errors only when the machine's tables cannot be
+/// read at all; a problem with one disk lands in its report.
+pub fn detect(host: &dyn Host, disks: &[PlannedDisk]) -> anyhow::Result<Detection> {
+    let mounts = blockdev::read_mountinfo(host)?;
+    let swaps = blockdev::read_swaps(host)?;
+    let mut out = Detection::default();
+    for d in disks {
+        let mut report = DiskReport {
+            key: d.key.clone(),
+            stable_path: d.stable_path.clone(),
+            name: None,
+            serial: d.serial.clone(),
+            reasons: Vec::new(),
+            error: None,
+        };
+        match examine(host, d, &mounts, &swaps) {
+            Ok((name, reasons)) => {
+                report.name = Some(name);
+                report.reasons = reasons;
+            }
+            Err(e) => report.error = Some(format!("{e:#}")),
+        }
+        tracing::info!(
+            device = %d.stable_path,
+            kname = report.name.as_deref().unwrap_or(""),
+            clean = report.clean(),
+            reasons = %report.reasons.join(","),
+            error = report.error.as_deref().unwrap_or(""),
+            "detected"
+        );
+        out.disks.push(report);
+    }
+    Ok(out)
+}
+
+fn vanished(d: &PlannedDisk) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} vanished: the disk is gone (unplugged, failed, or renamed by the kernel)",
+        d.stable_path
+    )
+}
+
+fn examine(
+    host: &dyn Host,
+    d: &PlannedDisk,
+    mounts: &[blockdev::MountEntry],
+    swaps: &[String],
+) -> anyhow::Result<(String, Vec<String>)> {
+    let kname = blockdev::resolve_kname(host, &d.stable_path)
+        .with_context(|| format!("resolving {}", d.stable_path))?
+        .ok_or_else(|| vanished(d))?;
+    let dev = format!("/dev/{kname}");
+    let probe = match host.blkid_probe(Path::new(&dev)) {
+        Ok(p) => p,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(vanished(d)),
+        Err(e) => return Err(e).with_context(|| format!("probing {dev} with libblkid")),
+    };
+    let mut reasons = Vec::new();
+    if probe.partition_table.is_some() {
+        reasons.push("partition-table".to_owned());
+    }
+    for s in &probe.signatures {
+        reasons.push(format!("signature:{s}"));
+    }
+
+    let sys = blockdev::sys_dir(host, &kname).ok_or_else(|| vanished(d))?;
+    let entries = match host.read_dir_names(&sys) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(vanished(d)),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", sys.display())),
+    };
+    // Every device on or above this disk: itself, its partitions, their holders.
+    let mut stack: BTreeSet<String> = BTreeSet::from([kname.clone()]);
+    let mut sys_dirs = vec![sys.clone()];
+    for e in &entries {
+        if e.starts_with(&kname) && host.exists(&sys.join(e).join("partition")) {
+            reasons.push(format!("partition:{e}"));
+            stack.insert(e.clone());
+            sys_dirs.push(sys.join(e));
+        }
+    }
+    let mut holders = BTreeSet::new();
+    let mut queue: Vec<std::path::PathBuf> = sys_dirs.clone();
+    while let Some(dir) = queue.pop() {
+        for h in host
+            .read_dir_names(&dir.join("holders"))
+            .unwrap_or_default()
+        {
+            if holders.insert(h.clone()) {
+                stack.insert(h.clone());
+                queue.extend(blockdev::sys_dir(host, &h));
+            }
+        }
+    }
+    // Holders of the disk itself and of its partitions are the ones to report.
+    for dir in &sys_dirs {
+        for h in host
+            .read_dir_names(&dir.join("holders"))
+            .unwrap_or_default()
+        {
+            let r = format!("holder:{h}");
+            if !reasons.contains(&r) {
+                reasons.push(r);
+            }
+        }
+    }
+
+    let mut numbers = BTreeSet::new();
+    for name in &stack {
+        let dirs = [blockdev::sys_dir(host, name), Some(sys.join(name))];
+        for dir in dirs.into_iter().flatten() {
+            if let Ok(n) = host.read_attr(&dir.join("dev")) {
+                numbers.insert(n);
+                break;
+            }
+        }
+    }
+    for m in mounts {
+        let by_source = m
+            .source
+            .strip_prefix("/dev/")
+            .is_some_and(|s| stack.contains(s));
+        if numbers.contains(&m.maj_min()) || by_source {
+            reasons.push(format!("mounted:{}", m.mount_point));
+        }
+    }
+    for s in swaps {
+        let base = s.rsplit('/').next().unwrap_or(s);
+        let resolved = blockdev::resolve_kname(host, s).ok().flatten();
+        if stack.contains(base) || resolved.is_some_and(|r| stack.contains(&r)) {
+            reasons.push("swap".to_owned());
+            break;
+        }
+    }
+    Ok((kname, reasons))
+}
+
+/// `pre-nixos detect-storage [--json] [--plan FILE]`: 0 existing storage, 1 all clean,
+/// 2 detection failed.
 pub fn command(ctx: &Ctx, args: &DetectArgs) -> anyhow::Result<u8> {
-    let _ = (ctx, args);
-    anyhow::bail!("detect-storage: not built yet")
+    let plan = match crate::apply::load_or_make_plan(ctx, args.plan.as_deref(), None) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!(error = %format!("{e:#}"), "detection failed");
+            eprintln!("pre-nixos detect-storage: {e:#}");
+            return Ok(2);
+        }
+    };
+    let detection = match detect(ctx.host, &plan.layout.disks) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("pre-nixos detect-storage: {e:#}");
+            return Ok(2);
+        }
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json_report(&detection))?
+        );
+    } else {
+        for d in &detection.disks {
+            println!("{}", d.describe());
+        }
+    }
+    Ok(exit_code(&detection))
+}
+
+/// `detect-storage --json`: every disk with `clean` and its reasons.
+pub fn json_report(d: &Detection) -> serde_json::Value {
+    serde_json::json!({
+        "clean": d.all_clean() && !d.failed(),
+        "failed": d.failed(),
+        "disks": d.disks.iter().map(|r| {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["clean"] = serde_json::Value::Bool(r.clean());
+            v
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// The predecessor-compatible exit status of `detect-storage`.
+pub fn exit_code(d: &Detection) -> u8 {
+    if d.failed() {
+        2
+    } else if d.all_clean() {
+        1
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+    use crate::testkit::{self, Machine};
+
+    fn machine() -> (Machine, crate::plan::Plan) {
+        let plan = testkit::ssd_and_hdd_pair();
+        (Machine::for_plan(&plan), plan)
+    }
+
+    #[test]
+    fn blank_disks_are_clean() {
+        let (m, plan) = machine();
+        let host = FakeHost::new(m.root());
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        assert!(d.all_clean(), "{d:?}");
+        assert_eq!(exit_code(&d), 1);
+        assert_eq!(d.disks[1].name.as_deref(), Some("sdb"));
+    }
+
+    #[test]
+    fn each_kind_of_residue_is_a_reason() {
+        let (m, plan) = machine();
+        // sda: GPT with an ext4 partition mounted somewhere.
+        m.write("/run/pre-nixos-fixture/blkid/sda", "PTTYPE=gpt\nPTUUID=x\n");
+        m.write("/sys/block/sda/sda1/partition", "1\n");
+        m.write("/sys/block/sda/sda1/dev", "8:1\n");
+        m.write(
+            "/proc/self/mountinfo",
+            "25 1 254:0 / / rw - ext4 /dev/vda rw\n90 25 8:1 / /srv\\040old rw - ext4 /dev/sda1 rw\n",
+        );
+        // sdb: md 1.0 superblock at the end of the disk, held by md127 → dm-0 in swap.
+        m.write(
+            "/run/pre-nixos-fixture/blkid/sdb",
+            "TYPE=linux_raid_member\nVERSION=1.0\n",
+        );
+        m.write("/sys/block/sdb/holders/md127", "");
+        m.write("/sys/block/md127/dev", "9:127\n");
+        m.write("/sys/block/md127/holders/dm-0", "");
+        m.write("/sys/block/dm-0/dev", "253:0\n");
+        m.write(
+            "/proc/swaps",
+            "Filename\tType\tSize\tUsed\tPriority\n/dev/dm-0  partition\t1048572\t0\t-2\n",
+        );
+        // sdc: only the GPT backup header is left at the end.
+        m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
+        let host = FakeHost::new(m.root());
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        assert_eq!(
+            d.disks[0].reasons,
+            ["partition-table", "partition:sda1", "mounted:/srv old"]
+        );
+        assert_eq!(
+            d.disks[1].reasons,
+            ["signature:linux_raid_member", "holder:md127", "swap"]
+        );
+        assert_eq!(d.disks[2].reasons, ["partition-table"]);
+        assert_eq!(exit_code(&d), 0);
+        assert!(d
+            .summary()
+            .contains("sdb (HDDA): signature:linux_raid_member"));
+    }
+
+    #[test]
+    fn the_command_exits_0_1_2_for_existing_clean_failed() {
+        let (m, plan) = machine();
+        let file = m.path("/plan.json");
+        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
+        let host = FakeHost::new(m.root());
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        let args = DetectArgs {
+            json: true,
+            plan: Some(file.clone()),
+        };
+        assert_eq!(command(&ctx, &args).unwrap(), 1);
+        m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
+        assert_eq!(command(&ctx, &args).unwrap(), 0);
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        let j = json_report(&d);
+        assert_eq!(j["clean"], false);
+        assert_eq!(j["disks"][2]["clean"], false);
+        assert_eq!(j["disks"][2]["reasons"][0], "partition-table");
+        assert_eq!(j["disks"][0]["clean"], true);
+        m.remove(&plan.layout.disks[0].stable_path);
+        assert_eq!(command(&ctx, &args).unwrap(), 2);
+        // A plan file that cannot be read is a detection failure too.
+        let bad = DetectArgs {
+            json: false,
+            plan: Some(m.path("/nope.json")),
+        };
+        assert_eq!(command(&ctx, &bad).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_vanished_disk_is_reported_not_a_crash() {
+        let (m, plan) = machine();
+        m.remove(&plan.layout.disks[2].stable_path);
+        let host = FakeHost::new(m.root());
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        assert!(d.failed());
+        assert_eq!(exit_code(&d), 2);
+        let e = d.disks[2].error.as_deref().unwrap();
+        assert!(e.contains("vanished"), "{e}");
+        // The link still there but the device gone from sysfs mid-scan.
+        let (m, plan) = machine();
+        m.remove("/sys/block/sdb");
+        m.remove("/dev/sdb");
+        let host = FakeHost::new(m.root());
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        assert!(d.disks[1].error.as_deref().unwrap().contains("vanished"));
+        assert!(d.disks[0].clean());
+    }
 }

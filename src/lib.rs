@@ -15,6 +15,7 @@ pub mod units;
 
 // Storage pipeline, in order.
 pub mod apply;
+pub mod blockdev;
 pub mod detect;
 pub mod inventory;
 pub mod lock;
@@ -35,3 +36,4 @@ pub mod boot;
 pub mod diagnose;
 pub mod docs;
 pub mod report;
+pub mod testkit;

@@ -1,1 +1,427 @@
-//! Leaves-first teardown of existing storage, only under a wipe switch (SPEC §3.3).
+//! Leaves-first teardown of everything on the disks a wipe switch names (SPEC §3.3).
+//!
+//! The device graph is read whole (lsblk JSON, LVM JSON reports, `/proc/mdstat`,
+//! `/proc/swaps`), never disk by disk: an array or VG that also lives on a disk the
+//! switch does not name is refused before the first command, because tearing it
+//! down would touch that disk. [`plan_teardown`] (pure) orders the commands: unmount
+//! (deepest first) and swapoff; per VG `vgchange -an`, `lvremove`, `vgremove`, then
+//! `pvremove` of its PVs; per md array `wipefs -a` of its contents (so an identical
+//! re-create cannot resurrect an old PV or filesystem), `mdadm --stop`, and at once
+//! `mdadm --zero-superblock` of its members (so udev's incremental assembly has
+//! nothing to assemble); `wipefs -a` on partitions, then the disk; `sgdisk --zap-all`
+//! (exit 2 accepted: it does its job on damaged tables and still says 2); re-read the
+//! table; `udevadm settle`. While a pass runs, each disk is held locked
+//! ([`DiskLocks`]) so udev defers its events until the superblocks are gone. Then
+//! [`teardown`] reads the graph again: anything still
+//! there (udev may reassemble an array behind our back) gets one more pass, after
+//! which the teardown fails naming what survived.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{anyhow, Context};
+
+use crate::apply::Env;
+use crate::blockdev::{self, LsblkNode, LvmState, MdstatArray};
+use crate::host::{Cmd, Host};
+use crate::plan::PlannedDisk;
+
+/// Needed whatever the graph holds; mdadm and LVM are checked when the graph has them.
+pub const REQUIRED_TOOLS: &[&str] = &["lsblk", "wipefs", "sgdisk", "blockdev", "udevadm"];
+
+/// The device graph around the target disks.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub lsblk: Vec<LsblkNode>,
+    pub lvm: LvmState,
+    pub mdstat: Vec<MdstatArray>,
+    /// Active swap areas (`/dev/dm-2`).
+    pub swaps: Vec<String>,
+}
+
+pub fn read_graph(host: &dyn Host) -> anyhow::Result<Graph> {
+    Ok(Graph {
+        lsblk: blockdev::read_lsblk(host)?,
+        lvm: blockdev::read_lvm(host)?.unwrap_or_default(),
+        mdstat: blockdev::read_mdstat(host)?,
+        swaps: blockdev::read_swaps(host)?,
+    })
+}
+
+fn cmd(what: String, argv: &[&str]) -> Cmd {
+    Cmd::new(what, argv.iter().copied())
+}
+
+/// Every node on or above the target disks (kernel names), and the nodes by name.
+fn subtree<'a>(g: &'a Graph, disks: &[String]) -> Vec<&'a LsblkNode> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for d in g.lsblk.iter().filter(|n| disks.contains(&n.kname)) {
+        for n in d.walk() {
+            if seen.insert(n.kname.clone()) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// The disk (top-level kname) each node hangs under, for every occurrence.
+fn parents_of(g: &Graph, kname: &str) -> BTreeSet<String> {
+    g.lsblk
+        .iter()
+        .filter(|d| d.walk().iter().any(|n| n.kname == kname))
+        .map(|d| d.kname.clone())
+        .collect()
+}
+
+/// Orders the teardown of everything on `disks` (kernel names). Errors, before any
+/// command, when a stack also lives on a disk that is not named.
+pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
+    let sub = subtree(g, disks);
+    let names: BTreeSet<&str> = sub.iter().map(|n| n.kname.as_str()).collect();
+    let in_sub = |dev: &str| names.contains(dev.trim_start_matches("/dev/"));
+
+    // Refuse stacks that reach a disk that is not named.
+    let mut foreign = Vec::new();
+    for n in &sub {
+        for p in parents_of(g, &n.kname) {
+            if !disks.contains(&p) {
+                foreign.push(format!("{} (also on {p})", n.kname));
+            }
+        }
+    }
+    let mut vgs: Vec<String> = Vec::new();
+    for pv in g.lvm.pvs.iter().filter(|p| in_sub(&p.name)) {
+        if let Some(vg) = &pv.vg {
+            if !vgs.contains(vg) {
+                vgs.push(vg.clone());
+            }
+        }
+    }
+    for vg in &vgs {
+        for pv in g.lvm.pvs.iter().filter(|p| p.vg.as_deref() == Some(vg)) {
+            if !in_sub(&pv.name) {
+                foreign.push(format!("VG {vg} (also on {})", pv.name));
+            }
+        }
+    }
+    let mut arrays: Vec<(String, Vec<String>)> = Vec::new();
+    for n in sub.iter().filter(|n| n.is_md()) {
+        arrays.push((n.kname.clone(), Vec::new()));
+    }
+    for a in &g.mdstat {
+        if a.members.iter().any(|m| in_sub(m)) || names.contains(a.name.as_str()) {
+            for m in &a.members {
+                if !in_sub(m) {
+                    foreign.push(format!("md array {} (also on {m})", a.name));
+                }
+            }
+            match arrays.iter_mut().find(|(k, _)| k == &a.name) {
+                Some((_, members)) => members.clone_from(&a.members),
+                None => arrays.push((a.name.clone(), a.members.clone())),
+            }
+        }
+    }
+    if !foreign.is_empty() {
+        foreign.sort();
+        foreign.dedup();
+        return Err(format!(
+            "refusing to tear down: {} spans a disk the wipe switch does not name; name that \
+             disk too (or pre-nixos.wipe=all), or take it apart by hand",
+            foreign.join(", ")
+        ));
+    }
+
+    let mut out = Vec::new();
+    // 1. Unmount, deepest first; swapoff.
+    let mut mps: Vec<&str> = sub
+        .iter()
+        .flat_map(|n| n.mountpoints.iter().map(String::as_str))
+        .filter(|m| m.starts_with('/'))
+        .collect();
+    mps.sort_by_key(|m| std::cmp::Reverse((m.matches('/').count(), m.len(), *m)));
+    mps.dedup();
+    for m in mps {
+        out.push(cmd(format!("unmounting {m}"), &["umount", m]));
+    }
+    for s in &g.swaps {
+        let base = s.rsplit('/').next().unwrap_or(s);
+        if names.contains(base) {
+            out.push(cmd(format!("disabling swap {s}"), &["swapoff", s]));
+        }
+    }
+    // 2. LVM, VG by VG.
+    vgs.sort();
+    for vg in &vgs {
+        out.push(cmd(
+            format!("deactivating VG {vg}"),
+            &["vgchange", "-an", vg],
+        ));
+        out.push(cmd(
+            format!("removing the LVs of VG {vg}"),
+            &["lvremove", "-ff", "-y", vg],
+        ));
+        out.push(cmd(
+            format!("removing VG {vg}"),
+            &["vgremove", "-ff", "-y", vg],
+        ));
+    }
+    let mut pvs: Vec<&str> = g
+        .lvm
+        .pvs
+        .iter()
+        .filter(|p| in_sub(&p.name))
+        .map(|p| p.name.as_str())
+        .collect();
+    pvs.sort();
+    for pv in pvs {
+        out.push(cmd(
+            format!("removing the LVM label of {pv}"),
+            &["pvremove", "-ff", "-y", pv],
+        ));
+    }
+    // 3. md arrays: wipe contents, stop, zero members at once.
+    arrays.sort();
+    let mut zeroed = BTreeSet::new();
+    for (md, members) in &arrays {
+        let dev = format!("/dev/{md}");
+        let mut members: Vec<String> = if members.is_empty() {
+            sub.iter()
+                .filter(|n| n.children.iter().any(|c| &c.kname == md))
+                .map(|n| n.kname.clone())
+                .collect()
+        } else {
+            members.clone()
+        };
+        members.sort();
+        members.dedup();
+        out.push(cmd(
+            format!("wiping signatures inside {dev}"),
+            &["wipefs", "-a", &dev],
+        ));
+        out.push(cmd(format!("stopping {dev}"), &["mdadm", "--stop", &dev]));
+        for m in &members {
+            let mdev = format!("/dev/{m}");
+            out.push(cmd(
+                format!("zeroing the md superblock of {mdev}"),
+                &["mdadm", "--zero-superblock", &mdev],
+            ));
+            zeroed.insert(m.clone());
+        }
+    }
+    // Members of arrays that are not running.
+    for n in &sub {
+        if n.fstype.as_deref() == Some("linux_raid_member") && !zeroed.contains(&n.kname) {
+            let mdev = n.dev();
+            out.push(cmd(
+                format!("zeroing the md superblock of {mdev}"),
+                &["mdadm", "--zero-superblock", &mdev],
+            ));
+        }
+    }
+    // 4. Signatures, partition tables, re-read, settle.
+    for d in disks {
+        let Some(disk) = g.lsblk.iter().find(|n| &n.kname == d) else {
+            continue;
+        };
+        for p in disk.children.iter().filter(|c| c.kind == "part") {
+            let pdev = p.dev();
+            out.push(cmd(
+                format!("wiping signatures on {pdev}"),
+                &["wipefs", "-a", &pdev],
+            ));
+        }
+        let dev = disk.dev();
+        out.push(cmd(
+            format!("wiping signatures on {dev}"),
+            &["wipefs", "-a", &dev],
+        ));
+        out.push(
+            cmd(
+                format!("zapping the GPT of {dev} (primary and backup)"),
+                &["sgdisk", "--zap-all", &dev],
+            )
+            .ok_codes(&[0, 2]),
+        );
+        out.push(cmd(
+            format!("re-reading the partition table of {dev}"),
+            &["blockdev", "--rereadpt", &dev],
+        ));
+    }
+    // udev may have skipped events while the disks were locked: have it look again
+    // at the now empty disks, then wait for it.
+    let mut trigger = vec![
+        "udevadm".to_owned(),
+        "trigger".to_owned(),
+        "--action=change".to_owned(),
+    ];
+    trigger.extend(disks.iter().map(|d| format!("/dev/{d}")));
+    out.push(Cmd::new("asking udev to re-read the disks", trigger));
+    out.push(
+        Cmd::new(
+            "waiting for udev to settle",
+            ["udevadm", "settle", "--timeout=120"],
+        )
+        .timeout(std::time::Duration::from_secs(130)),
+    );
+    Ok(out)
+}
+
+/// What is still on the disks after a pass (empty: torn down).
+pub fn residue(host: &dyn Host, g: &Graph, disks: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let sub = subtree(g, disks);
+    for n in &sub {
+        if !disks.contains(&n.kname) {
+            out.push(format!("{} ({})", n.kname, n.kind));
+        }
+    }
+    let names: BTreeSet<&str> = sub.iter().map(|n| n.kname.as_str()).collect();
+    for a in &g.mdstat {
+        if a.members.iter().any(|m| names.contains(m.as_str()))
+            && !out.iter().any(|o| o.starts_with(&a.name))
+        {
+            out.push(format!("{} (md array, {})", a.name, a.state));
+        }
+    }
+    for pv in &g.lvm.pvs {
+        if names.contains(pv.name.trim_start_matches("/dev/")) {
+            out.push(format!("LVM PV {}", pv.name));
+        }
+    }
+    for d in disks {
+        if let Ok(p) = host.blkid_probe(&Path::new("/dev").join(d)) {
+            if let Some(t) = p.partition_table {
+                out.push(format!("{d}: {t} partition table"));
+            }
+            for s in p.signatures {
+                out.push(format!("{d}: {s} signature"));
+            }
+        }
+    }
+    out
+}
+
+/// Holds a BSD lock on each whole-disk node while a pass runs: systemd-udevd (≥ 250)
+/// defers its events for a disk someone holds locked, so its incremental md assembly
+/// cannot bring a just-stopped array back before the members' superblocks are
+/// zeroed. Our own tools do not take the lock, so they are not held up. Best effort:
+/// a disk that cannot be opened is logged and left unlocked (the re-check still
+/// catches anything that comes back). Explicit `close`, best-effort `Drop`.
+pub struct DiskLocks {
+    files: Vec<(String, std::fs::File)>,
+}
+
+impl DiskLocks {
+    pub fn take(host: &dyn Host, knames: &[String]) -> DiskLocks {
+        use std::os::fd::AsRawFd;
+        let mut files = Vec::new();
+        for k in knames {
+            let dev = Path::new("/dev").join(k);
+            match std::fs::File::open(host.path(&dev)) {
+                Ok(f) => {
+                    // SAFETY: flock on a descriptor we own.
+                    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
+                    if rc == 0 {
+                        files.push((k.clone(), f));
+                    } else {
+                        tracing::warn!(device = %dev.display(), error = %std::io::Error::last_os_error(), "locking the disk against udev");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(device = %dev.display(), error = %e, "opening the disk to lock it against udev")
+                }
+            }
+        }
+        DiskLocks { files }
+    }
+
+    /// Releases the locks; udev then processes what it deferred.
+    pub fn close(mut self) -> std::io::Result<()> {
+        self.release()
+    }
+
+    fn release(&mut self) -> std::io::Result<()> {
+        use std::os::fd::AsRawFd;
+        let mut first = Ok(());
+        for (k, f) in self.files.drain(..) {
+            // SAFETY: unlocking a descriptor we own.
+            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) } != 0 && first.is_ok() {
+                first = Err(std::io::Error::last_os_error());
+                tracing::warn!(device = %k, "unlocking the disk");
+            }
+        }
+        first
+    }
+}
+
+impl Drop for DiskLocks {
+    fn drop(&mut self) {
+        let _ = self.release();
+    }
+}
+
+fn run_pass(env: &Env, cmds: &[Cmd]) {
+    for c in cmds {
+        // Best effort within a pass: the re-check after it decides, and names what
+        // survived; one failed umount must not leave the rest undone.
+        if let Err(e) = env.host.run(c) {
+            tracing::warn!(command = %c.display(), error = %e, "teardown command failed");
+        }
+    }
+}
+
+/// Tears down everything on `disks`. Only these disks are touched.
+pub fn teardown(env: &Env, disks: &[PlannedDisk]) -> anyhow::Result<()> {
+    let mut knames = Vec::new();
+    for d in disks {
+        let k = blockdev::resolve_kname(env.host, &d.stable_path)
+            .with_context(|| format!("resolving {}", d.stable_path))?
+            .ok_or_else(|| anyhow!("tearing down {}: the disk is not present", d.stable_path))?;
+        knames.push(k);
+    }
+    for pass in 1..=2 {
+        let g = read_graph(env.host).context("reading the device graph")?;
+        let cmds = plan_teardown(&g, &knames).map_err(|e| anyhow!(e))?;
+        let mut tools: Vec<&str> = cmds.iter().map(Cmd::program).collect();
+        tools.sort();
+        tools.dedup();
+        crate::apply::check_tools(env, &tools)?;
+        tracing::info!(pass, commands = cmds.len(), disks = %knames.join(" "), "tearing down");
+        if env.dry_run {
+            run_pass(env, &cmds);
+        } else {
+            // The final trigger and settle run after the locks are gone, so udev
+            // catches up.
+            let (body, settle) = cmds.split_at(cmds.len().saturating_sub(2));
+            let locks = DiskLocks::take(env.host, &knames);
+            run_pass(env, body);
+            if let Err(e) = locks.close() {
+                tracing::warn!(error = %e, "releasing the disk locks");
+            }
+            run_pass(env, settle);
+        }
+        if env.dry_run {
+            return Ok(());
+        }
+        let after = read_graph(env.host).context("reading the device graph again")?;
+        let left = residue(env.host, &after, &knames);
+        if left.is_empty() {
+            return Ok(());
+        }
+        tracing::warn!(pass, left = %left.join(", "), "still present after teardown");
+        if pass == 2 {
+            return Err(anyhow!(
+                "tearing down {}: still present after two passes: {}. Something reassembles it \
+                 (udev incremental md assembly, LVM autoactivation); stop it by hand and retry",
+                knames.join(" "),
+                left.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -249,7 +249,9 @@ fn blkid_low_level_probe(dev: &Path) -> io::Result<BlkidProbe> {
                 as i32,
         );
         blkid_probe_enable_partitions(pr, 1);
-        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC as i32);
+        // FORCE_GPT: also report a GPT whose protective MBR is gone (only the backup
+        // header at the end of the disk survives) — a disk like that is not clean.
+        blkid_probe_set_partitions_flags(pr, (BLKID_PARTS_MAGIC | BLKID_PARTS_FORCE_GPT) as i32);
 
         let mut probe = BlkidProbe::default();
         // Walk every signature, not just the first, so a stale md superblock behind

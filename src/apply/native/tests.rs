@@ -1,0 +1,383 @@
+use super::*;
+use crate::apply::NODE_DEADLINE;
+use crate::host::fake::{FakeHost, Response};
+use crate::host::Host;
+use crate::testkit::{self, Machine};
+
+fn commands_for(plan: &Plan) -> Vec<String> {
+    let m = Machine::for_plan(plan);
+    m.add_expected_nodes(plan);
+    let host = FakeHost::new(m.root());
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    Native.apply(&env, plan).unwrap();
+    host.command_lines()
+}
+
+#[test]
+fn exact_commands_single_nvme() {
+    let expected = [
+        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
+        "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
+        "udevadm settle --timeout=120",
+        "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
+        "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
+        "lvcreate -l 12800 -n slash main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n home main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n swap main --yes",
+        "udevadm settle --timeout=120",
+        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L slash /dev/main/slash",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L home /dev/main/home",
+        "udevadm settle --timeout=120",
+        "mkswap -L swap /dev/main/swap",
+        "udevadm settle --timeout=120",
+        "mkdir -p /mnt",
+        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mkdir -p /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mkdir -p /mnt/home",
+        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
+        "swapon /dev/disk/by-label/swap",
+    ];
+    pretty_assertions::assert_eq!(commands_for(&testkit::single_nvme()), expected);
+}
+
+#[test]
+fn exact_commands_ssd_pair_raid0() {
+    let expected = [
+        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main0-md /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "wipefs -a /dev/sda1 /dev/sda2",
+        "udevadm settle --timeout=120",
+        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main1-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main1-md /dev/disk/by-id/ata-Vendor_Disk_SSDB",
+        "wipefs -a /dev/sdb1 /dev/sdb2",
+        "udevadm settle --timeout=120",
+        "mdadm --create /dev/md/main --run --metadata=1.2 --level=0 --raid-devices=2 --homehost=any /dev/disk/by-partlabel/disk-main0-md /dev/disk/by-partlabel/disk-main1-md",
+        "udevadm settle --timeout=120",
+        "pvcreate --yes /dev/md/main",
+        "vgcreate -s 4M main /dev/md/main",
+        "lvcreate -l 12800 -n slash main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n home main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n swap main --yes",
+        "udevadm settle --timeout=120",
+        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
+        "udevadm settle --timeout=120",
+        "mkfs.vfat -F 32 -n EFI2 /dev/disk/by-partlabel/disk-main1-ESP",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L slash /dev/main/slash",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L home /dev/main/home",
+        "udevadm settle --timeout=120",
+        "mkswap -L swap /dev/main/swap",
+        "udevadm settle --timeout=120",
+        "mkdir -p /mnt",
+        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mkdir -p /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mkdir -p /mnt/home",
+        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
+        "swapon /dev/disk/by-label/swap",
+    ];
+    pretty_assertions::assert_eq!(commands_for(&testkit::ssd_pair_raid0()), expected);
+}
+
+#[test]
+fn exact_commands_ssd_and_hdd_pair() {
+    let expected = [
+        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "wipefs -a /dev/sda1 /dev/sda2",
+        "udevadm settle --timeout=120",
+        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap0-md /dev/disk/by-id/ata-Vendor_Disk_HDDA",
+        "wipefs -a /dev/sdb1",
+        "udevadm settle --timeout=120",
+        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap1-md /dev/disk/by-id/ata-Vendor_Disk_HDDB",
+        "wipefs -a /dev/sdc1",
+        "udevadm settle --timeout=120",
+        "mdadm --create /dev/md/swap --run --metadata=1.2 --level=1 --raid-devices=2 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-swap0-md /dev/disk/by-partlabel/disk-swap1-md",
+        "udevadm settle --timeout=120",
+        "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
+        "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
+        "pvcreate --yes /dev/md/swap",
+        "vgcreate -s 4M swap /dev/md/swap",
+        "lvcreate -l 12800 -n slash main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n home main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n swap swap --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n var_tmp swap --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 1024 -n var_log swap --yes",
+        "udevadm settle --timeout=120",
+        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L slash /dev/main/slash",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L home /dev/main/home",
+        "udevadm settle --timeout=120",
+        "mkswap -L swap /dev/swap/swap",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L var_tmp /dev/swap/var_tmp",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L var_log /dev/swap/var_log",
+        "udevadm settle --timeout=120",
+        "mkdir -p /mnt",
+        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mkdir -p /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mkdir -p /mnt/home",
+        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
+        "mkdir -p /mnt/var/log",
+        "mount -t ext4 -o relatime /dev/disk/by-label/var_log /mnt/var/log",
+        "mkdir -p /mnt/var/tmp",
+        "mount -t ext4 -o relatime /dev/disk/by-label/var_tmp /mnt/var/tmp",
+        "chmod 1777 /mnt/var/tmp",
+        "swapon /dev/disk/by-label/swap",
+    ];
+    pretty_assertions::assert_eq!(commands_for(&testkit::ssd_and_hdd_pair()), expected);
+}
+
+#[test]
+fn exact_commands_ssd_and_four_hdd_raid5() {
+    let expected = [
+        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "wipefs -a /dev/sda1 /dev/sda2",
+        "udevadm settle --timeout=120",
+        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large0-md /dev/disk/by-id/ata-Vendor_Disk_HDD0",
+        "wipefs -a /dev/sdb1",
+        "udevadm settle --timeout=120",
+        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large1-md /dev/disk/by-id/ata-Vendor_Disk_HDD1",
+        "wipefs -a /dev/sdc1",
+        "udevadm settle --timeout=120",
+        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large2-md /dev/disk/by-id/ata-Vendor_Disk_HDD2",
+        "wipefs -a /dev/sdd1",
+        "udevadm settle --timeout=120",
+        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large3-md /dev/disk/by-id/ata-Vendor_Disk_HDD3",
+        "wipefs -a /dev/sde1",
+        "udevadm settle --timeout=120",
+        "mdadm --create /dev/md/large --run --metadata=1.2 --level=5 --raid-devices=4 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-large0-md /dev/disk/by-partlabel/disk-large1-md /dev/disk/by-partlabel/disk-large2-md /dev/disk/by-partlabel/disk-large3-md",
+        "udevadm settle --timeout=120",
+        "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
+        "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
+        "pvcreate --yes /dev/md/large",
+        "vgcreate -s 4M large /dev/md/large",
+        "lvcreate -l 12800 -n slash main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n home main --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 4096 -n swap large --yes",
+        "udevadm settle --timeout=120",
+        "lvcreate -l 25600 -n data large --yes",
+        "udevadm settle --timeout=120",
+        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L slash /dev/main/slash",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L home /dev/main/home",
+        "udevadm settle --timeout=120",
+        "mkswap -L swap /dev/large/swap",
+        "udevadm settle --timeout=120",
+        "mkfs.ext4 -F -L data -i 2048 /dev/large/data",
+        "udevadm settle --timeout=120",
+        "mkdir -p /mnt",
+        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mkdir -p /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mkdir -p /mnt/data",
+        "mount -t ext4 -o relatime /dev/disk/by-label/data /mnt/data",
+        "mkdir -p /mnt/home",
+        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
+        "swapon /dev/disk/by-label/swap",
+    ];
+    pretty_assertions::assert_eq!(commands_for(&testkit::ssd_and_four_hdd_raid5()), expected);
+}
+
+#[test]
+fn a_node_that_never_appears_fails_after_its_deadline_naming_it() {
+    let plan = testkit::single_nvme();
+    let m = Machine::for_plan(&plan);
+    let host = FakeHost::new(m.root());
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    let start = host.now();
+    let e = Native.apply(&env, &plan).unwrap_err();
+    assert_eq!(e.step, "partition");
+    let msg = format!("{:#}", e.error);
+    assert!(
+        msg.contains("waiting for /dev/disk/by-partlabel/disk-main0-ESP"),
+        "{msg}"
+    );
+    assert!(msg.contains("within 60 s"), "{msg}");
+    // Bounded poll on the virtual clock: the deadline passed, no more.
+    let waited = host.now() - start;
+    assert!(waited >= NODE_DEADLINE && waited < NODE_DEADLINE + std::time::Duration::from_secs(1));
+    // Nothing after the partitioning of the first disk ran.
+    assert_eq!(
+        host.command_lines(),
+        [
+            "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
+            "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
+            "udevadm settle --timeout=120",
+        ]
+    );
+}
+
+#[test]
+fn a_swapped_disk_stops_before_its_first_write() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    // Same stable path, another serial: someone swapped the second disk.
+    m.write(
+        "/run/pre-nixos-fixture/udev/block/sdb",
+        "DEVNAME=/dev/sdb\nID_SERIAL_SHORT=OTHER\n",
+    );
+    let host = FakeHost::new(m.root());
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    let e = Native.apply(&env, &plan).unwrap_err();
+    assert_eq!(e.step, "partition");
+    let msg = format!("{:#}", e.error);
+    assert!(
+        msg.contains("serial OTHER where the plan has HDDA"),
+        "{msg}"
+    );
+    // The first disk was partitioned; the swapped one never saw a command.
+    assert!(host.command_lines().iter().all(|l| !l.contains("HDDA")));
+}
+
+#[test]
+fn a_failing_command_stops_the_run_and_names_the_step() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    host.on(
+        &["mdadm", "--create"],
+        Response::fail(
+            1,
+            "mdadm: cannot open /dev/disk/by-partlabel/disk-swap0-md: Device or resource busy",
+        ),
+    );
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    let e = Native.apply(&env, &plan).unwrap_err();
+    assert_eq!(e.step, "raid");
+    let msg = format!("{:#}", e.error);
+    assert!(
+        msg.contains("creating RAID1 /dev/md/swap from sdb1 sdc1"),
+        "{msg}"
+    );
+    assert!(msg.contains("Device or resource busy"), "{msg}");
+    assert!(host
+        .command_lines()
+        .last()
+        .unwrap()
+        .starts_with("mdadm --create"));
+}
+
+#[test]
+fn tools_are_those_the_plan_needs() {
+    assert!(!Native
+        .required_tools(&testkit::single_nvme())
+        .contains(&"mdadm"));
+    let t = Native.required_tools(&testkit::ssd_and_hdd_pair());
+    for tool in [
+        "sgdisk",
+        "mdadm",
+        "pvcreate",
+        "vgcreate",
+        "lvcreate",
+        "mkfs.ext4",
+        "mkfs.vfat",
+        "mkswap",
+        "mount",
+        "swapon",
+        "udevadm",
+        "chmod",
+    ] {
+        assert!(t.contains(&tool), "{tool} missing from {t:?}");
+    }
+}
+
+/// Every plan the planner renders in its golden tests goes through the native
+/// executor: one sgdisk per disk, one mdadm per array, every VG (LV-less ones too),
+/// every LV, a filesystem per ESP and LV, and nothing else.
+#[test]
+fn every_golden_plan_runs_through_the_native_executor() {
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&golden).unwrap() {
+        let file = entry.unwrap().path().join("storage-plan.json");
+        if !file.is_file() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let plan = crate::render::json::plan_from_json(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let lines = commands_for(&plan);
+        let count = |p: &str| lines.iter().filter(|l| l.starts_with(p)).count();
+        let l = &plan.layout;
+        let lvs: usize = l.vgs.iter().map(|v| v.lvs.len()).sum();
+        let esps = l
+            .disks
+            .iter()
+            .flat_map(|d| &d.partitions)
+            .filter(|p| matches!(p.role, PartitionRole::Esp { .. }))
+            .count();
+        let what = file.display();
+        assert_eq!(count("sgdisk --clear"), l.disks.len(), "{what}");
+        assert_eq!(count("mdadm --create"), l.arrays.len(), "{what}");
+        assert_eq!(count("vgcreate -s 4M"), l.vgs.len(), "{what}");
+        assert_eq!(count("lvcreate"), lvs, "{what}");
+        assert_eq!(count("mkfs.vfat"), esps, "{what}");
+        assert_eq!(count("mkfs.ext4") + count("mkswap"), lvs, "{what}");
+        assert_eq!(count("mount -t ext4"), count("mkfs.ext4"), "{what}");
+        // `/` is mounted before anything under it.
+        let root = lines
+            .iter()
+            .position(|c| c.ends_with("/dev/disk/by-label/slash /mnt"))
+            .unwrap_or_else(|| panic!("{what}: / not mounted"));
+        let first_other = lines
+            .iter()
+            .position(|c| c.starts_with("mount ") && !c.ends_with(" /mnt"))
+            .unwrap();
+        assert!(root < first_other, "{what}");
+        seen += 1;
+    }
+    assert!(seen >= 6, "only {seen} golden plans found");
+}
+
+#[test]
+fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
+    use std::os::fd::AsRawFd;
+    let plan = testkit::single_nvme();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    for prefix in ["sgdisk", "wipefs", "udevadm"] {
+        let (seen, dev) = (seen.clone(), m.path("/dev/nvme0n1"));
+        host.on_with_effect(&[prefix], Response::stdout(""), move |_| {
+            // What udev does before handling an event: a shared, non-blocking lock.
+            let f = std::fs::File::open(&dev).unwrap();
+            let free = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+            seen.lock().unwrap().push((prefix, free));
+        });
+    }
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    run_step(&env, &partition_step(&plan.layout.disks[0])).unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("sgdisk", false), ("wipefs", false), ("udevadm", true)]
+    );
+}
+
+#[test]
+fn partition_nodes_follow_the_kernel_rule() {
+    assert_eq!(partition_dev("sda", 2), "/dev/sda2");
+    assert_eq!(partition_dev("nvme0n1", 1), "/dev/nvme0n1p1");
+    assert_eq!(partition_dev("mmcblk0", 3), "/dev/mmcblk0p3");
+}

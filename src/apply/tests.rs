@@ -1,0 +1,479 @@
+//! The provisioning pipeline on the fake host: outcomes, status file, faults.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use super::*;
+use crate::host::fake::{FakeHost, Response};
+use crate::testkit::{self, Machine};
+
+const STATE: &str = "/run/pre-nixos";
+
+fn env(host: &dyn Host) -> Env<'_> {
+    Env::new(host).with_path(testkit::TEST_PATH)
+}
+
+fn request(plan: &Plan) -> Request<'_> {
+    Request {
+        plan,
+        executor: ExecutorKind::Native,
+        wipe: None,
+        boot: BootOptions::default(),
+        lan_mac: None,
+    }
+}
+
+fn status_file(m: &Machine) -> String {
+    std::fs::read_to_string(m.path("/run/pre-nixos/storage-status")).unwrap_or_default()
+}
+
+/// A machine with blank disks of the disko-applied capture, whose queries answer
+/// with the capture once the layout "exists" (after swapon, the last native step).
+fn capture_run() -> (Machine, FakeHost, Plan) {
+    let plan = testkit::disko_applied_plan();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    testkit::script_capture(&host, "disko-applied");
+    let root = m.root().to_owned();
+    host.on_with_effect(
+        &["wipefs", "-a", "/dev/sdc"],
+        Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
+        },
+    );
+    let root = m.root().to_owned();
+    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
+        std::fs::write(
+            root.join("proc/self/mountinfo"),
+            testkit::capture("disko-applied", "mountinfo.txt"),
+        )
+        .unwrap();
+    });
+    (m, host, plan)
+}
+
+#[test]
+fn clean_disks_are_applied_verified_and_recorded() {
+    let (m, host, plan) = capture_run();
+    // STATE=running must be on disk before the first write.
+    let seen = Arc::new(Mutex::new(String::new()));
+    let (seen2, root) = (seen.clone(), m.root().to_owned());
+    host.on_with_effect(&["sgdisk"], Response::stdout(""), move |_| {
+        let mut s = seen2.lock().unwrap();
+        if s.is_empty() {
+            *s = std::fs::read_to_string(root.join("run/pre-nixos/storage-status")).unwrap();
+        }
+    });
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(
+        &ctx,
+        &env(&host),
+        &Request {
+            lan_mac: Some("52:54:00:12:34:51".into()),
+            ..request(&plan)
+        },
+    )
+    .unwrap();
+    assert_eq!(out.policy, Policy::AutoApply, "{:?}", out.status);
+    assert_eq!(out.exit_code(), 0);
+    assert!(
+        seen.lock().unwrap().starts_with("STATE=running\n"),
+        "{}",
+        seen.lock().unwrap()
+    );
+    let st = status_file(&m);
+    assert!(st.starts_with("STATE=applied\nDETAIL=auto-applied\nPLAN=/run/pre-nixos/storage-plan.json\nDISKS='sda sdb sdc'\n"), "{st}");
+    assert!(m.path("/run/pre-nixos/storage-plan.json").is_file());
+    assert!(m
+        .path("/mnt/etc/nixos/pre-generated/hardware-disk.nix")
+        .is_file());
+    assert!(m
+        .path("/mnt/etc/nixos/pre-generated/network-lan.nix")
+        .is_file());
+}
+
+#[test]
+fn existing_storage_is_a_plan_only_outcome_naming_the_switch() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.write(
+        "/run/pre-nixos-fixture/blkid/sdb",
+        "TYPE=ext4\nLABEL=olddata\n",
+    );
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    assert_eq!(out.exit_code(), 0);
+    let st = status_file(&m);
+    assert!(
+        st.starts_with("STATE=plan-only\nDETAIL=existing-storage\n"),
+        "{st}"
+    );
+    assert!(st.contains("pre-nixos.wipe=HDDA"), "{st}");
+    assert!(st.contains("sdb (HDDA): signature:ext4"), "{st}");
+    // Nothing ran but the read-only look at the layout.
+    assert!(
+        host.command_lines().iter().all(|c| c.starts_with("lsblk")),
+        "{:?}",
+        host.command_lines()
+    );
+    assert!(m.path("/run/pre-nixos/storage-plan.json").is_file());
+}
+
+#[test]
+fn missing_mdadm_fails_before_any_disk_is_touched() {
+    let plan = testkit::ssd_pair_raid0();
+    let m = Machine::for_plan(&plan);
+    m.remove("/usr/sbin/mdadm");
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    assert_eq!(out.exit_code(), 1);
+    assert_eq!(out.status.detail, "tools");
+    assert!(
+        out.status
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("mdadm not found"),
+        "{:?}",
+        out.status
+    );
+    assert!(host.commands().is_empty(), "{:?}", host.command_lines());
+    assert!(status_file(&m).starts_with("STATE=failed\nDETAIL=tools\n"));
+}
+
+#[test]
+fn a_command_failing_mid_apply_records_failed_and_stops() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    host.on(
+        &["mkfs.ext4", "-F", "-L", "home"],
+        Response::fail(1, "mke2fs 1.47.0 (5-Feb-2023)\n/dev/main/home is apparently in use by the system; will not make a filesystem here!"),
+    );
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    assert_eq!(out.exit_code(), 1);
+    let st = status_file(&m);
+    assert!(st.starts_with("STATE=failed\nDETAIL=mkfs\n"), "{st}");
+    assert!(st.contains("ERROR='making ext4 home on /dev/main/home: mkfs.ext4 -F -L home /dev/main/home exited with status 1:"), "{st}");
+    assert!(st.contains("will not make a filesystem here!"), "{st}");
+    assert_eq!(
+        host.command_lines().last().unwrap(),
+        "mkfs.ext4 -F -L home /dev/main/home"
+    );
+}
+
+#[test]
+fn a_plan_from_another_machine_is_refused() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    for (d, serial) in plan.layout.disks.iter().zip(["X1", "X2", "X3"]) {
+        m.write(
+            &format!("/run/pre-nixos-fixture/udev/block/{}", d.name),
+            &format!("ID_SERIAL_SHORT={serial}\n"),
+        );
+    }
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    assert_eq!(out.exit_code(), 1);
+    assert_eq!(out.status.detail, "identity");
+    assert!(out
+        .status
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("serial X1 where the plan has SSDA"));
+    assert!(host.commands().is_empty());
+}
+
+#[test]
+fn a_disk_vanished_since_planning_is_refused() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.remove(&plan.layout.disks[2].stable_path);
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    assert_eq!(out.exit_code(), 1);
+    assert_eq!(out.status.detail, "identity");
+    assert!(
+        out.status.error.as_deref().unwrap().contains("not present"),
+        "{:?}",
+        out.status
+    );
+    assert!(host.commands().is_empty());
+}
+
+/// A host whose state directory is read-only.
+struct ReadOnlyState<'a>(&'a FakeHost);
+
+impl Host for ReadOnlyState<'_> {
+    fn root(&self) -> &Path {
+        self.0.root()
+    }
+    fn run(&self, cmd: &Cmd) -> Result<crate::host::CmdOutput, crate::host::CmdError> {
+        self.0.run(cmd)
+    }
+    fn udev_devices(&self, s: &str) -> std::io::Result<Vec<crate::host::UdevDevice>> {
+        self.0.udev_devices(s)
+    }
+    fn blkid_probe(&self, dev: &Path) -> std::io::Result<crate::host::BlkidProbe> {
+        self.0.blkid_probe(dev)
+    }
+    fn now(&self) -> std::time::Instant {
+        self.0.now()
+    }
+    fn sleep(&self, d: Duration) {
+        self.0.sleep(d)
+    }
+    fn write_atomic(&self, p: &Path, c: &[u8], mode: u32) -> std::io::Result<()> {
+        if p.starts_with(STATE) {
+            return Err(std::io::Error::from_raw_os_error(libc::EROFS));
+        }
+        self.0.write_atomic(p, c, mode)
+    }
+}
+
+#[test]
+fn a_read_only_state_dir_is_a_clear_error_and_no_disk_is_touched() {
+    let plan = testkit::single_nvme();
+    let m = Machine::for_plan(&plan);
+    let fake = FakeHost::new(m.root());
+    let host = ReadOnlyState(&fake);
+    let ctx = Ctx::new(&host, STATE);
+    let e = format!(
+        "{:#}",
+        provision(&ctx, &env(&host), &request(&plan)).unwrap_err()
+    );
+    assert!(e.contains("no disk was touched"), "{e}");
+    assert!(e.contains("Read-only file system"), "{e}");
+    assert!(e.contains("/run/pre-nixos"), "{e}");
+    assert!(fake.commands().is_empty(), "{:?}", fake.command_lines());
+}
+
+#[test]
+fn a_second_run_while_one_applies_is_refused() {
+    let plan = testkit::single_nvme();
+    let m = Machine::for_plan(&plan);
+    let host = FakeHost::new(m.root());
+    let _held = crate::lock::ApplyLock::acquire(&host, Path::new(STATE)).unwrap();
+    let ctx = Ctx::new(&host, STATE);
+    let e = format!(
+        "{:#}",
+        provision(&ctx, &env(&host), &request(&plan)).unwrap_err()
+    );
+    assert!(e.contains("another pre-nixos"), "{e}");
+    assert!(host.commands().is_empty());
+}
+
+#[test]
+fn dry_run_prints_the_same_commands_and_touches_nothing() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    let fake = FakeHost::new(m.root());
+    let dry = dryrun::DryRunHost::new(&fake);
+    let mut e = env(&dry);
+    e.dry_run = true;
+    let ctx = Ctx::new(&dry, STATE);
+    let out = provision(&ctx, &e, &request(&plan)).unwrap();
+    assert_eq!(out.status.state, State::Applied);
+    assert!(fake.commands().is_empty(), "{:?}", fake.command_lines());
+    assert!(!m.path("/run/pre-nixos/storage-status").exists());
+    let recorded: Vec<String> = dry.recorded().iter().map(Cmd::display).collect();
+    // The executor's own command list, then the stubs it would write.
+    let m2 = Machine::for_plan(&plan);
+    m2.add_expected_nodes(&plan);
+    let fake2 = FakeHost::new(m2.root());
+    native::Native.apply(&env(&fake2), &plan).unwrap();
+    let mut expected = fake2.command_lines();
+    expected.push("write /mnt/etc/nixos/pre-generated/hardware-disk.nix".into());
+    pretty_assertions::assert_eq!(recorded, expected);
+}
+
+const CLEAN_LSBLK: &str = r#"{"blockdevices":[
+ {"name":"sda","kname":"sda","maj:min":"8:0","type":"disk","size":4294967296},
+ {"name":"sdb","kname":"sdb","maj:min":"8:16","type":"disk","size":4294967296},
+ {"name":"sdc","kname":"sdc","maj:min":"8:32","type":"disk","size":4294967296}]}"#;
+
+#[test]
+fn a_wipe_switch_tears_down_then_applies() {
+    use testkit::capture;
+    let plan = testkit::disko_applied_plan();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    // Someone else's storage (the existing-rebooted capture) on the planned disks.
+    m.write(
+        "/run/pre-nixos-fixture/blkid/sdb",
+        "TYPE=ext4\nLABEL=olddata\n",
+    );
+    m.write("/proc/mdstat", &capture("existing-rebooted", "mdstat.txt"));
+    m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
+    m.write("/sys/block/sdc/sdc1/partition", "1\n");
+    m.write("/sys/block/sdc/sdc1/holders/md127", "");
+    let host = FakeHost::new(m.root());
+    let old = |f: &str| Response::stdout(capture("existing-rebooted", f));
+    let new = |f: &str| Response::stdout(capture("disko-applied", f));
+    // Reads: layout check, teardown pass, re-check (clean), then verify (our layout).
+    host.on_times(&["lsblk"], 2, old("lsblk-O-b.json"));
+    host.on_times(&["lsblk"], 1, Response::stdout(CLEAN_LSBLK));
+    host.on(&["lsblk"], new("lsblk-O-b.json"));
+    host.on_times(&["pvs"], 2, old("lvm/pvs-all.json"));
+    host.on_times(&["pvs"], 1, Response::stdout(r#"{"report":[{"pv":[]}]}"#));
+    host.on(&["pvs"], new("lvm/pvs-all.json"));
+    host.on(&["vgs"], new("lvm/vgs-all.json"));
+    host.on(&["lvs"], new("lvm/lvs-all.json"));
+    host.on(&["mdadm", "--detail"], new("mdadm/detail-md127.txt"));
+    let root = m.root().to_owned();
+    host.on_with_effect(&["mdadm", "--stop"], Response::stdout(""), move |_| {
+        std::fs::write(root.join("proc/mdstat"), "Personalities : [raid1]\n").unwrap();
+    });
+    let root = m.root().to_owned();
+    host.on_with_effect(
+        &["wipefs", "-a", "/dev/sdb"],
+        Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdb")).unwrap();
+        },
+    );
+    let root = m.root().to_owned();
+    host.on_with_effect(
+        &["wipefs", "-a", "/dev/sdc"],
+        Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
+        },
+    );
+    let root = m.root().to_owned();
+    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
+        std::fs::write(
+            root.join("proc/self/mountinfo"),
+            capture("disko-applied", "mountinfo.txt"),
+        )
+        .unwrap();
+    });
+    let ctx = Ctx::new(&host, STATE);
+    let req = Request {
+        wipe: Some(WipeSpec::Serials(vec![
+            "SSD0001".into(),
+            "HDD0001".into(),
+            "HDD0002".into(),
+        ])),
+        ..request(&plan)
+    };
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.status.detail, "wiped-and-applied", "{:?}", out.status);
+    assert_eq!(out.exit_code(), 0);
+    let l = host.command_lines();
+    let pos = |prefix: &str| {
+        l.iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix} not run: {l:#?}"))
+    };
+    // Teardown of the old stack first, then the new layout.
+    assert!(pos("wipefs -a /dev/md127") < pos("mdadm --stop /dev/md127"));
+    assert!(pos("mdadm --zero-superblock /dev/sdc1") < pos("sgdisk --zap-all /dev/sda"));
+    assert!(pos("udevadm settle") < pos("sgdisk --clear"));
+    assert!(pos("sgdisk --clear") < pos("mdadm --create /dev/md/swap"));
+    // The NVMe (with VG oldvg) in the capture is not a planned disk: never touched.
+    assert!(
+        l.iter()
+            .all(|c| !c.contains("nvme0n1") && !c.contains("oldvg")),
+        "{l:#?}"
+    );
+    assert!(status_file(&m).starts_with("STATE=applied\nDETAIL=wiped-and-applied\n"));
+}
+
+#[test]
+fn a_teardown_that_does_not_stick_fails_before_partitioning() {
+    let plan = testkit::disko_applied_plan();
+    let m = Machine::for_plan(&plan);
+    m.write("/run/pre-nixos-fixture/blkid/sdb", "TYPE=ext4\n");
+    let host = FakeHost::new(m.root());
+    // The old stack comes back on every read (udev reassembling it).
+    testkit::script_capture(&host, "existing-rebooted");
+    let ctx = Ctx::new(&host, STATE);
+    let req = Request {
+        wipe: Some(WipeSpec::All),
+        ..request(&plan)
+    };
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.status.detail, "teardown", "{:?}", out.status);
+    assert!(out
+        .status
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("still present after two passes"));
+    assert!(host
+        .command_lines()
+        .iter()
+        .all(|c| !c.starts_with("sgdisk --clear")));
+}
+
+#[test]
+fn already_provisioned_mounts_and_changes_nothing() {
+    let plan = testkit::disko_applied_plan();
+    let m = testkit::capture_machine(&plan, "disko-rebooted");
+    m.add_expected_nodes(&plan);
+    // What detection sees on a provisioned disk.
+    m.write("/run/pre-nixos-fixture/blkid/sda", "PTTYPE=gpt\n");
+    let host = FakeHost::new(m.root());
+    testkit::script_capture(&host, "disko-rebooted");
+    let root = m.root().to_owned();
+    host.on_with_effect(&["mount"], Response::stdout(""), move |_| {
+        std::fs::write(
+            root.join("proc/self/mountinfo"),
+            testkit::capture("disko-applied", "mountinfo.txt"),
+        )
+        .unwrap();
+    });
+    let ctx = Ctx::new(&host, STATE);
+    let req = Request {
+        wipe: Some(WipeSpec::All),
+        ..request(&plan)
+    };
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.policy, Policy::AlreadyProvisioned, "{:?}", out.status);
+    assert!(status_file(&m).starts_with("STATE=applied\nDETAIL=already-provisioned\n"));
+    let writes: Vec<String> = host
+        .command_lines()
+        .into_iter()
+        .filter(|c| {
+            !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"]
+                .iter()
+                .any(|q| c.starts_with(q))
+        })
+        .collect();
+    assert!(
+        writes.iter().all(|c| c.starts_with("mkdir -p /mnt")
+            || c.starts_with("mount ")
+            || c.starts_with("swapon ")),
+        "{writes:?}"
+    );
+    assert_eq!(writes.last().unwrap(), "swapon /dev/disk/by-label/swap");
+
+    // Running again in the same boot changes nothing at all.
+    m.write(
+        "/proc/swaps",
+        &testkit::capture("disko-applied", "swaps.txt"),
+    );
+    let before = host.commands().len();
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.policy, Policy::AlreadyProvisioned, "{:?}", out.status);
+    let again: Vec<String> = host.command_lines()[before..]
+        .iter()
+        .filter(|c| {
+            !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"]
+                .iter()
+                .any(|q| c.starts_with(q))
+        })
+        .cloned()
+        .collect();
+    assert!(again.is_empty(), "{again:?}");
+}

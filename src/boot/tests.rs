@@ -1,0 +1,70 @@
+use super::*;
+use crate::host::fake::FakeHost;
+use crate::testkit::Machine;
+
+#[test]
+fn the_announce_line_carries_lan_ssh_and_storage() {
+    let net = NetworkReport {
+        lan_iface: Some("lan".into()),
+        lan_ipv4: Some("192.0.2.10".into()),
+        ssh: "ready".into(),
+        ..Default::default()
+    };
+    let s = StorageStatus {
+        state: State::PlanOnly,
+        detail: "existing-storage".into(),
+        plan: None,
+        disks: vec![],
+        error: None,
+        version: String::new(),
+        updated: String::new(),
+    };
+    assert_eq!(
+        announce_line(&net, &s),
+        format!(
+            "pre-nixos {}: lan 192.0.2.10 — ssh root@192.0.2.10 — storage plan-only/existing-storage",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let down = NetworkReport {
+        ssh: "no authorized key".into(),
+        ..Default::default()
+    };
+    assert!(
+        announce_line(&down, &s).contains("lan (no address) — ssh not ready: no authorized key")
+    );
+}
+
+#[test]
+fn a_crashing_network_stage_never_stops_storage() {
+    let r = guarded(|| panic!("netlink exploded"));
+    assert!(r.ssh.contains("network stage crashed"), "{}", r.ssh);
+    assert!(r.lan_ipv4.is_none());
+}
+
+#[test]
+fn boot_always_ends_with_a_status_and_an_exit_code() {
+    // A machine with no disks at all: whatever inventory and planner make of it,
+    // storage ends in a recorded outcome, never an early exit without status.
+    let m = Machine::new();
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, "/run/pre-nixos");
+    let code = run(&ctx, &BootArgs::default()).unwrap();
+    let st = crate::status::read_storage(&host, ctx.state_dir())
+        .unwrap()
+        .expect("storage-status written");
+    assert_eq!(st.state, State::Failed, "{st:?}");
+    assert!(
+        ["inventory", "plan"].contains(&st.detail.as_str()),
+        "{st:?}"
+    );
+    assert!(st.error.is_some());
+    assert_eq!(code, 1);
+    // Never a blocking systemctl call from the storage half.
+    for c in host.command_lines() {
+        assert!(
+            !c.starts_with("systemctl") || c.contains("--no-block"),
+            "{c}"
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! `pre-nixos boot` end to end on fixture machines, through the real inventory,
+//! planner, detection and policy: the outcomes that change nothing must change
+//! nothing, and every outcome is recorded in storage-status.
+
+use std::path::Path;
+
+use pre_nixos::boot;
+use pre_nixos::cli::BootArgs;
+use pre_nixos::context::Ctx;
+use pre_nixos::host::fake::FakeHost;
+use pre_nixos::inventory::fixture::{BlockDev, FixtureTree};
+use pre_nixos::status::{self, State};
+
+const STATE: &str = "/run/pre-nixos";
+
+/// One NVMe (system) and one 4 TB HDD; `hdd_blkid` is what libblkid finds on the HDD.
+fn machine(cmdline: &str, hdd_blkid: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let t = FixtureTree::new(dir.path());
+    t.file("/proc/cmdline", &format!("{cmdline}\n")).unwrap();
+    t.meminfo_kib(16 * 1024 * 1024).unwrap();
+    t.mounts(&[("0:30", "/", "tmpfs", "tmpfs")]).unwrap();
+    t.file("/proc/swaps", "Filename Type Size Used Priority\n")
+        .unwrap();
+    t.add(
+        &BlockDev::new("nvme0n1", "259:0")
+            .gib(1000)
+            .rotational(Some(false))
+            .prop("ID_SERIAL_SHORT", "S1NV")
+            .prop("ID_SERIAL", "Samsung_SSD_980_1TB_S1NV_1")
+            .prop("ID_WWN", "eui.002538b911b2c3d4")
+            .prop("DEVLINKS", "/dev/disk/by-id/nvme-eui.002538b911b2c3d4"),
+    )
+    .unwrap();
+    let mut hdd = BlockDev::new("sda", "8:0")
+        .gib(4000)
+        .rotational(Some(true))
+        .prop("ID_BUS", "ata")
+        .prop("ID_SERIAL_SHORT", "ZC1ABCDE")
+        .prop("ID_SERIAL", "ST4000NM0035_ZC1ABCDE")
+        .prop("DEVLINKS", "/dev/disk/by-id/ata-ST4000NM0035_ZC1ABCDE");
+    if let Some(b) = hdd_blkid {
+        hdd = hdd.blkid(b);
+    }
+    t.add(&hdd).unwrap();
+    t.symlink("/dev/disk/by-id/nvme-eui.002538b911b2c3d4", "../../nvme0n1")
+        .unwrap();
+    t.symlink("/dev/disk/by-id/ata-ST4000NM0035_ZC1ABCDE", "../../sda")
+        .unwrap();
+    dir
+}
+
+/// Commands that write to a disk (as opposed to reading the layout, or the
+/// network stage's own commands).
+fn disk_writes(host: &FakeHost) -> Vec<String> {
+    const WRITERS: &[&str] = &[
+        "sgdisk", "mdadm", "pvcreate", "vgcreate", "lvcreate", "mkfs", "mkswap", "wipefs",
+        "vgchange", "lvremove", "vgremove", "pvremove", "mount", "swapon", "disko",
+    ];
+    host.command_lines()
+        .into_iter()
+        .filter(|c| WRITERS.iter().any(|w| c.starts_with(w)))
+        .collect()
+}
+
+fn run(dir: &tempfile::TempDir) -> (u8, status::StorageStatus, FakeHost) {
+    let host = FakeHost::new(dir.path());
+    let ctx = Ctx::new(&host, STATE);
+    let code = boot::run(&ctx, &BootArgs::default()).unwrap();
+    let st = status::read_storage(&host, Path::new(STATE))
+        .unwrap()
+        .expect("storage-status written");
+    (code, st, host)
+}
+
+#[test]
+fn existing_storage_is_left_alone_and_the_message_names_the_switch() {
+    let dir = machine("console=ttyS0", Some("TYPE=ext4\nLABEL=backup\n"));
+    let (code, st, host) = run(&dir);
+    assert_eq!(code, 0);
+    assert_eq!(
+        (st.state, st.detail.as_str()),
+        (State::PlanOnly, "existing-storage"),
+        "{st:?}"
+    );
+    let err = st.error.unwrap();
+    assert!(err.contains("signature:ext4"), "{err}");
+    assert!(err.contains("pre-nixos.wipe=ZC1ABCDE"), "{err}");
+    assert!(disk_writes(&host).is_empty(), "{:?}", disk_writes(&host));
+    assert!(dir.path().join("run/pre-nixos/storage-plan.json").is_file());
+}
+
+#[test]
+fn plan_only_on_the_kernel_command_line_changes_nothing() {
+    let dir = machine("console=ttyS0 pre-nixos.plan-only=1", None);
+    let (code, st, host) = run(&dir);
+    assert_eq!(code, 0);
+    assert_eq!(
+        (st.state, st.detail.as_str()),
+        (State::PlanOnly, "requested"),
+        "{st:?}"
+    );
+    assert!(disk_writes(&host).is_empty(), "{:?}", disk_writes(&host));
+}
+
+#[test]
+fn a_wipe_switch_naming_an_absent_serial_fails_before_anything() {
+    let dir = machine("pre-nixos.wipe=NOPE123", Some("TYPE=ext4\n"));
+    let (code, st, host) = run(&dir);
+    assert_eq!(code, 1);
+    assert_eq!(
+        (st.state, st.detail.as_str()),
+        (State::Failed, "wipe-switch"),
+        "{st:?}"
+    );
+    assert!(st.error.unwrap().contains("NOPE123"));
+    assert!(disk_writes(&host).is_empty(), "{:?}", disk_writes(&host));
+}
+
+#[test]
+fn missing_tools_fail_before_any_disk_is_touched() {
+    let dir = machine("console=ttyS0", None);
+    let (code, st, host) = run(&dir);
+    assert_eq!(code, 1);
+    assert_eq!(
+        (st.state, st.detail.as_str()),
+        (State::Failed, "tools"),
+        "{st:?}"
+    );
+    let err = st.error.unwrap();
+    assert!(
+        err.contains("sgdisk") && err.contains("no disk was touched"),
+        "{err}"
+    );
+    assert!(disk_writes(&host).is_empty(), "{:?}", disk_writes(&host));
+}
+
+#[test]
+fn clean_disks_are_applied_in_order_starting_with_the_identity_checked_disks() {
+    let dir = machine("console=ttyS0", None);
+    // The tools, wherever this test's PATH looks for them.
+    for d in std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|d| d.starts_with('/'))
+    {
+        for t in pre_nixos::testkit::ALL_TOOLS {
+            let p = dir.path().join(d.trim_start_matches('/')).join(t);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+    }
+    let (code, st, host) = run(&dir);
+    // The fake disks never grow the nodes udev would make, so the first wait fails —
+    // after STATE=running was recorded and only the first disk was partitioned.
+    assert_eq!(code, 1);
+    assert_eq!(
+        (st.state, st.detail.as_str()),
+        (State::Failed, "partition"),
+        "{st:?}"
+    );
+    assert!(
+        st.error
+            .as_deref()
+            .unwrap()
+            .contains("waiting for /dev/disk/by-partlabel/"),
+        "{st:?}"
+    );
+    let writes = disk_writes(&host);
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert!(writes[0].starts_with("sgdisk --clear"), "{writes:?}");
+    assert!(
+        writes[0].ends_with("/dev/disk/by-id/ata-ST4000NM0035_ZC1ABCDE"),
+        "{writes:?}"
+    );
+    assert_eq!(writes[1], "wipefs -a /dev/sda1");
+}

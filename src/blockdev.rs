@@ -17,8 +17,9 @@ use serde_json::Value;
 
 use crate::host::{Cmd, CmdError, Host};
 
-/// A query that hangs (a wedged `lvs`) must not hang the tool.
-pub const QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+/// A query that hangs (a wedged `lvs`) must not hang the tool, nor a login shell:
+/// `pre-nixos status` runs these readers in every login shell on the ISO.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 // ---------------------------------------------------------------------------------
 // lsblk

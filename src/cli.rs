@@ -218,10 +218,13 @@ pub struct NetworkArgs {
     pub net: NetOptions,
 }
 
-#[derive(Debug, Args, Clone, Default)]
+/// Seconds to wait for a carrier unless `--carrier-timeout` says otherwise.
+pub const CARRIER_TIMEOUT_DEFAULT: u64 = 30;
+
+#[derive(Debug, Args, Clone)]
 pub struct NetOptions {
     /// How long to wait for a carrier on any candidate NIC.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = CARRIER_TIMEOUT_DEFAULT)]
     pub carrier_timeout: u64,
 
     /// Root's authorized keys to install (default /etc/pre-nixos/authorized_keys).
@@ -231,6 +234,18 @@ pub struct NetOptions {
     /// Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=).
     #[arg(long, value_name = "MAC")]
     pub lan: Option<String>,
+}
+
+/// The same defaults as the command line: a hand-built `NetOptions` (tests, other
+/// callers) must not get a zero carrier deadline.
+impl Default for NetOptions {
+    fn default() -> Self {
+        NetOptions {
+            carrier_timeout: CARRIER_TIMEOUT_DEFAULT,
+            authorized_keys: None,
+            lan: None,
+        }
+    }
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -272,6 +287,23 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn hand_built_net_options_agree_with_the_command_line() {
+        let parsed = match Cli::try_parse_from(["pre-nixos", "network"])
+            .unwrap()
+            .command
+        {
+            Some(Command::Network(a)) => a.net,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(parsed.carrier_timeout, 30);
+        assert_eq!(
+            NetOptions::default().carrier_timeout,
+            parsed.carrier_timeout
+        );
+        assert_eq!(BootArgs::default().net.carrier_timeout, 30);
     }
 
     #[test]

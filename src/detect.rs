@@ -231,29 +231,33 @@ fn examine(
 /// `pre-nixos detect-storage [--json] [--plan FILE]`: 0 existing storage, 1 all clean,
 /// 2 detection failed.
 pub fn command(ctx: &Ctx, args: &DetectArgs) -> anyhow::Result<u8> {
-    let plan = match crate::apply::load_or_make_plan(ctx, args.plan.as_deref(), None) {
-        Ok(p) => p,
+    command_to(ctx, args, &mut io::stdout().lock())
+}
+
+/// [`command`] writing its report into `out`.
+pub fn command_to(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::Result<u8> {
+    // Exit 1 means "all clean", so no error may leave through `?` and become 1:
+    // whatever goes wrong here is a detection failure, exit 2.
+    match run(ctx, args, out) {
+        Ok(code) => Ok(code),
         Err(e) => {
             tracing::debug!(error = %format!("{e:#}"), "detection failed");
             eprintln!("pre-nixos detect-storage: {e:#}");
-            return Ok(2);
+            Ok(2)
         }
-    };
-    let detection = match detect(ctx.host, &plan.layout.disks) {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("pre-nixos detect-storage: {e:#}");
-            return Ok(2);
-        }
-    };
+    }
+}
+
+fn run(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::Result<u8> {
+    let plan = crate::apply::load_or_make_plan(ctx, args.plan.as_deref(), None)?;
+    let detection = detect(ctx.host, &plan.layout.disks)?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json_report(&detection))?
-        );
+        let text = serde_json::to_string_pretty(&json_report(&detection))
+            .context("rendering the detection report as JSON")?;
+        writeln!(out, "{text}").context("writing the detection report to stdout")?;
     } else {
         for d in &detection.disks {
-            println!("{}", d.describe());
+            writeln!(out, "{}", d.describe()).context("writing the detection report to stdout")?;
         }
     }
     Ok(exit_code(&detection))
@@ -302,6 +306,8 @@ mod tests {
         assert!(d.all_clean(), "{d:?}");
         assert_eq!(exit_code(&d), 1);
         assert_eq!(d.disks[1].name.as_deref(), Some("sdb"));
+        // Detection reads sysfs, /proc and libblkid only: no command that could hang.
+        assert_eq!(host.command_lines(), Vec::<String>::new());
     }
 
     #[test]
@@ -375,6 +381,65 @@ mod tests {
             plan: Some(m.path("/nope.json")),
         };
         assert_eq!(command(&ctx, &bad).unwrap(), 2);
+        // So is a corrupt one, and a report that cannot be written: never 1 ("clean").
+        std::fs::write(m.path("/corrupt.json"), "{").unwrap();
+        let corrupt = DetectArgs {
+            json: false,
+            plan: Some(m.path("/corrupt.json")),
+        };
+        assert_eq!(command(&ctx, &corrupt).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_failed_probe_is_a_detection_error_naming_the_device_not_a_clean_disk() {
+        let (m, plan) = machine();
+        m.write("/run/pre-nixos-fixture/blkid/sdb.err", "EACCES\n");
+        let host = FakeHost::new(m.root());
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        assert!(d.failed());
+        assert!(!d.disks[1].clean(), "{d:?}");
+        let e = d.disks[1].error.as_deref().unwrap();
+        assert!(
+            e.starts_with("probing /dev/sdb with libblkid: Permission denied"),
+            "{e}"
+        );
+        assert_eq!(exit_code(&d), 2);
+        let file = m.path("/plan.json");
+        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        let args = DetectArgs {
+            json: false,
+            plan: Some(file),
+        };
+        assert_eq!(command_to(&ctx, &args, &mut Vec::new()).unwrap(), 2);
+    }
+
+    struct BrokenPipe;
+
+    impl io::Write for BrokenPipe {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from(io::ErrorKind::BrokenPipe))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_written_exits_2_not_1() {
+        let (m, plan) = machine();
+        let file = m.path("/plan.json");
+        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
+        let host = FakeHost::new(m.root());
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        for json in [false, true] {
+            let args = DetectArgs {
+                json,
+                plan: Some(file.clone()),
+            };
+            assert_eq!(command_to(&ctx, &args, &mut Vec::new()).unwrap(), 1);
+            assert_eq!(command_to(&ctx, &args, &mut BrokenPipe).unwrap(), 2);
+        }
     }
 
     #[test]

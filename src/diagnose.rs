@@ -811,7 +811,7 @@ impl Collector<'_> {
         let path = self.dir.join(file);
         self.host
             .write_atomic(&path, data, 0o600)
-            .map_err(|e| format!("writing {}: {e}", self.host.path(&path).display()))
+            .map_err(|e| e.to_string())
     }
 
     fn cmd(&mut self, item: &str, file: &str, cmd: Cmd) {

@@ -16,6 +16,11 @@ use tracing_subscriber::{fmt, EnvFilter, Layer, Registry};
 /// Where the JSON actions log goes unless `PRE_NIXOS_ACTIONS_LOG` says otherwise.
 pub const ACTIONS_LOG: &str = "/var/log/pre-nixos/actions.log";
 
+/// The target of the final "pre-nixos failed" event: it goes to the journal and the
+/// actions log, but not to stderr, where `main` prints the same error once for the
+/// person at the terminal.
+pub const OUTCOME_TARGET: &str = "pre_nixos::outcome";
+
 /// Keeps the log writers alive until `main` returns.
 pub struct LogGuard;
 
@@ -78,7 +83,10 @@ fn stderr_layer() -> BoxedLayer {
         fmt::layer()
             .with_writer(std::io::stderr)
             .with_target(false)
-            .with_ansi(std::io::stderr().is_terminal()),
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
+                meta.target() != OUTCOME_TARGET
+            })),
     )
 }
 

@@ -51,7 +51,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            tracing::error!(error = %format!("{err:#}"), "pre-nixos failed");
+            // The structured event is for the journal and the actions log; stderr gets
+            // the human line below, once.
+            tracing::error!(target: logging::OUTCOME_TARGET, error = %format!("{err:#}"), "pre-nixos failed");
             eprintln!("pre-nixos: error: {err:#}");
             ExitCode::from(exit_code_for(&err))
         }

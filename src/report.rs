@@ -504,9 +504,8 @@ fn verify_report(
             reason: "storage is still being set up (STATE=running)".into(),
         };
     }
-    match crate::verify::read_back(host, &plan.layout) {
-        Ok(found) => {
-            let differences = crate::verify::diff(&plan.layout, &found);
+    match crate::verify::check(host, &plan.layout) {
+        Ok(differences) => {
             if differences.is_empty() {
                 VerifyReport::Matches
             } else {
@@ -550,8 +549,12 @@ pub fn probe_error(e: &CmdError) -> String {
                 format!("{} exited {status}: {stderr}", program(argv))
             }
         }
-        CmdError::TimedOut { argv, secs, .. } => {
-            format!("{} gave no answer within {secs} s", program(argv))
+        CmdError::TimedOut { argv, timeout, .. } => {
+            format!(
+                "{} gave no answer within {}",
+                program(argv),
+                crate::host::cmd::seconds(*timeout)
+            )
         }
         CmdError::Spawn { argv, error, .. } => {
             format!("{} could not be started: {error}", program(argv))

@@ -360,8 +360,7 @@ fn install_keys(host: &dyn Host, keys: &[PublicKey]) -> anyhow::Result<()> {
     let existing = host.read_to_string(&file).unwrap_or_default();
     let merged = merge_keys(&existing, keys);
     if merged != existing {
-        host.write_atomic(&file, merged.as_bytes(), 0o600)
-            .context("writing /root/.ssh/authorized_keys")?;
+        host.write_atomic(&file, merged.as_bytes(), 0o600)?;
         tracing::info!(path = %file.display(), keys = keys.len(), "authorized keys merged");
     } else {
         host.set_mode(&file, 0o600)
@@ -425,8 +424,7 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
             );
         }
     }
-    host.write_atomic(live, hardened.as_bytes(), 0o644)
-        .with_context(|| format!("replacing {SSHD_CONFIG}"))?;
+    host.write_atomic(live, hardened.as_bytes(), 0o644)?;
     tracing::info!(
         path = SSHD_CONFIG,
         replaced_symlink = is_link,

@@ -372,4 +372,37 @@ mod tests {
         ));
         assert_eq!(NetworkStatus::parse("f", &text).unwrap(), n);
     }
+
+    #[test]
+    fn a_failed_write_names_the_status_file_and_keeps_the_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        // `/run/pre-nixos` is a file here, so its status file cannot be created.
+        std::fs::create_dir_all(dir.path().join("run")).unwrap();
+        std::fs::write(dir.path().join("run/pre-nixos"), "").unwrap();
+        let host = FakeHost::new(dir.path());
+        let raw = std::fs::create_dir_all(dir.path().join("run/pre-nixos")).unwrap_err();
+        let err = write_storage(&host, Path::new("/run/pre-nixos"), &sample()).unwrap_err();
+        assert_eq!(err.kind(), raw.kind());
+        assert_eq!(
+            err.to_string(),
+            format!("replacing /run/pre-nixos/storage-status: {raw}")
+        );
+        let err = write_network(
+            &host,
+            Path::new("/run/pre-nixos"),
+            &NetworkStatus {
+                lan_iface: None,
+                lan_mac: None,
+                lan_ipv4: None,
+                ssh: "starting".into(),
+                updated: String::new(),
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("replacing /run/pre-nixos/network-status: "),
+            "{err}"
+        );
+    }
 }

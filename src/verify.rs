@@ -6,12 +6,15 @@
 //! expected one (disks are found by stable path, partitions keyed by number). [`diff`]
 //! compares what matters: partitions, their types, labels and roles; arrays, levels
 //! and members; VGs, PVs and LVs with their extents; filesystems and labels; mounts
-//! under `/mnt`. Sizes that md and LVM round (array and VG sizes) are not compared;
-//! fixed partition sizes are, to the MiB. The same reader decides
-//! `already-provisioned` (a diff without the mount lines) and feeds `status`.
+//! under `/mnt`, the mode of a mounted root the plan sets (`/mnt/var/tmp` 1777), and
+//! — through [`check`], which reads `/proc/swaps` too — whether swap is on. Sizes
+//! that md and LVM round (array and VG sizes) are not compared; fixed partition sizes
+//! are, to the MiB. The same reader decides `already-provisioned` (a diff without the
+//! mount and swap lines: nothing is mounted or on at boot) and feeds `status`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::os::unix::fs::PermissionsExt as _;
 
 use anyhow::Context;
 
@@ -45,9 +48,10 @@ impl Difference {
         }
     }
 
-    /// A mount difference (nothing is mounted on a freshly booted, provisioned machine).
+    /// A mount or swap difference (nothing is mounted, no swap is on, on a freshly
+    /// booted, provisioned machine).
     pub fn is_mount(&self) -> bool {
-        self.subject.starts_with("mount ")
+        self.subject.starts_with("mount ") || self.subject.starts_with("swap ")
     }
 }
 
@@ -71,6 +75,9 @@ pub struct Facts {
     /// md kernel name (`md127`) → its detail.
     pub md: BTreeMap<String, MdDetail>,
     pub mounts: Vec<MountEntry>,
+    /// Target path (`/mnt/var/tmp`) → permission bits of the mounted root, for the
+    /// mount points whose mode the plan sets.
+    pub modes: BTreeMap<String, u32>,
 }
 
 /// Reads the disks of `expected` back into a [`Layout`] (lsblk JSON, mdadm, LVM JSON
@@ -105,7 +112,64 @@ pub fn read_back(host: &dyn Host, expected: &Layout) -> anyhow::Result<Layout> {
         None => anyhow::bail!("reading LVM back: the LVM tools (pvs, vgs, lvs) are not installed"),
     };
     facts.mounts = blockdev::read_mountinfo(host)?;
+    for lv in expected.vgs.iter().flat_map(|v| &v.lvs) {
+        if let LvContent::Ext4 {
+            mountpoint,
+            mode: Some(_),
+            ..
+        } = &lv.content
+        {
+            let target = crate::apply::native::target_path(mountpoint);
+            if facts.mounts.iter().any(|m| m.mount_point == target) {
+                // Unreadable: left out, so the diff says "mode unknown".
+                if let Ok(meta) = std::fs::metadata(host.path(std::path::Path::new(&target))) {
+                    facts
+                        .modes
+                        .insert(target, meta.permissions().mode() & 0o7777);
+                }
+            }
+        }
+    }
     Ok(layout_from(expected, &facts))
+}
+
+/// Everything verify compares: [`read_back`] and [`diff`], then whether each swap LV
+/// is on (`/proc/swaps`). Swap is switched on by the mount step, so on a machine
+/// that has just booted "swap off" is a difference like "not mounted".
+pub fn check(host: &dyn Host, expected: &Layout) -> anyhow::Result<Vec<Difference>> {
+    let found = read_back(host, expected)?;
+    let mut out = diff(expected, &found);
+    out.extend(swap_differences(host, expected)?);
+    Ok(out)
+}
+
+/// A `swap /dev/disk/by-label/<label>` difference for each swap LV of `expected`
+/// that is not in `/proc/swaps` (compared by kernel name, as `swapon` lists `dm-N`).
+pub fn swap_differences(host: &dyn Host, expected: &Layout) -> anyhow::Result<Vec<Difference>> {
+    let active = blockdev::read_swaps(host)?;
+    let active: BTreeSet<&str> = active
+        .iter()
+        .map(|s| s.rsplit('/').next().unwrap_or(s))
+        .collect();
+    let mut out = Vec::new();
+    for lv in expected.vgs.iter().flat_map(|v| &v.lvs) {
+        let LvContent::Swap { label } = &lv.content else {
+            continue;
+        };
+        let node = format!("/dev/disk/by-label/{label}");
+        let kname = blockdev::resolve_kname(host, &node).ok().flatten();
+        if !kname.as_deref().is_some_and(|k| active.contains(k)) {
+            out.push(Difference::new(
+                format!("swap {node}"),
+                "on (listed in /proc/swaps)",
+                match kname {
+                    Some(k) => format!("{k} not in /proc/swaps"),
+                    None => format!("no {node}"),
+                },
+            ));
+        }
+    }
+    Ok(out)
 }
 
 fn find_node<'a>(nodes: &'a [LsblkNode], kname: &str) -> Option<&'a LsblkNode> {
@@ -311,15 +375,25 @@ pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
                 let fstype = node.and_then(|n| n.fstype.as_deref());
                 let label = node.and_then(|n| n.label.clone()).unwrap_or_default();
                 let content = match fstype {
-                    Some("ext4") => LvContent::Ext4 {
-                        label,
-                        mountpoint: node
+                    Some("ext4") => {
+                        let mountpoint = node
                             .and_then(|n| mountpoint_of(n, &f.mounts))
-                            .unwrap_or_default(),
-                        mount_options: Vec::new(),
-                        bytes_per_inode: None,
-                        mode: None,
-                    },
+                            .unwrap_or_default();
+                        let mode = (!mountpoint.is_empty())
+                            .then(|| {
+                                f.modes
+                                    .get(&crate::apply::native::target_path(&mountpoint))
+                                    .copied()
+                            })
+                            .flatten();
+                        LvContent::Ext4 {
+                            label,
+                            mountpoint,
+                            mount_options: Vec::new(),
+                            bytes_per_inode: None,
+                            mode,
+                        }
+                    }
                     Some("swap") => LvContent::Swap { label },
                     other => LvContent::Swap {
                         label: unknown(other),
@@ -582,6 +656,24 @@ pub fn diff(expected: &Layout, found: &Layout) -> Vec<Difference> {
                         fm.map(|m| format!("mounted at {}", crate::apply::native::target_path(m)))
                             .unwrap_or_else(|| "not mounted".into()),
                     ));
+                } else if let (
+                    LvContent::Ext4 {
+                        mode: Some(want), ..
+                    },
+                    LvContent::Ext4 { mode: got, .. },
+                ) = (&el.content, &fl.content)
+                {
+                    if *got != Some(*want) {
+                        out.push(Difference::new(
+                            format!(
+                                "mount {} mode",
+                                crate::apply::native::target_path(mountpoint)
+                            ),
+                            format!("mode {want:o}"),
+                            got.map(|m| format!("mode {m:o}"))
+                                .unwrap_or_else(|| "mode unknown".into()),
+                        ));
+                    }
                 }
             }
         }

@@ -41,6 +41,7 @@ fn qemu_disk(name: &str, path: &str, kind: DiskKind, bus: &str, model: &str, ser
         signatures: vec![],
         partitions: vec![],
         holders: vec![],
+        probe_error: None,
     }
 }
 
@@ -301,6 +302,7 @@ fn iso_server_keeps_only_installable_disks_with_reasons() {
         signatures: vec![],
         partitions: vec![],
         holders: vec![],
+        probe_error: None,
     };
     let hdd = Disk {
         physical_sector_bytes: 4096,
@@ -334,6 +336,7 @@ fn iso_server_keeps_only_installable_disks_with_reasons() {
         partition_table: Some("gpt".into()),
         partitions: strings(&["nvme0n1p1", "nvme0n1p2"]),
         holders: strings(&["md127"]),
+        probe_error: None,
         ..base(
             "nvme0n1",
             "/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S1NV_1",
@@ -349,6 +352,7 @@ fn iso_server_keeps_only_installable_disks_with_reasons() {
         wwn: Some("0x55cd2e4150000001".into()),
         signatures: strings(&["linux_raid_member"]),
         holders: strings(&["md127"]),
+        probe_error: None,
         ..base(
             "sda",
             "/dev/disk/by-id/wwn-0x55cd2e4150000001",
@@ -521,12 +525,22 @@ fn a_root_mount_known_only_by_its_source_path_is_resolved_through_links() {
 }
 
 #[test]
-fn a_missing_meminfo_is_an_error_naming_the_file() {
+fn a_missing_meminfo_leaves_ram_unknown_for_the_planner_to_refuse() {
+    // RAM only sizes swap: the inventory still lists the disks, and planning without
+    // a swap size says which file and which switch.
     let dir = tempfile::tempdir().unwrap();
-    let err = inventory::scan(&FakeHost::new(dir.path())).unwrap_err();
+    let t = FixtureTree::new(dir.path());
+    t.add(&BlockDev::new("nvme1n1", "259:3")).unwrap();
+    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    assert_eq!(inv.disks.len(), 1);
+    assert_eq!(inv.ram_bytes, 0);
+    let err = pre_nixos::plan::plan(&inv, &Default::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/proc/meminfo"), "{err}");
     assert!(
-        format!("{err:#}").starts_with("reading /proc/meminfo"),
-        "{err:#}"
+        err.contains("--swap-size SIZE or pre-nixos.swap=SIZE"),
+        "{err}"
     );
 }
 
@@ -554,4 +568,30 @@ fn boot_uuid_is_found_through_udev_properties_when_links_are_missing() {
         inv.excluded,
         excluded(&[("sda", "boot medium (boot=UUID=2024-05-01-12-00-00-00)")])
     );
+}
+
+#[test]
+fn a_failed_probe_is_recorded_not_shown_as_a_blank_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = FixtureTree::new(dir.path());
+    t.meminfo_kib(1024).unwrap();
+    t.add(&BlockDev::new("nvme1n1", "259:3")).unwrap();
+    t.file("/run/pre-nixos-fixture/blkid/nvme1n1.err", "EACCES\n")
+        .unwrap();
+    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let e = inv.disks[0].probe_error.as_deref().unwrap();
+    assert!(
+        e.starts_with("probing /dev/nvme1n1 with libblkid: Permission denied"),
+        "{e}"
+    );
+    let mut out = Vec::new();
+    inventory::human::write_human(&inv, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("unknown (probe failed)"), "{text}");
+    assert!(
+        text.contains("nvme1n1: probing /dev/nvme1n1 with libblkid: Permission denied"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&inv).unwrap();
+    assert!(json["disks"][0]["probe_error"].is_string(), "{json}");
 }

@@ -650,6 +650,27 @@ fn swap_shrinks_on_a_small_swap_vg_but_not_below_1_gib() {
 }
 
 #[test]
+fn unknown_ram_needs_a_swap_size() {
+    let inv = machine(vec![ssd('a', 256 * GIB)], 0);
+    let err = plan(&inv, &fast()).unwrap_err().to_string();
+    assert!(err.contains("no RAM size"), "{err}");
+    assert!(
+        err.contains("--swap-size SIZE or pre-nixos.swap=SIZE"),
+        "{err}"
+    );
+    let opts = PlanOptions {
+        swap_size_bytes: Some(4 * GIB),
+        ..fast()
+    };
+    let p = plan(&inv, &opts).unwrap();
+    assert!(p
+        .layout
+        .vgs
+        .iter()
+        .any(|vg| vg.name == "swap" || vg.lvs.iter().any(|lv| lv.name == "swap")));
+}
+
+#[test]
 fn no_usable_disk_is_an_error() {
     let mut inv = machine(vec![], 8 * GIB);
     let err = plan(&inv, &fast()).unwrap_err();

@@ -118,15 +118,14 @@ impl Executor for Disko {
                 "rendering the disko configuration gave nothing"
             );
             env.host
-                .write_atomic(Path::new(CONFIG_PATH), config.as_bytes(), 0o644)
-                .with_context(|| format!("writing {CONFIG_PATH}"))?;
+                .write_atomic(Path::new(CONFIG_PATH), config.as_bytes(), 0o644)?;
             env.host
                 .write_atomic(
                     Path::new(PLAN_COPY_PATH),
                     crate::render::json::plan_to_json(plan).as_bytes(),
                     0o644,
                 )
-                .with_context(|| format!("writing {PLAN_COPY_PATH}"))
+                .map_err(anyhow::Error::from)
         })?;
         let generation = RefCell::new(None);
         env.step("disko", "asking disko which modes it has", || {

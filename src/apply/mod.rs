@@ -5,11 +5,10 @@
 //!
 //! An executor never decides *whether* to write: [`crate::policy`] does, and
 //! [`provision`] only calls an executor for a policy that writes. `--dry-run` runs the
-//! very same code against [`dryrun::DryRunHost`], which answers read-only queries
+//! very same code against [`crate::host::dryrun::DryRunHost`], which answers read-only queries
 //! from the machine and records every other command instead of running it.
 
 pub mod disko;
-pub mod dryrun;
 pub mod native;
 
 use std::cell::Cell;
@@ -24,7 +23,7 @@ use crate::cli::{ApplyArgs, ExecutorArg, PlanShape};
 use crate::context::Ctx;
 use crate::detect::{self, Detection};
 use crate::error::UsageError;
-use crate::host::{Cmd, Host};
+use crate::host::{dryrun, Cmd, Host};
 use crate::kcmdline::{BootOptions, WipeSpec};
 use crate::plan::{Plan, PlanOptions, PlannedDisk};
 use crate::policy::{self, Policy};
@@ -557,8 +556,7 @@ fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
             if env.dry_run {
                 return Ok(());
             }
-            let found = crate::verify::read_back(env.host, &plan.layout)?;
-            let diffs = crate::verify::diff(&plan.layout, &found);
+            let diffs = crate::verify::check(env.host, &plan.layout)?;
             if diffs.is_empty() {
                 return Ok(());
             }
@@ -578,22 +576,18 @@ fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
 fn write_stubs(env: &Env, plan: &Plan, lan_mac: Option<&str>) -> anyhow::Result<()> {
     let dir = Path::new(STUB_DIR);
     let hw = dir.join("hardware-disk.nix");
-    env.host
-        .write_atomic(
-            &hw,
-            crate::render::nixos::hardware_disk_nix(plan).as_bytes(),
-            0o644,
-        )
-        .with_context(|| format!("writing {}", hw.display()))?;
+    env.host.write_atomic(
+        &hw,
+        crate::render::nixos::hardware_disk_nix(plan).as_bytes(),
+        0o644,
+    )?;
     if let Some(mac) = lan_mac {
         let net = dir.join("network-lan.nix");
-        env.host
-            .write_atomic(
-                &net,
-                crate::render::nixos::network_lan_nix(mac).as_bytes(),
-                0o644,
-            )
-            .with_context(|| format!("writing {}", net.display()))?;
+        env.host.write_atomic(
+            &net,
+            crate::render::nixos::network_lan_nix(mac).as_bytes(),
+            0o644,
+        )?;
     }
     Ok(())
 }
@@ -606,7 +600,6 @@ fn write_plan_file(ctx: &Ctx, host: &dyn Host, plan: &Plan) -> anyhow::Result<()
         0o644,
     )
     .with_context(|| state_dir_error(ctx))
-    .with_context(|| format!("writing {}", p.display()))
 }
 
 fn state_dir_error(ctx: &Ctx) -> String {
@@ -676,8 +669,12 @@ pub fn load_or_make_plan(
                 })
                 .map(|f| format!(" (in field `{f}`)"))
                 .unwrap_or_default();
+            let problem = e.to_string();
+            let problem = problem.strip_prefix("plan file: ").unwrap_or(&problem);
             UsageError::new(format!(
-                "the plan file {} is not a valid plan: {e}{near}",
+                "the plan file {} is not a valid plan: {problem}{near}; write a fresh one \
+                 with `pre-nixos plan --output json > {}`",
+                f.display(),
                 f.display()
             ))
         })?;
@@ -759,7 +756,7 @@ pub fn command(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
             out,
             "# dry run: nothing was changed; the commands, in order:"
         )?;
-        for c in dry_host.as_ref().map(|d| d.recorded()).unwrap_or_default() {
+        for c in dry_host.as_ref().map(|d| d.commands()).unwrap_or_default() {
             writeln!(out, "# {}\n{}", c.what, c.display())?;
         }
     }

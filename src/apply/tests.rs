@@ -50,6 +50,11 @@ fn capture_run() -> (Machine, FakeHost, Plan) {
             testkit::capture("disko-applied", "mountinfo.txt"),
         )
         .unwrap();
+        std::fs::write(
+            root.join("proc/swaps"),
+            testkit::capture("disko-applied", "swaps.txt"),
+        )
+        .unwrap();
     });
     (m, host, plan)
 }
@@ -102,6 +107,7 @@ fn existing_storage_is_a_plan_only_outcome_naming_the_switch() {
         "/run/pre-nixos-fixture/blkid/sdb",
         "TYPE=ext4\nLABEL=olddata\n",
     );
+    m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
     let host = FakeHost::new(m.root());
     let ctx = Ctx::new(&host, STATE);
     let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
@@ -111,8 +117,17 @@ fn existing_storage_is_a_plan_only_outcome_naming_the_switch() {
         st.starts_with("STATE=plan-only\nDETAIL=existing-storage\n"),
         "{st}"
     );
-    assert!(st.contains("pre-nixos.wipe=HDDA"), "{st}");
-    assert!(st.contains("sdb (HDDA): signature:ext4"), "{st}");
+    // ERROR= (what `status` and `diagnose` show) carries every disk's reasons and
+    // the switch naming exactly those disks.
+    let error = st
+        .lines()
+        .find_map(|l| l.strip_prefix("ERROR="))
+        .unwrap_or_default();
+    assert!(
+        error.contains("sdb (HDDA): signature:ext4; sdc (HDDB): partition-table"),
+        "{st}"
+    );
+    assert!(error.contains("pre-nixos.wipe=HDDA,HDDB"), "{st}");
     // Nothing ran but the read-only look at the layout.
     assert!(
         host.command_lines().iter().all(|c| c.starts_with("lsblk")),
@@ -285,7 +300,7 @@ fn dry_run_prints_the_same_commands_and_touches_nothing() {
     assert_eq!(out.status.state, State::Applied);
     assert!(fake.commands().is_empty(), "{:?}", fake.command_lines());
     assert!(!m.path("/run/pre-nixos/storage-status").exists());
-    let recorded: Vec<String> = dry.recorded().iter().map(Cmd::display).collect();
+    let recorded: Vec<String> = dry.commands().iter().map(Cmd::display).collect();
     // The executor's own command list, then the stubs it would write.
     let m2 = Machine::for_plan(&plan);
     m2.add_expected_nodes(&plan);
@@ -354,6 +369,11 @@ fn a_wipe_switch_tears_down_then_applies() {
         std::fs::write(
             root.join("proc/self/mountinfo"),
             capture("disko-applied", "mountinfo.txt"),
+        )
+        .unwrap();
+        std::fs::write(
+            root.join("proc/swaps"),
+            capture("disko-applied", "swaps.txt"),
         )
         .unwrap();
     });
@@ -433,6 +453,19 @@ fn already_provisioned_mounts_and_changes_nothing() {
         )
         .unwrap();
     });
+    // After a reboot swap is off (the capture's /proc/swaps is empty) until the
+    // mount step's swapon: verify, which checks it is on, runs after that step.
+    assert!(!std::fs::read_to_string(m.path("/proc/swaps"))
+        .unwrap()
+        .contains("dm-2"));
+    let root = m.root().to_owned();
+    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
+        std::fs::write(
+            root.join("proc/swaps"),
+            testkit::capture("disko-applied", "swaps.txt"),
+        )
+        .unwrap();
+    });
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::All),
@@ -476,4 +509,50 @@ fn already_provisioned_mounts_and_changes_nothing() {
         .cloned()
         .collect();
     assert!(again.is_empty(), "{again:?}");
+}
+
+#[test]
+fn a_corrupt_plan_file_is_a_usage_error_naming_the_file() {
+    let m = Machine::for_plan(&testkit::ssd_and_hdd_pair());
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    let file = m.path("/plan.json");
+    std::fs::write(&file, r#"{"schema_version": "one"}"#).unwrap();
+    let err = load_or_make_plan(&ctx, Some(&file), None).unwrap_err();
+    assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
+    let text = format!("{err:#}");
+    assert!(
+        text.starts_with(&format!(
+            "the plan file {} is not a valid plan: field `schema_version`: invalid type",
+            file.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("pre-nixos plan --output json"), "{text}");
+    let err = load_or_make_plan(&ctx, Some(&m.path("/missing.json")), None).unwrap_err();
+    assert!(format!("{err:#}").contains("missing.json"), "{err:#}");
+}
+
+#[test]
+fn a_failed_probe_is_a_detection_error_not_a_clean_disk() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.write("/run/pre-nixos-fixture/blkid/sdc.err", "EACCES\n");
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    let st = status_file(&m);
+    assert!(
+        st.starts_with("STATE=plan-only\nDETAIL=detection-error\n"),
+        "{st}"
+    );
+    assert!(
+        st.contains("probing /dev/sdc with libblkid: Permission denied"),
+        "{st}"
+    );
+    assert!(
+        host.command_lines().iter().all(|c| c.starts_with("lsblk")),
+        "{:?}",
+        host.command_lines()
+    );
 }

@@ -158,11 +158,14 @@ pub enum CmdError {
         stderr_tail: String,
         output: Box<CmdOutput>,
     },
-    #[error("{what}: {argv} did not finish within {secs} s and was killed")]
+    #[error(
+        "{what}: {argv} did not finish within {} and was killed: the device or tool may be hung; see `pre-nixos diagnose`",
+        seconds(*.timeout)
+    )]
     TimedOut {
         what: String,
         argv: String,
-        secs: u64,
+        timeout: Duration,
     },
     #[error("{what}: starting {argv}: {error}")]
     Spawn {
@@ -178,6 +181,18 @@ fn stderr_or_none(tail: &str) -> &str {
         "(nothing on stderr)"
     } else {
         tail
+    }
+}
+
+/// A duration in seconds as an operator reads it: "30 s", "0.5 s", "1.25 s" (never
+/// "0 s" for a sub-second timeout).
+pub fn seconds(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+        format!("{} s", text.trim_end_matches('0'))
     }
 }
 
@@ -210,5 +225,21 @@ mod tests {
             e.to_string(),
             "creating RAID1 /dev/md/swap: mdadm --create /dev/md/swap exited with status 1: (nothing on stderr)"
         );
+    }
+
+    #[test]
+    fn sub_second_timeout_reads_as_its_real_duration() {
+        let e = CmdError::TimedOut {
+            what: "reading LVM volumes".into(),
+            argv: "lvs --reportformat json".into(),
+            timeout: Duration::from_millis(500),
+        };
+        assert_eq!(
+            e.to_string(),
+            "reading LVM volumes: lvs --reportformat json did not finish within 0.5 s and was killed: \
+             the device or tool may be hung; see `pre-nixos diagnose`"
+        );
+        assert_eq!(seconds(Duration::from_secs(30)), "30 s");
+        assert_eq!(seconds(Duration::from_millis(1250)), "1.25 s");
     }
 }

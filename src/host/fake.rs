@@ -7,7 +7,8 @@
 //! `<root>/run/pre-nixos-fixture/udev/<subsystem>/<sysname>` files holding
 //! `KEY=VALUE` lines (the `udevadm info --query=property` format); libblkid results
 //! from `<root>/run/pre-nixos-fixture/blkid/<devname>` files in `blkid -p -o export`
-//! format. The clock is virtual: `sleep` advances it instantly.
+//! format (a sibling `<devname>.err` holding an errno name makes the probe fail that
+//! way). The clock is virtual: `sleep` advances it instantly.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -208,7 +209,7 @@ impl Host for FakeHost {
                 Err(CmdError::TimedOut {
                     what: cmd.what.clone(),
                     argv: cmd.display(),
-                    secs: cmd.timeout.map(|t| t.as_secs()).unwrap_or(0),
+                    timeout: cmd.timeout.unwrap_or_default(),
                 })
             }
         }
@@ -242,6 +243,10 @@ impl Host for FakeHost {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let file = self.root.join(FIXTURE_DIR).join("blkid").join(&name);
+        // `<dev>.err` holding an errno name: the probe fails that way (EACCES…).
+        if let Ok(errno) = std::fs::read_to_string(file.with_file_name(format!("{name}.err"))) {
+            return Err(super::fsutil::errno_from_name(errno.trim()));
+        }
         let text = match std::fs::read_to_string(&file) {
             Ok(t) => t,
             // No fixture for a device that exists: nothing found on it.

@@ -25,7 +25,7 @@ pub fn read_attr(path: &Path) -> io::Result<String> {
     }
 }
 
-fn errno_from_name(text: &str) -> io::Error {
+pub(crate) fn errno_from_name(text: &str) -> io::Error {
     let code = if text.contains("EINVAL") || text.contains("Invalid argument") {
         libc::EINVAL
     } else if text.contains("ENODEV") || text.contains("No such device") {
@@ -42,8 +42,21 @@ fn errno_from_name(text: &str) -> io::Error {
 
 /// Replaces `path` atomically: a temp file in the same directory, written and
 /// fsynced, renamed over the target, then the directory fsynced — a reader sees the
-/// old file or the new one, never half of either, even across a crash.
+/// old file or the new one, never half of either, even across a crash. The error
+/// names the path ("replacing /run/pre-nixos/storage-status: Read-only file system")
+/// and keeps the [`io::ErrorKind`].
 pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    write_atomic_as(path, path, contents, mode)
+}
+
+/// [`write_atomic`] on `path`, naming `shown` in the error: a host rooted elsewhere
+/// names the target-system path the operator knows, not where it sits on the host.
+pub fn write_atomic_as(path: &Path, shown: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    replace(path, contents, mode)
+        .map_err(|e| io::Error::new(e.kind(), format!("replacing {}: {e}", shown.display())))
+}
+
+fn replace(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;

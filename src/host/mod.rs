@@ -10,6 +10,7 @@
 //! here, on top of `root()`.
 
 pub mod cmd;
+pub mod dryrun;
 pub mod fake;
 pub mod fsutil;
 pub mod real;
@@ -114,9 +115,9 @@ pub trait Host: Send + Sync {
     }
 
     /// Replaces a file atomically: temp file in the same directory, fsync, rename,
-    /// fsync the directory. Creates parent directories.
+    /// fsync the directory. Creates parent directories. The error names `p`.
     fn write_atomic(&self, p: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
-        fsutil::write_atomic(&self.path(p), contents, mode)
+        fsutil::write_atomic_as(&self.path(p), p, contents, mode)
     }
 
     fn create_dir_all(&self, p: &Path, mode: u32) -> io::Result<()> {

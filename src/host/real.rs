@@ -148,7 +148,7 @@ fn run_process(cmd: &Cmd) -> Result<CmdOutput, CmdError> {
                 return Err(CmdError::TimedOut {
                     what: cmd.what.clone(),
                     argv,
-                    secs: t.as_secs(),
+                    timeout: t,
                 });
             }
         }

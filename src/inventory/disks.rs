@@ -180,13 +180,15 @@ pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
     }
 
     let dev = Path::new("/dev").join(name);
-    let probe = match host.blkid_probe(&dev) {
-        Ok(p) => p,
+    let (probe, probe_error) = match host.blkid_probe(&dev) {
+        Ok(p) => (p, None),
         Err(e) => {
-            // Not fatal for an inventory (planning works without it); detection probes
-            // again and treats a failure there as a detection error.
+            // Not fatal for an inventory (planning works without it), but recorded so
+            // the disk does not look blank; detection probes again and treats a
+            // failure there as a detection error.
             tracing::warn!(device = %dev.display(), error = %e, "probing signatures with libblkid failed");
-            Default::default()
+            let why = format!("probing {} with libblkid: {e}", dev.display());
+            (Default::default(), Some(why))
         }
     };
 
@@ -207,6 +209,7 @@ pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
         signatures: probe.signatures,
         partitions,
         holders: holders.into_iter().collect(),
+        probe_error,
     }))
 }
 

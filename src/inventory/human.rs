@@ -25,6 +25,9 @@ pub fn write_human(inv: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         found.extend(d.signatures.iter().cloned());
         found.extend(d.partitions.iter().cloned());
         found.extend(d.holders.iter().map(|h| format!("held by {h}")));
+        if d.probe_error.is_some() {
+            found.push("unknown (probe failed)".into());
+        }
         rows.push(vec![
             d.name.clone(),
             d.stable_path.clone(),
@@ -41,6 +44,16 @@ pub fn write_human(inv: &Inventory, out: &mut dyn Write) -> io::Result<()> {
         ]);
     }
     table(out, &rows)?;
+    for d in &inv.disks {
+        if let Some(e) = &d.probe_error {
+            writeln!(
+                out,
+                "  {}: {e}; its signatures are unknown, not absent: run as root, and see \
+                 `pre-nixos detect-storage`",
+                d.name
+            )?;
+        }
+    }
 
     writeln!(out, "\nNICs ({}):", inv.nics.len())?;
     let mut rows = vec![row(&[

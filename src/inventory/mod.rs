@@ -101,6 +101,10 @@ pub struct Disk {
     /// Holders of the disk or its partitions (`md127`, `dm-0`).
     #[serde(default)]
     pub holders: Vec<String>,
+    /// Why libblkid could not probe it: its partition table and signatures are then
+    /// unknown, not absent (detection treats the same failure as a detection error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_error: Option<String>,
 }
 
 impl Disk {
@@ -220,7 +224,15 @@ pub fn scan(host: &dyn Host) -> anyhow::Result<Inventory> {
     inv.disks
         .sort_by(|a, b| a.stable_path.cmp(&b.stable_path).then(a.name.cmp(&b.name)));
     inv.excluded.sort_by(|a, b| a.name.cmp(&b.name));
-    inv.ram_bytes = ram::read_ram(host)?;
+    // RAM only sizes swap: unknown RAM is a warning here, and the planner refuses
+    // only when no swap size was given (`--swap-size`, `pre-nixos.swap=`).
+    inv.ram_bytes = match ram::read_ram(host) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(file = "/proc/meminfo", error = %format!("{e:#}"), "RAM size unknown");
+            0
+        }
+    };
     inv.nics = nics::scan_nics(host).context("listing network interfaces")?;
     Ok(inv)
 }

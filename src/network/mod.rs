@@ -7,12 +7,11 @@
 //! fails and never returns early: every problem is logged and lands in the
 //! [`NetworkReport`], because storage runs after it whatever happens here.
 //! `pre-nixos network --dry-run` runs the very same stage against a
-//! [`dryrun::DryRunHost`] and prints what it would have done.
+//! [`crate::host::dryrun::DryRunHost`] and prints what it would have done.
 
 pub mod address;
 pub mod carrier;
 pub mod choose;
-pub mod dryrun;
 pub mod links;
 pub mod rename;
 
@@ -22,7 +21,7 @@ use std::time::Duration;
 
 use crate::cli::{NetOptions, NetworkArgs};
 use crate::context::Ctx;
-use crate::host::Host;
+use crate::host::{dryrun, Host};
 use crate::inventory::nics::scan_nics;
 use crate::inventory::Nic;
 use crate::kcmdline::BootOptions;
@@ -144,8 +143,7 @@ pub fn run_stage(
         updated: status::now_rfc3339(),
     };
     if let Err(e) = status::write_network(host, state_dir, &st) {
-        let path = state_dir.join(status::NETWORK_STATUS);
-        warn(&mut r, format!("writing {} failed: {e}", path.display()));
+        warn(&mut r, e.to_string());
     }
     t.announce = announce_line(&r);
     crate::announce::announce(host, &t.announce);

@@ -120,6 +120,7 @@ mod tests {
             signatures: vec![],
             partitions: vec![],
             holders: vec![],
+            probe_error: None,
         }
     }
 

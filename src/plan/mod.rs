@@ -114,6 +114,15 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Result<Plan, PlanError> {
         )));
     }
 
+    if inv.ram_bytes == 0 && opts.swap_size_bytes.is_none() {
+        return Err(PlanError::Invalid(
+            "the inventory has no RAM size (ram_bytes 0: /proc/meminfo gave no MemTotal), so \
+             the swap size cannot be derived from RAM: give it with --swap-size SIZE or \
+             pre-nixos.swap=SIZE on the kernel command line"
+                .into(),
+        ));
+    }
+
     let groups = groups::assign(
         bucket_tier(Tier::Solid, &usable),
         bucket_tier(Tier::Rotating, &usable),

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 use crate::host::fake::FakeHost;
 use crate::testkit::{self, capture_machine, script_capture};
@@ -126,4 +128,73 @@ fn someone_elses_storage_is_not_our_layout() {
                 .starts_with("disk sdc partition 1 label: expected disk-hdd1-md, found oldraid")),
         "{diffs:#?}"
     );
+}
+
+#[test]
+fn every_query_of_the_reader_is_bounded_and_a_hung_one_is_named() {
+    let plan = testkit::disko_applied_plan();
+    let m = capture_machine(&plan, "disko-applied");
+    let host = FakeHost::new(m.root());
+    script_capture(&host, "disko-applied");
+    read_back(&host, &plan.layout).unwrap();
+    let cmds = host.commands();
+    assert!(!cmds.is_empty());
+    for c in &cmds {
+        let t = c
+            .timeout
+            .unwrap_or_else(|| panic!("{} has no timeout", c.display()));
+        assert!(t <= Duration::from_secs(30), "{}: {t:?}", c.display());
+    }
+    // A wedged `lvs` (what a login shell's `pre-nixos status` would hang on).
+    // The first matching rule answers, so the hung `lvs` goes before the capture.
+    let host = FakeHost::new(m.root());
+    host.on(&["lvs"], crate::host::fake::Response::TimedOut);
+    script_capture(&host, "disko-applied");
+    let start = host.now();
+    let err = format!("{:#}", read_back(&host, &plan.layout).unwrap_err());
+    assert!(err.contains("lvs -a --reportformat json"), "{err}");
+    assert!(err.contains("did not finish within 30 s"), "{err}");
+    assert_eq!(host.now() - start, Duration::from_secs(30));
+}
+
+#[test]
+fn the_mode_of_a_mounted_root_and_swap_being_on_are_checked() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut plan = testkit::disko_applied_plan();
+    // The capture mounts /mnt/home; ask for /var/tmp's mode on it.
+    for lv in plan.layout.vgs.iter_mut().flat_map(|v| &mut v.lvs) {
+        if let LvContent::Ext4 {
+            mountpoint, mode, ..
+        } = &mut lv.content
+        {
+            if mountpoint == "/home" {
+                *mode = Some(0o1777);
+            }
+        }
+    }
+    let m = capture_machine(&plan, "disko-applied");
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    script_capture(&host, "disko-applied");
+    let home = m.path("/mnt/home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let diffs = check(&host, &plan.layout).unwrap();
+    assert_eq!(
+        diffs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["mount /mnt/home mode: expected mode 1777, found mode 755"]
+    );
+    assert!(diffs[0].is_mount());
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    assert_eq!(check(&host, &plan.layout).unwrap(), []);
+
+    // Swap off: /proc/swaps without the swap LV's dm-2.
+    m.write("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+    let diffs = check(&host, &plan.layout).unwrap();
+    assert_eq!(
+        diffs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["swap /dev/disk/by-label/swap: expected on (listed in /proc/swaps), found dm-2 not in /proc/swaps"]
+    );
+    // Like a mount, it is not part of "already provisioned" (swap is off at boot).
+    assert!(diffs[0].is_mount());
 }

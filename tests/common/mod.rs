@@ -48,6 +48,7 @@ fn disk(name: &str, stable: String, size: u64, kind: DiskKind, serial: String) -
         signatures: vec![],
         partitions: vec![],
         holders: vec![],
+        probe_error: None,
     }
 }
 

@@ -1,24 +1,25 @@
-//! A host wrapper for `--dry-run`: reads go to the real host, every change is
-//! recorded instead of made. The network stage runs unchanged against it, so the
-//! dry run shows exactly what the real run would write and run — there is no
-//! second code path to drift.
+//! The dry-run host for `apply --dry-run` and `network --dry-run`: reads go to the
+//! wrapped host, every change is recorded instead of made. The stages run unchanged
+//! against it, so a dry run shows exactly what the real run would write and run —
+//! there is no second code path to drift.
 //!
-//! Commands that only read (`ip -j …`, `ethtool -P`, `systemctl is-active`) pass
-//! through; every other command is recorded and answered with success. The clock
-//! is virtual on top of the real one: a wait in a dry run costs no time (links are
-//! not brought up, so waiting for them would be pointless).
+//! Commands that only look ([`is_read_only`]) run for real, so a dry run checks
+//! identities and sees the real device graph and links; every other command is
+//! recorded and answered with success. Device nodes under `/dev` the run would have
+//! created count as present, and the clock is virtual on top of the real one: a wait
+//! in a dry run costs no time.
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::host::{BlkidProbe, Cmd, CmdError, CmdOutput, Host, UdevDevice};
+use super::{BlkidProbe, Cmd, CmdError, CmdOutput, Host, UdevDevice};
 
 /// One change the run would have made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Run(String),
+    Run(Cmd),
     Write {
         path: PathBuf,
         mode: u32,
@@ -42,7 +43,7 @@ pub enum Action {
 impl std::fmt::Display for Action {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Action::Run(c) => write!(f, "run    {c}"),
+            Action::Run(c) => write!(f, "run    {}", c.display()),
             Action::Write {
                 path,
                 mode,
@@ -83,17 +84,54 @@ impl<'a> DryRunHost<'a> {
         self.actions.lock().unwrap().clone()
     }
 
+    /// The same changes as commands, files as pseudo-commands (`write FILE`,
+    /// `rm FILE`, `chmod MODE FILE`), in order.
+    pub fn commands(&self) -> Vec<Cmd> {
+        self.actions()
+            .into_iter()
+            .filter_map(|a| {
+                let shown = |p: &Path| p.display().to_string();
+                Some(match a {
+                    Action::Run(c) => c,
+                    Action::Write { path, .. } | Action::Console { path, .. } => Cmd::new(
+                        format!("writing {}", path.display()),
+                        ["write".to_owned(), shown(&path)],
+                    ),
+                    Action::Remove(path) => Cmd::new(
+                        format!("removing {}", path.display()),
+                        ["rm".to_owned(), shown(&path)],
+                    ),
+                    Action::Chmod { path, mode } => Cmd::new(
+                        format!("setting the mode of {}", path.display()),
+                        ["chmod".to_owned(), format!("{mode:o}"), shown(&path)],
+                    ),
+                    Action::Mkdir { .. } => return None,
+                })
+            })
+            .collect()
+    }
+
     fn record(&self, a: Action) {
         self.actions.lock().unwrap().push(a);
     }
 }
 
 /// Commands that change nothing and may run for real in a dry run.
-fn read_only(argv: &[String]) -> bool {
-    let a: Vec<&str> = argv.iter().map(String::as_str).collect();
+pub fn is_read_only(cmd: &Cmd) -> bool {
+    let a: Vec<&str> = cmd.argv.iter().map(String::as_str).collect();
     matches!(
         a.as_slice(),
-        ["ip", "-j", ..] | ["ethtool", "-P", ..] | ["systemctl", "is-active", ..]
+        ["lsblk", ..]
+            | ["pvs", ..]
+            | ["vgs", ..]
+            | ["lvs", ..]
+            | ["blkid", ..]
+            | ["mdadm", "--detail", ..]
+            | ["mdadm", "--examine", ..]
+            | ["disko", "--help"]
+            | ["ip", "-j", ..]
+            | ["ethtool", "-P", ..]
+            | ["systemctl", "is-active", ..]
     )
 }
 
@@ -103,10 +141,10 @@ impl Host for DryRunHost<'_> {
     }
 
     fn run(&self, cmd: &Cmd) -> Result<CmdOutput, CmdError> {
-        if read_only(&cmd.argv) {
+        if is_read_only(cmd) {
             return self.inner.run(cmd);
         }
-        self.record(Action::Run(cmd.display()));
+        self.record(Action::Run(cmd.clone()));
         Ok(CmdOutput::ok(""))
     }
 
@@ -124,6 +162,15 @@ impl Host for DryRunHost<'_> {
 
     fn sleep(&self, d: Duration) {
         *self.skew.lock().unwrap() += d;
+    }
+
+    fn exists(&self, p: &Path) -> bool {
+        // Nodes the run would have created: pretend they appeared.
+        p.starts_with("/dev") || self.inner.exists(p)
+    }
+
+    fn path(&self, p: &Path) -> PathBuf {
+        self.inner.path(p)
     }
 
     fn write_atomic(&self, p: &Path, contents: &[u8], mode: u32) -> io::Result<()> {

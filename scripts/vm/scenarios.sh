@@ -250,6 +250,8 @@ scenario_10() {
   check "storage-status after wipe=HDD0901 (recorded: the other disks still hold storage)" sh -c "cat '$BDIR/storage-status'; ! grep -q '^STATE=running' '$BDIR/storage-status'"
   check "no unit failed, no job left" sh -c "! grep -E '^(FAILED|JOB|ACTIVATING) ' '$BDIR/results.txt'"
   check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" running
+  check "sshd active before the storage stage ended" "$HERE_LIB/judge.py" sshd-before-storage-end "$BDIR"
+  check "console carries the announce line" "$HERE_LIB/judge.py" announce "$BDIR" yes
   poweroff_vm
   check "disk HDD0901 (named by the switch) changed" sh -c "! qemu-img compare -q '$SDIR/seed/HDD0901.qcow2' '$(disk_file HDD0901)'"
   disks_unchanged SSD0901 HDD0902 HDD0903
@@ -380,6 +382,7 @@ EOF
   check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" failed
   check "sshd active before the storage stage ended" "$HERE_LIB/judge.py" sshd-before-storage-end "$BDIR"
   check "SSH login with the embedded key" vssh true
+  check "console carries the announce line" "$HERE_LIB/judge.py" announce "$BDIR" yes
   poweroff_vm
   FWCFG=()
   applied_boot applied wiped-and-applied pre-nixos.wipe=all

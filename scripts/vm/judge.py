@@ -211,7 +211,7 @@ def cmd_sshd_before(bdir):
         sys.exit("the storage stage never ended (no final storage-status seen)")
     if started[0] >= end:
         sys.exit(f"sshd started at {started[0]:.2f}s, after the storage stage ended at {end:.2f}s")
-    print(f"sshd started at {started[0]:.2f}s, storage {start}s -> {end:.2f}s")
+    print(f"sshd started at {started[0]:.2f}s, storage {start if start is not None else '-'}s -> {end:.2f}s")
 
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

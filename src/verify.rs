@@ -92,6 +92,7 @@ pub fn read_back(host: &dyn Host, expected: &Layout) -> anyhow::Result<Layout> {
         }
     }
     facts.lsblk = blockdev::read_lsblk(host)?;
+    fill_missing_fstypes(host, &mut facts.lsblk, &facts.disks);
     let mut md_names = BTreeSet::new();
     for n in &facts.lsblk {
         if facts.disks.values().any(|k| k == &n.kname) {
@@ -460,6 +461,41 @@ fn list(v: &BTreeSet<&str>) -> String {
         "none".into()
     } else {
         v.iter().copied().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// lsblk takes `FSTYPE`/`LABEL` from udev's database, and udev rewrites a device's
+/// entry while it processes the change event that a new md superblock or filesystem
+/// causes: read right after a step, a member can show no type at all. A node of a
+/// planned disk without a type is therefore probed directly with libblkid, which
+/// reads the device itself.
+fn fill_missing_fstypes(
+    host: &dyn Host,
+    nodes: &mut [blockdev::LsblkNode],
+    disks: &std::collections::BTreeMap<String, String>,
+) {
+    fn fill(host: &dyn Host, n: &mut blockdev::LsblkNode) {
+        if n.fstype.is_none() && n.kind != "disk" {
+            match host.blkid_probe(std::path::Path::new(&n.dev())) {
+                Ok(p) => {
+                    n.fstype = p.signatures.first().cloned();
+                    if n.label.is_none() {
+                        n.label = p.values.get("LABEL").cloned();
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(device = %n.dev(), error = %e, "probing a node lsblk gave no type")
+                }
+            }
+        }
+        for c in &mut n.children {
+            fill(host, c);
+        }
+    }
+    for n in nodes.iter_mut() {
+        if disks.values().any(|k| k == &n.kname) {
+            fill(host, n);
+        }
     }
 }
 

@@ -556,6 +556,9 @@ fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
             if env.dry_run {
                 return Ok(());
             }
+            // The steps before queued udev events (md superblocks, filesystems, swap);
+            // read back only once they are processed.
+            env.settle()?;
             let diffs = crate::verify::check(env.host, &plan.layout)?;
             if diffs.is_empty() {
                 return Ok(());

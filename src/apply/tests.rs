@@ -478,9 +478,16 @@ fn already_provisioned_mounts_and_changes_nothing() {
         .command_lines()
         .into_iter()
         .filter(|c| {
-            !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"]
-                .iter()
-                .any(|q| c.starts_with(q))
+            ![
+                "lsblk",
+                "pvs",
+                "vgs",
+                "lvs",
+                "mdadm --detail",
+                "udevadm settle",
+            ]
+            .iter()
+            .any(|q| c.starts_with(q))
         })
         .collect();
     assert!(
@@ -502,9 +509,16 @@ fn already_provisioned_mounts_and_changes_nothing() {
     let again: Vec<String> = host.command_lines()[before..]
         .iter()
         .filter(|c| {
-            !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"]
-                .iter()
-                .any(|q| c.starts_with(q))
+            ![
+                "lsblk",
+                "pvs",
+                "vgs",
+                "lvs",
+                "mdadm --detail",
+                "udevadm settle",
+            ]
+            .iter()
+            .any(|q| c.starts_with(q))
         })
         .cloned()
         .collect();

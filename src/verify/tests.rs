@@ -198,3 +198,35 @@ fn the_mode_of_a_mounted_root_and_swap_being_on_are_checked() {
     // Like a mount, it is not part of "already provisioned" (swap is off at boot).
     assert!(diffs[0].is_mount());
 }
+
+#[test]
+fn a_member_udev_has_not_described_yet_is_probed_directly() {
+    // Right after `mdadm --create`, udev may still be rewriting the member's database
+    // entry: lsblk then reports no FSTYPE for it. libblkid reads the device itself.
+    let plan = testkit::disko_applied_plan();
+    let m = capture_machine(&plan, "disko-applied");
+    let host = FakeHost::new(m.root());
+    let lsblk = testkit::capture("disko-applied", "lsblk-O-b.json")
+        .replace("\"linux_raid_member\"", "null");
+    assert!(!lsblk.contains("linux_raid_member"));
+    host.on(&["lsblk"], crate::host::fake::Response::stdout(lsblk));
+    script_capture(&host, "disko-applied");
+
+    // Without libblkid's answer the members read as empty partitions…
+    let found = read_back(&host, &plan.layout).unwrap();
+    let diffs = diff(&plan.layout, &found);
+    assert!(
+        diffs.iter().any(|d| d.subject.contains("partition 1")),
+        "{diffs:#?}"
+    );
+    // …with it, the capture is its plan again.
+    for member in ["sdb1", "sdc1"] {
+        m.write(
+            &format!("/run/pre-nixos-fixture/blkid/{member}"),
+            "TYPE=linux_raid_member\nLABEL=any:swap\n",
+        );
+    }
+    let found = read_back(&host, &plan.layout).unwrap();
+    let diffs = diff(&plan.layout, &found);
+    assert!(diffs.is_empty(), "{diffs:#?}");
+}

@@ -10,10 +10,12 @@
 //! Exit status: 0 for applied and for every plan-only outcome, 1 for failed.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::Duration;
 
 use crate::apply::{self, Env, ExecutorKind, Outcome, Request};
 use crate::cli::BootArgs;
 use crate::context::Ctx;
+use crate::host::Cmd;
 use crate::kcmdline::BootOptions;
 use crate::network::{self, NetworkReport};
 use crate::policy::Policy;
@@ -24,6 +26,7 @@ pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
     for w in &boot.warnings {
         tracing::warn!(warning = %w, "kernel command line");
     }
+    wait_for_coldplug(ctx);
     let net = network_stage(ctx, args, &boot);
     let env = Env::new(ctx.host);
     let outcome = storage_stage(ctx, &env, args, &boot, net.lan_mac.clone());
@@ -31,6 +34,30 @@ pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
     let consoles = crate::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
     Ok(outcome.exit_code())
+}
+
+/// How long the boot waits for udev to work through the boot's device events.
+const COLDPLUG_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The unit starts after systemd-udev-trigger, which only *queues* the coldplug
+/// events: udev may still be loading NIC drivers, renaming `eth0` to `enp0s4`, and
+/// adding the disks' serials and by-id links. A NIC list or an inventory taken before
+/// that sees a name that is about to vanish, or disks without serials and stable
+/// paths (seen in the VM suite under load). A timeout is logged and the boot goes on.
+fn wait_for_coldplug(ctx: &Ctx) {
+    let secs = COLDPLUG_TIMEOUT.as_secs();
+    let settle = Cmd::new(
+        "waiting for udev to process the boot's device events",
+        [
+            "udevadm".to_owned(),
+            "settle".to_owned(),
+            format!("--timeout={secs}"),
+        ],
+    )
+    .timeout(COLDPLUG_TIMEOUT + Duration::from_secs(5));
+    if let Err(e) = ctx.host.run(&settle) {
+        tracing::warn!(error = %e, "udev did not settle; NIC names and disk serials may be incomplete");
+    }
 }
 
 /// Network and SSH; whatever happens in there, storage runs next.

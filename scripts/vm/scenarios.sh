@@ -1,0 +1,402 @@
+# shellcheck shell=bash
+# The VM scenarios (issue 5, 1–16, plus "smoke"). Each is a function scenario_<name> that
+# declares its disks and NICs, boots, and checks; lib.sh does the machinery and the checks
+# every boot gets. Sizes are sparse: a 64G disk costs what is written to it.
+# SCENARIO_TITLE_<name> is the one-line description printed with the result.
+
+GIB=$((1024 * 1024 * 1024))
+
+# applied_boot STATE DETAIL [KERNEL-ARGS...]: boot, read everything, run the standard checks
+# and compare the disks with the plan. The scenario adds its own expectations in $SDIR/expect.py.
+applied_boot() {
+  local state=$1 detail=$2
+  shift 2
+  boot_vm "$@" || return 1
+  after_boot
+  std_checks "$state" "$detail" "${EXPECT_SSH_CHECKS:-yes}"
+  net_checks
+  if [ "$state" = applied ]; then
+    check "disks match the plan (lsblk, mdadm, lvs, blkid, findmnt)" "$HERE_LIB/judge.py" layout "$BDIR" "$SDIR/expect.py"
+  fi
+}
+
+# net_checks: the NIC with carrier became lan, with a DHCP address, and network-status says so.
+net_checks() {
+  local up_line
+  up_line=$(awk '$3=="up"{print; exit}' "$BDIR/nics")
+  [ -n "$up_line" ] || return 0
+  local mac prefix
+  mac=$(echo "$up_line" | cut -d' ' -f2) prefix=$(echo "$up_line" | cut -d' ' -f5)
+  check "lan is the NIC with carrier ($mac)" sh -c "[ \"\$($QMP qga $BDIR/qga.sock 20 'cat /sys/class/net/lan/address')\" = '$mac' ]"
+  check "lan has its DHCP address ($prefix.15)" sh -c "$QMP qga $BDIR/qga.sock 20 'ip -4 -br addr show dev lan' | grep -q ' $prefix\.15/24'"
+  check "network-status names lan, its MAC and address" sh -c \
+    "grep -qx 'LAN_IFACE=lan' '$BDIR/network-status' && grep -qix 'LAN_MAC=$mac' '$BDIR/network-status' && grep -q '^LAN_IPV4=$prefix\.15' '$BDIR/network-status'"
+}
+
+expect() { printf '%s\n' "$*" >>"$SDIR/expect.py"; }
+
+# jqe FILTER FILE: jq -e that fails on an empty or missing file (plain jq -e passes on no input).
+jqe() { [ -s "$2" ] && jq -e "$1" "$2"; }
+
+# Every planned disk is one of those; the guest root disk and the USB stick never are.
+expect_only_disks() { # SERIAL...
+  local s list=""
+  for s in "$@"; do list+="'$s',"; done
+  expect "expect('planned disks are exactly $*', {d.get('serial') for d in layout['disks']} == {$list})"
+}
+
+# ---------------------------------------------------------------------------- smoke
+SCENARIO_TITLE_smoke="machinery only: boot, report, qga, power-off"
+scenario_smoke() {
+  disk nvme 8G NVME0001
+  nic 52:54:00:00:00:01 up
+  EXPECT_SSH=0 boot_vm || return 1
+  after_boot
+  check "qga answers" gx 'uname -r'
+  check "boot finished" grep -q '^MARK boot-finished' "$BDIR/results.txt"
+  check "pre-nixos.service ran" grep -q '^pre-nixos.service:' "$BDIR/units.txt"
+}
+
+# ---------------------------------------------------------------------------- 1–7 layouts
+SCENARIO_TITLE_1="one NVMe: main with ESP, /, /home, swap on main if it fits"
+scenario_1() {
+  disk nvme 64G NVME0001
+  nic 52:54:00:00:01:01 up
+  expect_only_disks NVME0001
+  expect "expect('VG main on the NVMe', r.vg_serials('main') == {'NVME0001'})"
+  expect "expect('/ is slash on main', r.lv('main','slash') is not None and r.mount_at('/mnt') is not None)"
+  expect "expect('/home is home on main', r.lv('main','home') is not None and r.mount_at('/mnt/home') is not None)"
+  expect "expect('ESP EFI mounted at /mnt/boot', (r.mount_at('/mnt/boot') or {}).get('fstype') == 'vfat')"
+  expect "expect('swap on main (2 x 1 GiB RAM fits)', r.lv('main','swap') is not None)"
+  expect "expect('no md array', not r.md_by_name)"
+  applied_boot applied auto-applied
+}
+
+SCENARIO_TITLE_2="two equal SSDs: RAID0 main"
+scenario_2() {
+  disk ssd 32G SSD0201
+  disk ssd 32G SSD0202
+  nic 52:54:00:00:02:01 up
+  expect_only_disks SSD0201 SSD0202
+  expect "expect('md main is RAID0 over both SSDs', [a for a in layout['arrays'] if a['name']=='main'] and r.md_level('main') == 'raid0' and r.md_serials('main') == {'SSD0201','SSD0202'})"
+  expect "expect('VG main on the RAID0', r.vg_serials('main') == {'SSD0201','SSD0202'})"
+  expect "expect('/ and /home on main', r.lv('main','slash') and r.lv('main','home'))"
+  expect "expect('an ESP on each SSD (EFI, EFI2)', sorted(v.get('LABEL') for k, v in r.blkid.items() if k.startswith('/dev/sd') and v.get('TYPE') == 'vfat' and k == v['DEVNAME']) == ['EFI', 'EFI2'])"
+  applied_boot applied auto-applied
+}
+
+layout_3_disks() {
+  disk ssd 64G SSD0301
+  disk hdd 8G HDD0301
+  disk hdd 8G HDD0302
+  expect_only_disks SSD0301 HDD0301 HDD0302
+  expect "expect('main on the SSD', r.vg_serials('main') == {'SSD0301'})"
+  expect "expect('md swap is RAID1 over the two HDDs', r.md_level('swap') == 'raid1' and r.md_serials('swap') == {'HDD0301','HDD0302'})"
+  expect "expect('VG swap holds swap, var_tmp, var_log', all(r.lv('swap', n) for n in ('swap','var_tmp','var_log')))"
+  expect "expect('/var/tmp is mode 1777', r.modes.get('/mnt/var/tmp') == 0o1777)"
+  expect "expect('/var/log mounted', r.mount_at('/mnt/var/log') is not None)"
+  expect "expect('swap is not on main', r.lv('main','swap') is None)"
+}
+SCENARIO_TITLE_3="SSD + two equal HDDs: main on SSD, RAID1 swap with swap, var_tmp (1777), var_log"
+scenario_3() {
+  layout_3_disks
+  nic 52:54:00:00:03:01 up
+  applied_boot applied auto-applied
+}
+
+SCENARIO_TITLE_4="SSD + four equal HDDs: RAID5 large with data and swap"
+scenario_4() {
+  disk ssd 64G SSD0401
+  local i
+  for i in 1 2 3 4; do disk hdd 8G HDD040$i; done
+  nic 52:54:00:00:04:01 up
+  expect_only_disks SSD0401 HDD0401 HDD0402 HDD0403 HDD0404
+  expect "expect('md large is RAID5 over the four HDDs', r.md_level('large') == 'raid5' and r.md_serials('large') == {'HDD0401','HDD0402','HDD0403','HDD0404'})"
+  expect "expect('VG large holds data (/data) and swap', r.lv('large','data') and r.lv('large','swap') and r.mount_at('/mnt/data'))"
+  expect "expect('main on the SSD', r.vg_serials('main') == {'SSD0401'})"
+  applied_boot applied auto-applied
+}
+
+SCENARIO_TITLE_5="SSD + four HDDs + two smaller HDDs: RAID5 large, RAID1 swap"
+scenario_5() {
+  disk ssd 64G SSD0501
+  local i
+  for i in 1 2 3 4; do disk hdd 8G HDD050$i; done
+  disk hdd 6G HDD0505
+  disk hdd 6G HDD0506
+  nic 52:54:00:00:05:01 up
+  expect_only_disks SSD0501 HDD0501 HDD0502 HDD0503 HDD0504 HDD0505 HDD0506
+  expect "expect('md large is RAID5 over the four 8G HDDs', r.md_level('large') == 'raid5' and r.md_serials('large') == {'HDD0501','HDD0502','HDD0503','HDD0504'})"
+  expect "expect('md swap is RAID1 over the two 6G HDDs', r.md_level('swap') == 'raid1' and r.md_serials('swap') == {'HDD0505','HDD0506'})"
+  expect "expect('swap LV on VG swap', r.lv('swap','swap') is not None and r.lv('large','swap') is None)"
+  expect "expect('data on large', r.lv('large','data') is not None)"
+  applied_boot applied auto-applied
+}
+
+SCENARIO_TITLE_6="SSD + three HDDs of different sizes: large on the largest, large_1, large_2 empty"
+scenario_6() {
+  disk ssd 64G SSD0601
+  disk hdd 6G HDD0601
+  disk hdd 8G HDD0602
+  disk hdd 10G HDD0603
+  nic 52:54:00:00:06:01 up
+  expect_only_disks SSD0601 HDD0601 HDD0602 HDD0603
+  expect "expect('VG large on the largest HDD', r.vg_serials('large') == {'HDD0603'})"
+  expect "expect('VG large_1 on the 8G HDD, no LV', r.vg_serials('large_1') == {'HDD0602'} and not [l for l in r.lvs if l['vg_name']=='large_1'])"
+  expect "expect('VG large_2 on the 6G HDD, no LV', r.vg_serials('large_2') == {'HDD0601'} and not [l for l in r.lvs if l['vg_name']=='large_2'])"
+  expect "expect('no md array', not r.md_by_name)"
+  applied_boot applied auto-applied
+}
+
+SCENARIO_TITLE_7="HDD only, three equal disks: RAID5 main with /"
+scenario_7() {
+  local i
+  for i in 1 2 3; do disk hdd 24G HDD070$i; done
+  nic 52:54:00:00:07:01 up
+  expect_only_disks HDD0701 HDD0702 HDD0703
+  expect "expect('md main is RAID5 over the three HDDs', r.md_level('main') == 'raid5' and r.md_serials('main') == {'HDD0701','HDD0702','HDD0703'})"
+  expect "expect('/ is slash on main', r.lv('main','slash') is not None and (r.mount_at('/mnt') or {}).get('fstype') == 'ext4')"
+  applied_boot applied auto-applied
+}
+
+# ---------------------------------------------------------------------------- 8 second boot
+SCENARIO_TITLE_8="second boot on scenario 3's disks: already-provisioned, canary intact, nothing re-created"
+scenario_8() {
+  layout_3_disks
+  nic 52:54:00:00:08:01 up
+  applied_boot applied auto-applied || return 1
+  local canary
+  canary="canary-$RANDOM-$RANDOM"
+  check "canary written on /mnt/home" vssh "echo $canary > /mnt/home/canary && sync"
+  local b1=$BDIR
+  poweroff_vm
+  applied_boot applied already-provisioned || return 1
+  check "canary intact on /mnt/home" sh -c "[ \"\$($QMP qga $BDIR/qga.sock 20 'cat /mnt/home/canary')\" = '$canary' ]"
+  check "filesystem, md and LVM identities unchanged (blkid UUIDs)" diff <(grep -E '^(DEVNAME|UUID|UUID_SUB|LABEL)=' "$b1/blkid.txt" | paste -sd' ' | tr ' ' '\n' | sort) \
+    <(grep -E '^(DEVNAME|UUID|UUID_SUB|LABEL)=' "$BDIR/blkid.txt" | paste -sd' ' | tr ' ' '\n' | sort)
+  check "no creating command ran in the second boot (actions.log, journal)" sh -c \
+    "[ -s '$BDIR/actions.log' ] && [ -s '$BDIR/journal-final.txt' ] && ! grep -E '\"(sgdisk|mdadm --create|pvcreate|vgcreate|lvcreate|mkfs|mkswap|wipefs)' '$BDIR/actions.log' && ! grep -E 'pre-nixos\[[0-9]+\].*(mkfs\.|pvcreate|vgcreate|lvcreate|sgdisk -n|mdadm --create)' '$BDIR/journal-final.txt'"
+}
+
+# ---------------------------------------------------------------------------- 9/10 existing storage
+# seed_disks: a first boot (pre-nixos masked) writes existing storage with the guest's own
+# tools; the resulting images are frozen as the "before" state, and the scenario's disks are
+# overlays on them: qemu-img compare tells exactly whether a disk changed.
+SEED_SERIALS=(SSD0901 HDD0901 HDD0902 HDD0903)
+seed_disks() {
+  local seeddir=$SDIR/seed
+  mkdir -p "$seeddir"
+  disk ssd 64G SSD0901
+  disk hdd 8G HDD0901
+  disk hdd 8G HDD0902
+  disk hdd 8G HDD0903
+  nic 52:54:00:00:09:01 up
+  EXPECT_SSH=0 boot_vm systemd.mask=pre-nixos.service || return 1
+  local by='dev() { lsblk -dnpo PATH,SERIAL | awk -v s="$1" "\$2==s{print \$1}"; }'
+  check "seed: GPT only on SSD0901" gx "$by; sgdisk -o \$(dev SSD0901)"
+  check "seed: ext4 without a table on HDD0901" gx "$by; mkfs.ext4 -q -F -L seeded \$(dev HDD0901)"
+  check "seed: md member on HDD0902" gx "$by; mdadm --create /dev/md/seed --run --level=1 --raid-devices=2 --metadata=1.2 \$(dev HDD0902) missing && mdadm --stop /dev/md/seed"
+  check "seed: LVM PV (VG seedvg, LV keep) on HDD0903" gx "$by; pvcreate -q \$(dev HDD0903) && vgcreate -q seedvg \$(dev HDD0903) && lvcreate -q -y -L 1G -n keep seedvg && mkfs.ext4 -q -L keep /dev/seedvg/keep && vgchange -q -an seedvg && sync"
+  gx 'lsblk -o NAME,SERIAL,FSTYPE,LABEL,PARTTYPE; blkid' >/dev/null || true
+  poweroff_vm
+  # Freeze: the seeded images become read-only bases.
+  local d s f
+  DISK_ARGS=() NEW=()
+  for d in "${DISK_LIST[@]}"; do
+    s=${d%%:*} f=${d##*:}
+    mv "$f" "$seeddir/$s.qcow2"
+    chmod a-w "$seeddir/$s.qcow2"
+    NEW+=("$s:$(echo "$d" | cut -d: -f2)")
+  done
+  DISK_LIST=()
+  local kind size
+  for d in "${NEW[@]}"; do
+    s=${d%%:*} kind=${d##*:}
+    disk "$kind" - "$s" "$seeddir/$s.qcow2"
+  done
+  # The planned layout for these disks: main on the SSD, RAID5 large over the three HDDs.
+  expect_only_disks "${SEED_SERIALS[@]}"
+  expect "expect('main on the SSD', r.vg_serials('main') == {'SSD0901'})"
+  expect "expect('md large is RAID5 over the three HDDs', r.md_level('large') == 'raid5')"
+  expect "expect('seedvg is gone', 'seedvg' not in r.vgs)"
+}
+
+# disks_unchanged SERIAL...: each disk's content equals its seeded base (qemu-img compare).
+disks_unchanged() {
+  local s
+  for s in "$@"; do
+    check "disk $s unchanged (qemu-img compare with its seeded state)" qemu-img compare -q "$SDIR/seed/$s.qcow2" "$(disk_file "$s")"
+  done
+}
+
+SCENARIO_TITLE_9="existing storage (GPT only, bare ext4, md member, LVM PV): plan-only, every disk unchanged"
+scenario_9() {
+  seed_disks || return 1
+  boot_vm || return 1
+  after_boot
+  std_checks plan-only existing-storage yes
+  net_checks
+  check "plan written (storage-plan.json plans the four disks)" jqe '.layout.disks | length == 4' "$BDIR/plan.json"
+  check "nothing mounted under /mnt" sh -c "[ -s '$BDIR/findmnt.json' ] && ! grep '\"/mnt' '$BDIR/findmnt.json'"
+  poweroff_vm
+  disks_unchanged "${SEED_SERIALS[@]}"
+}
+
+SCENARIO_TITLE_10="wipe switch: wipe=<serial> changes only that disk; wipe=all applies"
+scenario_10() {
+  seed_disks || return 1
+  boot_vm pre-nixos.wipe=HDD0901 || return 1
+  after_boot
+  check "storage-status after wipe=HDD0901 (recorded: the other disks still hold storage)" sh -c "cat '$BDIR/storage-status'; ! grep -q '^STATE=running' '$BDIR/storage-status'"
+  check "no unit failed, no job left" sh -c "! grep -E '^(FAILED|JOB|ACTIVATING) ' '$BDIR/results.txt'"
+  check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" running
+  check "sshd active before the storage stage ended" "$HERE_LIB/judge.py" sshd-before-storage-end "$BDIR"
+  check "console carries the announce line" "$HERE_LIB/judge.py" announce "$BDIR" yes
+  poweroff_vm
+  check "disk HDD0901 (named by the switch) changed" sh -c "! qemu-img compare -q '$SDIR/seed/HDD0901.qcow2' '$(disk_file HDD0901)'"
+  disks_unchanged SSD0901 HDD0902 HDD0903
+  # Second part: the same seeded disks, fresh overlays, wipe=all.
+  local s f
+  for s in "${SEED_SERIALS[@]}"; do
+    f=$(disk_file "$s")
+    rm -f "$f"
+    qemu-img create -q -f qcow2 -b "$SDIR/seed/$s.qcow2" -F qcow2 "$f"
+  done
+  applied_boot applied wiped-and-applied pre-nixos.wipe=all
+}
+
+# ---------------------------------------------------------------------------- 11 boot stick
+SCENARIO_TITLE_11="boot stick at /iso (USB) and the guest root disk: never planned, never touched"
+scenario_11() {
+  mkdir -p "$SDIR/stick.d"
+  echo "pre-nixos VM suite boot-stick stand-in" >"$SDIR/stick.d/README"
+  mke2fs -q -t ext4 -L PNX-ISO -d "$SDIR/stick.d" "$SDIR/stick.raw" 256M >/dev/null
+  qemu-img convert -q -O qcow2 "$SDIR/stick.raw" "$SDIR/stick-base.qcow2"
+  chmod a-w "$SDIR/stick-base.qcow2"
+  disk nvme 64G NVME1101
+  disk usb - USB1101 "$SDIR/stick-base.qcow2"
+  nic 52:54:00:00:11:01 up
+  expect_only_disks NVME1101
+  expect "expect('the stick is mounted at /iso', (r.mount_at('/iso') or {}).get('source','').startswith('/dev/sd'))"
+  expect "expect('the root disk vda has no partition table', not r.nodes['vda'].get('children'))"
+  applied_boot applied auto-applied vmtest.iso=1 || return 1
+  check "inventory excludes the stick and the root disk, with reasons" sh -c \
+    "[ -s '$BDIR/plan.json' ] && jq -e '[.excluded[] | tostring] | (map(test(\"vda\")) | any) and (map(test(\"sd\")) | any)' '$BDIR/plan.json'"
+  check "root disk still ext4 vm-root" sh -c "grep -A3 'DEVNAME=/dev/vda$' '$BDIR/blkid.txt' | grep -q 'LABEL=vm-root'"
+  poweroff_vm
+  check "the stick is unchanged (qemu-img compare)" qemu-img compare -q "$SDIR/stick-base.qcow2" "$(disk_file USB1101)"
+}
+
+# ---------------------------------------------------------------------------- 12–15 network, consoles, key
+SCENARIO_TITLE_12="two NICs, the first without carrier: the other is lan; key works, passwords refused, sshd -T hardened"
+scenario_12() {
+  disk nvme 64G NVME1201
+  nic 52:54:00:00:12:01 down
+  nic 52:54:00:00:12:02 up
+  expect_only_disks NVME1201
+  applied_boot applied auto-applied || return 1
+  check "the NIC without carrier is not lan" sh -c "m=\$($QMP qga $BDIR/qga.sock 20 'cat /sys/class/net/lan/address') && [ -n \"\$m\" ] && [ \"\$m\" != 52:54:00:00:12:01 ]"
+  local pw_err=$BDIR/ssh-password.err
+  check "password and keyboard-interactive logins refused; server offers publickey only" sh -c \
+    "! ssh -p $SSH_PORT ${SSH_OPTS[*]} -o PubkeyAuthentication=no -o PreferredAuthentications=password,keyboard-interactive root@127.0.0.1 true 2>'$pw_err' && grep -q 'Permission denied (publickey)' '$pw_err'"
+  check "sshd -T: permitrootlogin without-password" sh -c "ssh -i $VM_KEY -p $SSH_PORT ${SSH_OPTS[*]} root@127.0.0.1 'sshd -T' | grep -qx 'permitrootlogin without-password'"
+  check "sshd -T: passwordauthentication no" sh -c "ssh -i $VM_KEY -p $SSH_PORT ${SSH_OPTS[*]} root@127.0.0.1 'sshd -T' | grep -qx 'passwordauthentication no'"
+  check "sshd -T: kbdinteractiveauthentication no" sh -c "ssh -i $VM_KEY -p $SSH_PORT ${SSH_OPTS[*]} root@127.0.0.1 'sshd -T' | grep -qx 'kbdinteractiveauthentication no'"
+  check "root's authorized_keys is 0600 in a 0700 directory" sh -c "[ \"\$($QMP qga $BDIR/qga.sock 20 'stat -c %a /root/.ssh /root/.ssh/authorized_keys' | paste -sd' ')\" = '700 600' ]"
+}
+
+SCENARIO_TITLE_13="no carrier anywhere: boot completes, storage applied, warning; link up later gets DHCP"
+scenario_13() {
+  disk nvme 64G NVME1301
+  nic 52:54:00:00:13:01 down
+  expect_only_disks NVME1301
+  EXPECT_SSH=0 boot_vm || return 1
+  after_boot
+  std_checks applied auto-applied no
+  check "disks match the plan" "$HERE_LIB/judge.py" layout "$BDIR" "$SDIR/expect.py"
+  check "sshd active anyway (a cable plugged in later must find it)" sh -c "grep -q '^ssh.service:ActiveState=active' '$BDIR/units.txt'"
+  check "sshd active before the storage stage ended" "$HERE_LIB/judge.py" sshd-before-storage-end "$BDIR"
+  check "a warning about no carrier was logged" sh -c "jq -r 'select((.PRIORITY|tonumber) <= 4) | .MESSAGE' '$BDIR/journal-pre-nixos.json' | grep -i carrier"
+  qmp set_link '{"name":"n0","up":true}'
+  local t0=$SECONDS
+  check "after set_link up: DHCP address through the catch-all" sh -c \
+    "for i in \$(seq 1 60); do $QMP qga $BDIR/qga.sock 10 'ip -4 -br addr' | grep -q ' 10\.0\.2\.15/24' && exit 0; sleep 1; done; $QMP qga $BDIR/qga.sock 10 'ip -br addr; networkctl list'; exit 1"
+  FIG[link_up_to_dhcp_s]=$((SECONDS - t0))
+  check "SSH reachable after the link came up" sh -c "$QMP wait-ssh $SSH_PORT 60 && ssh -i $VM_KEY -p $SSH_PORT ${SSH_OPTS[*]} root@127.0.0.1 true"
+}
+
+SCENARIO_TITLE_14="no console (-serial none), then a serial line nobody reads: boot completes, same result"
+scenario_14() {
+  disk nvme 64G NVME1401
+  nic 52:54:00:00:14:01 up
+  expect_only_disks NVME1401
+  SERIAL_MODE=none
+  applied_boot applied auto-applied || return 1
+  poweroff_vm
+  # Fresh blank disks for the second half.
+  local f
+  f=$(disk_file NVME1401)
+  rm -f "$f"
+  qemu-img create -q -f qcow2 "$f" 64G
+  SERIAL_MODE=unread
+  applied_boot applied auto-applied
+}
+
+SCENARIO_TITLE_15="no key embedded: sshd not started, network-status says why, storage applied"
+scenario_15() {
+  ROOT_IMG=$VM_ROOT_NOKEY
+  disk nvme 64G NVME1501
+  nic 52:54:00:00:15:01 up
+  expect_only_disks NVME1501
+  EXPECT_SSH=0 EXPECT_SSH_CHECKS=no applied_boot applied auto-applied || return 1
+  check "sshd not running" sh -c "grep -q '^ssh.service:ActiveState=' '$BDIR/units.txt' && ! grep -q '^ssh.service:ActiveState=active' '$BDIR/units.txt'"
+  check "nothing answers SSH on the forwarded port" sh -c "! $QMP wait-ssh $SSH_PORT 3"
+  check "network-status SSH= says why (not ready)" sh -c "grep -E '^SSH=.+' '$BDIR/network-status' && ! grep -qx 'SSH=ready' '$BDIR/network-status'"
+}
+
+# ---------------------------------------------------------------------------- 16 fault
+SCENARIO_TITLE_16="fault mid-apply (mkfs.ext4 of home fails): STATE=failed naming step and command; wipe=all converges"
+scenario_16() {
+  disk ssd 64G SSD1601
+  disk hdd 8G HDD1601
+  disk hdd 8G HDD1602
+  nic 52:54:00:00:16:01 up
+  expect_only_disks SSD1601 HDD1601 HDD1602
+  cat >"$SDIR/mkfs.ext4-fault" <<'EOF'
+#!/bin/sh
+# VM suite fault injection: mkfs.ext4 fails when asked for the filesystem labelled "home".
+for a in "$@"; do
+  case "$a" in home | -Lhome) echo "vmtest: injected fault: mkfs.ext4 $*" >&2; exit 1 ;; esac
+done
+exec /usr/sbin/mkfs.ext4 "$@"
+EOF
+  FWCFG=(-fw_cfg "name=opt/vmtest/fault/mkfs.ext4,file=$SDIR/mkfs.ext4-fault")
+  boot_vm vmtest.fault=1 || return 1
+  after_boot
+  check "boot finished (degraded only by pre-nixos.service)" sh -c "grep -E '^MARK boot-finished state=(running|degraded) ' '$BDIR/results.txt' && ! grep '^FAILED ' '$BDIR/results.txt' | grep -v ' pre-nixos.service '"
+  check "no job left, nothing stuck activating" sh -c "! grep -E '^(JOB|ACTIVATING) ' '$BDIR/results.txt'"
+  check "the fault wrapper was in place" grep -q 'fault wrapper installed for mkfs.ext4' "$BDIR/journal-final.txt"
+  check "storage-status STATE=failed" "$HERE_LIB/judge.py" status "$BDIR" failed -
+  check "DETAIL names the step" sh -c "grep -E '^DETAIL=.+' '$BDIR/storage-status' && ! grep -qE '^DETAIL=(running|auto-applied)$' '$BDIR/storage-status'"
+  check "ERROR names the command (mkfs.ext4)" grep -E '^ERROR=.*mkfs\.ext4' "$BDIR/storage-status"
+  check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" failed
+  check "sshd active before the storage stage ended" "$HERE_LIB/judge.py" sshd-before-storage-end "$BDIR"
+  check "SSH login with the embedded key" vssh true
+  check "console carries the announce line" "$HERE_LIB/judge.py" announce "$BDIR" yes
+  poweroff_vm
+  FWCFG=()
+  applied_boot applied wiped-and-applied pre-nixos.wipe=all
+}
+
+# ---------------------------------------------------------------------------- hold (debugging)
+SCENARIO_TITLE_hold="debugging: boot scenario 3's hardware and keep the guest up while \$VM_OUT/hold/hold exists"
+scenario_hold() {
+  layout_3_disks
+  nic 52:54:00:00:99:01 up
+  EXPECT_SSH=0 boot_vm "${VM_HOLD_APPEND:-}" || true
+  after_boot
+  touch "$SDIR/hold"; echo "$BDIR $SSH_PORT" >"$SDIR/hold.info"
+  echo "hold: qga $BDIR/qga.sock, ssh -p $SSH_PORT, rm $SDIR/hold to power off" >&2
+  while [ -e "$SDIR/hold" ]; do sleep 1; done
+  check "held" true
+}

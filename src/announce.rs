@@ -44,7 +44,9 @@ pub fn announce(host: &dyn Host, line: &str) -> Vec<String> {
     let active = host
         .read_attr(Path::new("/sys/class/tty/console/active"))
         .ok();
-    let data = format!("{}\r\n", line.trim_end());
+    // Leading CR LF: a console may be mid-line (a login prompt), and the line must
+    // stand on its own there.
+    let data = format!("\r\n{}\r\n", line.trim_end());
     let mut written = Vec::new();
     tracing::info!(line, "announcing");
     let mut targets = console_targets(active.as_deref());
@@ -177,7 +179,7 @@ mod tests {
         );
         assert_eq!(
             std::fs::read_to_string(root.join("dev/ttyS0")).unwrap(),
-            "pre-nixos 0.1.0: lan 10.0.2.15\r\n"
+            "\r\npre-nixos 0.1.0: lan 10.0.2.15\r\n"
         );
     }
 }
@@ -199,7 +201,7 @@ mod fallback_tests {
         assert_eq!(written, vec!["/dev/console"]);
         assert_eq!(
             std::fs::read_to_string(root.join("dev/console")).unwrap(),
-            "hello\r\n"
+            "\r\nhello\r\n"
         );
     }
 }

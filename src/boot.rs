@@ -137,18 +137,7 @@ pub fn storage_stage(
 
 /// `pre-nixos <version>: lan <ip> — ssh root@<ip> — storage <STATE>/<DETAIL>`.
 pub fn announce_line(net: &NetworkReport, s: &StorageStatus) -> String {
-    let ip = net.lan_ipv4.as_deref().unwrap_or("(no address)");
-    let ssh = if net.ssh == "ready" {
-        format!("ssh root@{ip}")
-    } else {
-        format!("ssh not ready: {}", net.ssh)
-    };
-    format!(
-        "pre-nixos {}: lan {ip} — {ssh} — storage {}/{}",
-        env!("CARGO_PKG_VERSION"),
-        s.state,
-        s.detail
-    )
+    crate::network::announce_line_with_storage(net, &format!("{}/{}", s.state, s.detail))
 }
 
 #[cfg(test)]

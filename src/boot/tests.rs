@@ -31,7 +31,9 @@ fn the_announce_line_carries_lan_ssh_and_storage() {
         ..Default::default()
     };
     assert!(
-        announce_line(&down, &s).contains("lan (no address) — ssh not ready: no authorized key")
+        announce_line(&down, &s).contains("no lan (no link on any NIC; DHCP on every Ethernet port) — ssh no authorized key — storage plan-only/existing-storage"),
+        "{}",
+        announce_line(&down, &s)
     );
 }
 

@@ -59,7 +59,7 @@ impl std::fmt::Display for Action {
             Action::Chmod { path, mode } => write!(f, "chmod  {mode:o} {}", path.display()),
             Action::Remove(p) => write!(f, "remove {}", p.display()),
             Action::Console { path, text } => {
-                write!(f, "print  {}: {}", path.display(), text.trim_end())
+                write!(f, "print  {}: {}", path.display(), text.trim())
             }
         }
     }

@@ -153,6 +153,12 @@ pub fn run_stage(
 /// `pre-nixos <version>: lan <ip> — ssh root@<ip> — storage running`, or what is
 /// missing in place of the address and the SSH part.
 pub fn announce_line(r: &NetworkReport) -> String {
+    announce_line_with_storage(r, "running")
+}
+
+/// The announce line with the storage result (`applied/auto-applied`): the one
+/// wording for the first line (storage still running) and the final one.
+pub fn announce_line_with_storage(r: &NetworkReport, storage: &str) -> String {
     let lan = match (&r.lan_iface, &r.lan_ipv4) {
         (_, Some(ip)) => format!("lan {ip}"),
         (Some(_), None) => "lan up, no address yet".to_string(),
@@ -163,7 +169,7 @@ pub fn announce_line(r: &NetworkReport) -> String {
         ("ready", None) => "ssh ready".to_string(),
         (why, _) => format!("ssh {why}"),
     };
-    format!("pre-nixos {VERSION}: {lan} — {ssh} — storage running")
+    format!("pre-nixos {VERSION}: {lan} — {ssh} — storage {storage}")
 }
 
 /// Files, rename and networkd reload for the choice.

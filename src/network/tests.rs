@@ -298,8 +298,9 @@ fn two_nics_one_with_carrier_full_stage_then_rerun_changes_nothing() {
         ),
         (Some("lan"), Some(E2), Some("10.0.2.15"), "ready")
     );
-    let line =
-        format!("pre-nixos {VERSION}: lan 10.0.2.15 — ssh root@10.0.2.15 — storage running\r\n");
+    let line = format!(
+        "\r\npre-nixos {VERSION}: lan 10.0.2.15 — ssh root@10.0.2.15 — storage running\r\n"
+    );
     assert_eq!(t.read("dev/ttyS0"), line);
     assert_eq!(
         t.read("dev/console"),

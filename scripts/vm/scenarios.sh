@@ -102,6 +102,20 @@ scenario_3() {
   layout_3_disks
   nic 52:54:00:00:03:01 up
   applied_boot applied auto-applied
+  # Issue 7: the debug shell's one command: the bundle holds every item it promises.
+  local diag=$BDIR/diagnose.txt
+  check "pre-nixos diagnose writes a bundle with every item" sh -c \
+    "ssh -i $VM_KEY -p $SSH_PORT ${SSH_OPTS[*]} root@127.0.0.1 \
+       'pre-nixos diagnose --out /root/diag >/root/diag.out 2>&1; echo exit=\$?; cat /root/diag.out; \
+        b=\$(ls -d /root/diag/pre-nixos-diagnose-*/); ls \$b; ls /root/diag/*.tar.gz; cat \$b/INDEX.txt' >'$diag' 2>&1 &&
+     grep -qx 'exit=0' '$diag' && grep -q 'sshd: active' '$diag' && grep -q 'storage: applied/auto-applied' '$diag' &&
+     for f in version.txt proc-cmdline.txt boot-options.json inventory.json detect-storage.json plan.json \
+              disko-config.nix status.json actions.log systemctl-list-jobs.txt systemctl-status-pre-nixos.txt \
+              systemctl-status-sshd.txt systemctl-status-systemd-networkd.txt journal.json lsblk.json \
+              proc-mdstat.txt mdadm-detail-scan.txt lvm-pvs.json lvm-vgs.json lvm-lvs.json ip-addr.json \
+              ip-link.json networkctl-status.txt sshd-T.txt etc-systemd-network kernel-messages.txt \
+              INDEX.txt index.json; do grep -qx \"\$f\" '$diag' || { echo \"missing \$f\"; exit 1; }; done &&
+     grep -q '\\.tar\\.gz\$' '$diag'"
 }
 
 SCENARIO_TITLE_4="SSD + four equal HDDs: RAID5 large with data and swap"

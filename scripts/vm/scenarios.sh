@@ -2,7 +2,13 @@
 # The VM scenarios (issue 5, 1–16, plus "smoke"). Each is a function scenario_<name> that
 # declares its disks and NICs, boots, and checks; lib.sh does the machinery and the checks
 # every boot gets. Sizes are sparse: a 64G disk costs what is written to it.
-# SCENARIO_TITLE_<name> is the one-line description printed with the result.
+# # blkid_identities FILE: `blkid -o export` output as one sorted line per device holding
+# its UUID, UUID_SUB and LABEL (a device's identity, whatever its kernel name).
+blkid_identities() {
+  awk -v RS= '{ id=""; for (i = 1; i <= NF; i++) if ($i ~ /^(UUID|UUID_SUB|LABEL)=/) id = id " " $i; if (id != "") print id }' "$1" | sort
+}
+
+SCENARIO_TITLE_<name> is the one-line description printed with the result.
 
 GIB=$((1024 * 1024 * 1024))
 
@@ -186,8 +192,10 @@ scenario_8() {
   poweroff_vm
   applied_boot applied already-provisioned || return 1
   check "canary intact on /mnt/home" sh -c "[ \"\$($QMP qga $BDIR/qga.sock 20 'cat /mnt/home/canary')\" = '$canary' ]"
-  check "filesystem, md and LVM identities unchanged (blkid UUIDs)" diff <(grep -E '^(DEVNAME|UUID|UUID_SUB|LABEL)=' "$b1/blkid.txt" | paste -sd' ' | tr ' ' '\n' | sort) \
-    <(grep -E '^(DEVNAME|UUID|UUID_SUB|LABEL)=' "$BDIR/blkid.txt" | paste -sd' ' | tr ' ' '\n' | sort)
+  # One line per device of its identities, without DEVNAME: sdX letters are not stable
+  # across boots (the SSD was sdb in one boot and sda in the next).
+  check "filesystem, md and LVM identities unchanged (blkid UUIDs)" diff <(blkid_identities "$b1/blkid.txt") \
+    <(blkid_identities "$BDIR/blkid.txt")
   check "no creating command ran in the second boot (actions.log, journal)" sh -c \
     "[ -s '$BDIR/actions.log' ] && [ -s '$BDIR/journal-final.txt' ] && ! grep -E '\"(sgdisk|mdadm --create|pvcreate|vgcreate|lvcreate|mkfs|mkswap|wipefs)' '$BDIR/actions.log' && ! grep -E 'pre-nixos\[[0-9]+\].*(mkfs\.|pvcreate|vgcreate|lvcreate|sgdisk -n|mdadm --create)' '$BDIR/journal-final.txt'"
 }

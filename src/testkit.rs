@@ -71,30 +71,23 @@ pub fn disk(
     }
 }
 
+/// The planner's ext4 LV, with the planner's `data` inode ratio and `/var/tmp` mode.
 pub fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume {
-    LogicalVolume {
-        name: name.into(),
-        extents,
-        size_bytes: extents * EXTENT_BYTES,
-        content: LvContent::Ext4 {
-            label: name.into(),
-            mountpoint: mountpoint.into(),
-            mount_options: vec!["relatime".into()],
-            bytes_per_inode: (name == "data").then_some(2048),
-            mode: (mountpoint == "/var/tmp").then_some(0o1777),
-        },
+    let mut lv = crate::plan::volumes::ext4(name, mountpoint, extents);
+    if let LvContent::Ext4 {
+        bytes_per_inode,
+        mode,
+        ..
+    } = &mut lv.content
+    {
+        *bytes_per_inode = (name == "data").then_some(2048);
+        *mode = (mountpoint == "/var/tmp").then_some(0o1777);
     }
+    lv
 }
 
 pub fn swap(extents: u64) -> LogicalVolume {
-    LogicalVolume {
-        name: "swap".into(),
-        extents,
-        size_bytes: extents * EXTENT_BYTES,
-        content: LvContent::Swap {
-            label: "swap".into(),
-        },
-    }
+    crate::plan::volumes::swap_lv(extents)
 }
 
 pub fn vg(name: &str, pvs: &[&str], extents: u64, lvs: Vec<LogicalVolume>) -> VolumeGroup {

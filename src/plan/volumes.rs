@@ -31,7 +31,8 @@ fn size(extents: u64) -> String {
     human_binary(extents * EXTENT_BYTES)
 }
 
-fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume {
+/// An ext4 LV labelled with its name, mounted `relatime`.
+pub(crate) fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume {
     LogicalVolume {
         name: name.into(),
         extents,
@@ -46,7 +47,8 @@ fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume {
     }
 }
 
-fn swap_lv(extents: u64) -> LogicalVolume {
+/// The swap LV, labelled `swap`.
+pub(crate) fn swap_lv(extents: u64) -> LogicalVolume {
     LogicalVolume {
         name: "swap".into(),
         extents,

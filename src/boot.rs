@@ -12,26 +12,34 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use crate::apply::{self, Env, ExecutorKind, Outcome, Request};
-use crate::cli::BootArgs;
 use crate::context::Ctx;
 use crate::host::Cmd;
-use crate::kcmdline::BootOptions;
 use crate::network::{self, NetworkReport};
-use crate::policy::Policy;
-use crate::status::{self, State, StorageStatus};
+use crate::plan::PlanOptions;
+use crate::state::status::{self, State, StorageStatus};
+use crate::storage::env::Env;
+use crate::storage::exec::ExecutorKind;
+use crate::storage::policy::Policy;
+use crate::storage::{self, Outcome, Request};
 
-pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
-    let boot = apply::boot_options(ctx.host);
-    for w in &boot.warnings {
-        tracing::warn!(warning = %w, "kernel command line");
-    }
+/// What the unit (or an operator) asks of the boot flow; the kernel command line is
+/// in the context.
+#[derive(Debug, Clone, Default)]
+pub struct BootRequest {
+    pub net: network::Options,
+    /// Plan options, the command line's over the kernel command line's.
+    pub plan: PlanOptions,
+    /// The executor the operator chose, if any.
+    pub executor: Option<ExecutorKind>,
+}
+
+pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
     wait_for_coldplug(ctx);
-    let net = network_stage(ctx, args, &boot);
+    let net = network_stage(ctx, req);
     let env = Env::new(ctx.host);
-    let outcome = storage_stage(ctx, &env, args, &boot, net.lan_mac.clone());
+    let outcome = storage_stage(ctx, &env, req, net.lan_mac.clone());
     let line = announce_line(&net, &outcome.status);
-    let consoles = crate::announce::announce(ctx.host, &line);
+    let consoles = network::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
     Ok(outcome.exit_code())
 }
@@ -61,8 +69,8 @@ fn wait_for_coldplug(ctx: &Ctx) {
 }
 
 /// Network and SSH; whatever happens in there, storage runs next.
-fn network_stage(ctx: &Ctx, args: &BootArgs, boot: &BootOptions) -> NetworkReport {
-    guarded(|| network::boot_stage(ctx, &args.net, boot))
+fn network_stage(ctx: &Ctx, req: &BootRequest) -> NetworkReport {
+    guarded(|| network::boot_stage(ctx, &req.net, &ctx.boot))
 }
 
 /// Runs the network stage so that even a panic in it leaves storage to run.
@@ -81,13 +89,7 @@ fn guarded(stage: impl FnOnce() -> NetworkReport) -> NetworkReport {
 
 /// The storage half of the boot. Always ends with a status written (if the state
 /// directory allows it) and an outcome.
-pub fn storage_stage(
-    ctx: &Ctx,
-    env: &Env,
-    args: &BootArgs,
-    boot: &BootOptions,
-    lan_mac: Option<String>,
-) -> Outcome {
+pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<String>) -> Outcome {
     let failed = |step: &str, e: anyhow::Error| -> Outcome {
         let error = format!("{e:#}");
         tracing::error!(step, error = %error, "storage failed");
@@ -98,7 +100,7 @@ pub fn storage_stage(
             disks: Vec::new(),
             error: Some(error.clone()),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            updated: status::now_rfc3339(),
+            updated: status::now_rfc3339(ctx.host),
         };
         if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
             tracing::error!(error = %w, "writing storage-status");
@@ -116,20 +118,20 @@ pub fn storage_stage(
         Ok(i) => i,
         Err(e) => return failed("inventory", e),
     };
-    let plan = match crate::plan::plan(&inventory, &apply::plan_options(Some(&args.shape), boot)) {
+    let plan = match crate::plan::plan(&inventory, &req.plan) {
         Ok(p) => p,
         Err(e) => return failed("plan", e.into()),
     };
-    let executor = ExecutorKind::choose(args.executor, ctx.host, &env.path_var);
+    let executor = ExecutorKind::choose(req.executor, ctx.host, &env.path_var);
     // pre-nixos-force-cleanup=1 arrives here as wipe=all (kcmdline maps it).
     let request = Request {
         plan: &plan,
         executor,
-        wipe: boot.wipe.clone(),
-        boot: boot.clone(),
+        wipe: ctx.boot.wipe.clone(),
+        boot: ctx.boot.clone(),
         lan_mac,
     };
-    match apply::provision(ctx, env, &request) {
+    match storage::provision(ctx, env, &request) {
         Ok(o) => o,
         Err(e) => failed("status", e),
     }

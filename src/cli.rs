@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::plan::Mode;
+use crate::network::CARRIER_TIMEOUT_DEFAULT;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -128,15 +128,6 @@ impl Cli {
     }
 }
 
-impl From<ModeArg> for Mode {
-    fn from(m: ModeArg) -> Mode {
-        match m {
-            ModeArg::Fast => Mode::Fast,
-            ModeArg::Careful => Mode::Careful,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExecutorArg {
     Native,
@@ -217,9 +208,6 @@ pub struct NetworkArgs {
     #[command(flatten)]
     pub net: NetOptions,
 }
-
-/// Seconds to wait for a carrier unless `--carrier-timeout` says otherwise.
-pub const CARRIER_TIMEOUT_DEFAULT: u64 = 30;
 
 #[derive(Debug, Args, Clone)]
 pub struct NetOptions {

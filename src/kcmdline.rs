@@ -19,7 +19,7 @@ use nom::sequence::{delimited, preceded};
 use nom::IResult;
 
 use crate::host::Host;
-use crate::plan::Mode;
+use crate::plan::options::Mode;
 
 /// Which disks a wipe switch names.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

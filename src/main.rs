@@ -4,11 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use pre_nixos::cli::{Cli, Command};
+use pre_nixos::cli::Cli;
 use pre_nixos::context::Ctx;
 use pre_nixos::error::exit_code_for;
 use pre_nixos::host::real::RealHost;
-use pre_nixos::{apply, boot, detect, diagnose, docs, inventory, logging, network, render, report};
+use pre_nixos::{cmd, logging};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -28,26 +28,9 @@ fn main() -> ExitCode {
         Some(root) => RealHost::with_root(root),
         None => RealHost::new(),
     };
+    // The kernel command line is read and parsed here, once, for the whole run.
     let ctx = Ctx::new(&host, cli.global.state_dir.clone());
-    let result = match cli.command {
-        None if cli.plan_only => render::plan_command(&ctx, &cli.plan_args),
-        None => {
-            eprintln!(
-                "pre-nixos: no command given; try `pre-nixos --plan-only` or `pre-nixos --help`"
-            );
-            Ok(2)
-        }
-        Some(Command::Boot(a)) => boot::run(&ctx, &a),
-        Some(Command::Plan(a)) => render::plan_command(&ctx, &a),
-        Some(Command::Inventory(a)) => inventory::command(&ctx, &a),
-        Some(Command::DetectStorage(a)) => detect::command(&ctx, &a),
-        Some(Command::Apply(a)) => apply::command(&ctx, &a),
-        Some(Command::Network(a)) => network::command(&ctx, &a),
-        Some(Command::Status(a)) => report::command(&ctx, &a),
-        Some(Command::Diagnose(a)) => diagnose::command(&ctx, &a),
-        Some(Command::Completions { shell }) => docs::completions(shell),
-        Some(Command::Man) => docs::man_page(),
-    };
+    let result = cmd::dispatch(&ctx, cli);
     match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use pre_nixos::boot;
-use pre_nixos::cli::BootArgs;
+use pre_nixos::boot::BootRequest;
 use pre_nixos::context::Ctx;
 use pre_nixos::host::fake::FakeHost;
 use pre_nixos::inventory::fixture::{BlockDev, FixtureTree};
-use pre_nixos::status::{self, State};
+use pre_nixos::state::status::{self, State};
 
 const STATE: &str = "/run/pre-nixos";
 
@@ -66,7 +66,7 @@ fn disk_writes(host: &FakeHost) -> Vec<String> {
 fn run(dir: &tempfile::TempDir) -> (u8, status::StorageStatus, FakeHost) {
     let host = FakeHost::new(dir.path());
     let ctx = Ctx::new(&host, STATE);
-    let code = boot::run(&ctx, &BootArgs::default()).unwrap();
+    let code = boot::run(&ctx, &BootRequest::default()).unwrap();
     let st = status::read_storage(&host, Path::new(STATE))
         .unwrap()
         .expect("storage-status written");

@@ -56,8 +56,11 @@ fn status_json_is_the_report() {
     .unwrap();
     let (code, stdout, stderr) = run(dir.path(), &["status", "--json"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    let r: pre_nixos::report::StatusReport = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(r.schema_version, pre_nixos::report::STATUS_SCHEMA_VERSION);
+    let r: pre_nixos::debug::status::StatusReport = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        r.schema_version,
+        pre_nixos::debug::status::STATUS_SCHEMA_VERSION
+    );
     let s = r.storage.unwrap();
     assert_eq!(s.detail, "requested");
     assert!(!r.nothing_run_yet);
@@ -138,7 +141,7 @@ fn diagnose_writes_a_directory_and_an_archive() {
     ] {
         assert!(list.contains(&format!("{name}/{f}")), "{f} not in:\n{list}");
     }
-    let index: pre_nixos::diagnose::Index =
+    let index: pre_nixos::debug::diagnose::Index =
         serde_json::from_str(&std::fs::read_to_string(bundle.join("index.json")).unwrap()).unwrap();
     // Every item has an entry, whatever happened to it on this machine.
     for item in [

@@ -9,7 +9,7 @@ fn committed_completions_and_man_page_match_the_cli() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let update = std::env::var_os("UPDATE_DOCS").is_some_and(|v| v == "1");
     let mut drifted = Vec::new();
-    for (rel, fresh) in pre_nixos::docs::generated_files().expect("rendering the man page") {
+    for (rel, fresh) in pre_nixos::cmd::docs::generated_files().expect("rendering the man page") {
         let path = root.join(&rel);
         if update {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -31,7 +31,7 @@ fn committed_completions_and_man_page_match_the_cli() {
 
 #[test]
 fn man_page_carries_the_exit_code_table() {
-    let man = String::from_utf8(pre_nixos::docs::man_page_roff().unwrap()).unwrap();
+    let man = String::from_utf8(pre_nixos::cmd::docs::man_page_roff().unwrap()).unwrap();
     // roff escapes '-' as '\-'; compare on the words.
     for needle in ["Exit codes:", "usage error", "detection failed"] {
         assert!(man.contains(needle), "man page lacks {needle:?}");
@@ -40,7 +40,7 @@ fn man_page_carries_the_exit_code_table() {
 
 #[test]
 fn completions_know_every_visible_subcommand() {
-    let bash = String::from_utf8(pre_nixos::docs::completion_script(
+    let bash = String::from_utf8(pre_nixos::cmd::docs::completion_script(
         clap_complete::Shell::Bash,
     ))
     .unwrap();

@@ -7,13 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use pre_nixos::apply::native::{self, Action};
-use pre_nixos::detect;
 use pre_nixos::host::real::RealHost;
 use pre_nixos::host::{Cmd, Host};
 use pre_nixos::inventory::DiskKind;
 use pre_nixos::plan::{PartitionRole, PlannedDisk};
-use pre_nixos::status::{self, State, StorageStatus};
+use pre_nixos::state::status::{self, State, StorageStatus};
+use pre_nixos::storage::detect;
+use pre_nixos::storage::exec::native::{self, Action};
 use pre_nixos::testkit;
 
 const MIB: u64 = 1 << 20;
@@ -256,7 +256,7 @@ fn the_status_file_is_replaced_atomically_on_a_real_filesystem() {
         disks: vec!["sda".into()],
         error: None,
         version: "0.1.0".into(),
-        updated: status::now_rfc3339(),
+        updated: status::now_rfc3339(&host),
     };
     status::write_storage(&host, state, &s).unwrap();
     s.state = State::Failed;

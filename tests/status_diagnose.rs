@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pre_nixos::context::Ctx;
-use pre_nixos::diagnose::{self, Options, Outcome};
+use pre_nixos::debug::diagnose::{self, Options, Outcome};
+use pre_nixos::debug::status::{self as report, VerifyReport};
 use pre_nixos::host::fake::{FakeHost, Response};
 use pre_nixos::host::{CmdOutput, Host};
 use pre_nixos::inventory::DiskKind;
 use pre_nixos::plan::*;
-use pre_nixos::report::{self, VerifyReport};
-use pre_nixos::status::{self, NetworkStatus, State, StorageStatus};
+use pre_nixos::state::status::{self, NetworkStatus, State, StorageStatus};
 use pre_nixos::units::GIB;
 
 const STATE_DIR: &str = "/run/pre-nixos";

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::{BlkidProbe, Cmd, CmdError, CmdOutput, Host, UdevDevice};
+use super::{BlkidProbe, Cmd, CmdError, CmdOutput, FileLock, Host, LockKind, UdevDevice};
 
 /// One change the run would have made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +162,20 @@ impl Host for DryRunHost<'_> {
 
     fn sleep(&self, d: Duration) {
         *self.skew.lock().unwrap() += d;
+    }
+
+    fn wall_clock(&self) -> std::time::SystemTime {
+        self.inner.wall_clock()
+    }
+
+    fn changes_are_real(&self) -> bool {
+        false
+    }
+
+    fn lock(&self, p: &Path, _kind: LockKind) -> io::Result<FileLock> {
+        // Nothing changes, so nothing needs excluding: a dry run never waits for, nor
+        // blocks, a real run.
+        Ok(FileLock::none(p))
     }
 
     fn exists(&self, p: &Path) -> bool {

@@ -185,3 +185,102 @@ pub fn write_nonblocking(
     }
     Ok(())
 }
+
+/// How [`crate::host::Host::lock`] opens and locks a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockKind {
+    /// Create the file if missing (read-write) and fail at once with `WouldBlock` when
+    /// another process holds the lock (`LOCK_EX | LOCK_NB`).
+    Create,
+    /// Open an existing node read-only and wait for the lock (`LOCK_EX`).
+    Device,
+}
+
+/// An advisory `flock`, held until [`FileLock::close`] or drop. A guard without a file
+/// (the dry-run host's) holds nothing.
+#[derive(Debug)]
+pub struct FileLock {
+    file: Option<File>,
+    shown: std::path::PathBuf,
+}
+
+impl FileLock {
+    /// A guard that holds nothing: the dry-run host's answer.
+    pub fn none(shown: &Path) -> FileLock {
+        FileLock {
+            file: None,
+            shown: shown.to_path_buf(),
+        }
+    }
+
+    /// Replaces the locked file's contents (the owner's pid in the apply lock).
+    pub fn set_contents(&mut self, text: &str) -> io::Result<()> {
+        use std::io::Seek;
+        if let Some(f) = self.file.as_mut() {
+            f.set_len(0)?;
+            f.rewind()?;
+            f.write_all(text.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Releases the lock, reporting any error.
+    pub fn close(mut self) -> io::Result<()> {
+        self.release()
+    }
+
+    fn release(&mut self) -> io::Result<()> {
+        use std::os::fd::AsRawFd;
+        if let Some(f) = self.file.take() {
+            // SAFETY: unlocking a descriptor we own; closing it would also unlock.
+            let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+            if rc != 0 {
+                return Err(io::Error::last_os_error());
+            }
+            tracing::debug!(path = %self.shown.display(), "lock released");
+        }
+        Ok(())
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.release();
+    }
+}
+
+/// Opens `real` and takes the lock [`LockKind`] asks for; errors name `shown`.
+pub fn lock(real: &Path, shown: &Path, kind: LockKind) -> io::Result<FileLock> {
+    use std::os::fd::AsRawFd;
+    let name = |e: io::Error, what: &str| {
+        io::Error::new(e.kind(), format!("{what} {}: {e}", shown.display()))
+    };
+    let file = match kind {
+        LockKind::Create => OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(real),
+        LockKind::Device => File::open(real),
+    }
+    .map_err(|e| name(e, "opening"))?;
+    let op = match kind {
+        LockKind::Create => libc::LOCK_EX | libc::LOCK_NB,
+        LockKind::Device => libc::LOCK_EX,
+    };
+    // SAFETY: flock on a file descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            // Kept as the bare kind: the caller reads the owner and words the message.
+            return Err(io::Error::from(io::ErrorKind::WouldBlock));
+        }
+        return Err(name(e, "locking"));
+    }
+    tracing::debug!(path = %shown.display(), "lock taken");
+    Ok(FileLock {
+        file: Some(file),
+        shown: shown.to_path_buf(),
+    })
+}

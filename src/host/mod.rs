@@ -1,7 +1,7 @@
 //! The host seam: every effect `pre-nixos` has on the machine goes through [`Host`].
 //!
 //! Running a program, reading sysfs/procfs/etc, asking udev or libblkid, writing a
-//! file, sleeping and reading the clock. Production uses [`real::RealHost`]; tests use
+//! file, taking a lock, reading a mode, sleeping and reading the clocks. Production uses [`real::RealHost`]; tests use
 //! [`fake::FakeHost`], which records every command and answers from scripts and a
 //! fixture tree. Paths given to the file methods are absolute paths *of the target
 //! system* (`/sys/block`, `/etc/ssh/sshd_config`); both hosts resolve them under
@@ -11,6 +11,7 @@
 
 pub mod cmd;
 pub mod dryrun;
+#[cfg(feature = "testkit")]
 pub mod fake;
 pub mod fsutil;
 pub mod real;
@@ -18,9 +19,10 @@ pub mod real;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 pub use cmd::{Cmd, CmdError, CmdOutput};
+pub use fsutil::{FileLock, LockKind};
 
 /// One device as udev describes it: its kernel name, its properties
 /// (`udevadm info --query=property`), and its `/dev` symlinks.
@@ -79,6 +81,33 @@ pub trait Host: Send + Sync {
 
     /// Sleeps (bounded polls only; never as a substitute for a named wait).
     fn sleep(&self, d: Duration);
+
+    /// Wall-clock time, for the `UPDATED=` of status files and bundle names.
+    fn wall_clock(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    /// Whether changes made through this host are real, so reading the machine back
+    /// after them sees them. Only the dry-run host says no: it records changes instead
+    /// of making them, so a read-back (verify, teardown's second look) has nothing to
+    /// find and is skipped.
+    fn changes_are_real(&self) -> bool {
+        true
+    }
+
+    /// Takes an advisory `flock` on `p`. [`LockKind::Create`] makes the file (the apply
+    /// lock) and fails at once with `WouldBlock` when another process holds it;
+    /// [`LockKind::Device`] opens an existing node read-only and waits (udev holds a disk
+    /// only briefly). The lock lasts until the returned guard is closed or dropped.
+    fn lock(&self, p: &Path, kind: LockKind) -> io::Result<FileLock> {
+        fsutil::lock(&self.path(p), p, kind)
+    }
+
+    /// The permission bits of a file or directory (symlinks followed).
+    fn mode(&self, p: &Path) -> io::Result<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(std::fs::metadata(self.path(p))?.permissions().mode() & 0o7777)
+    }
 
     /// Resolves a target-system path under `root()`.
     fn path(&self, p: &Path) -> PathBuf {

@@ -14,7 +14,6 @@ pub mod ram;
 pub mod sysfs;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::Context as _;
@@ -252,18 +251,4 @@ fn by_id_links(host: &dyn Host) -> BTreeMap<String, Vec<String>> {
         }
     }
     out
-}
-
-/// `pre-nixos inventory [--json]`.
-pub fn command(ctx: &crate::context::Ctx, args: &crate::cli::InventoryArgs) -> anyhow::Result<u8> {
-    let inv = scan(ctx.host)?;
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &inv).context("writing the inventory as JSON")?;
-        writeln!(out)?;
-    } else {
-        human::write_human(&inv, &mut out).context("writing the inventory")?;
-    }
-    Ok(0)
 }

@@ -10,26 +10,53 @@
 //! [`crate::host::dryrun::DryRunHost`] and prints what it would have done.
 
 pub mod address;
+pub mod announce;
 pub mod carrier;
 pub mod choose;
 pub mod links;
 pub mod rename;
+pub mod ssh;
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cli::{NetOptions, NetworkArgs};
 use crate::context::Ctx;
 use crate::host::{dryrun, Host};
 use crate::inventory::nics::scan_nics;
 use crate::inventory::Nic;
 use crate::kcmdline::BootOptions;
-use crate::status::{self, NetworkStatus};
+use crate::state::status::{self, NetworkStatus};
 
 use choose::{Choice, LAN};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Seconds to wait for a carrier unless the operator says otherwise.
+pub const CARRIER_TIMEOUT_DEFAULT: u64 = 30;
+
+/// What the operator may choose about the network stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// How long to wait for a carrier on any candidate NIC.
+    pub carrier_timeout: Duration,
+    /// Root's authorized keys to install (default [`ssh::DEFAULT_KEYS`]).
+    pub authorized_keys: Option<std::path::PathBuf>,
+    /// Use the NIC with this MAC as the LAN (overrides `pre-nixos.lan=`).
+    pub lan: Option<String>,
+}
+
+/// A hand-built `Options` (tests, other callers) gets the command line's defaults, never
+/// a zero carrier deadline.
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            carrier_timeout: Duration::from_secs(CARRIER_TIMEOUT_DEFAULT),
+            authorized_keys: None,
+            lan: None,
+        }
+    }
+}
 
 /// What the network half of `boot` achieved, for the status file and the announce line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,7 +80,7 @@ pub struct Trace {
 
 /// The network half of `pre-nixos boot`: choose the LAN, `lan` files, DHCP, sshd,
 /// `network-status`, first announce. Never fails the boot: problems land in the report.
-pub fn boot_stage(ctx: &Ctx, opts: &NetOptions, boot: &BootOptions) -> NetworkReport {
+pub fn boot_stage(ctx: &Ctx, opts: &Options, boot: &BootOptions) -> NetworkReport {
     run_stage(ctx.host, ctx.state_dir(), opts, boot).0
 }
 
@@ -66,7 +93,7 @@ fn warn(r: &mut NetworkReport, msg: String) {
 pub fn run_stage(
     host: &dyn Host,
     state_dir: &Path,
-    opts: &NetOptions,
+    opts: &Options,
     boot: &BootOptions,
 ) -> (NetworkReport, Trace) {
     let mut r = NetworkReport::default();
@@ -81,7 +108,7 @@ pub fn run_stage(
     for w in carrier::bring_up(host, &nics) {
         warn(&mut r, w);
     }
-    let timeout = Duration::from_secs(opts.carrier_timeout);
+    let timeout = opts.carrier_timeout;
     let nics = match carrier::wait_for_link(host, timeout, override_mac.as_deref()) {
         Ok(w) => {
             tracing::info!(waited_ms = w.waited.as_millis() as u64, why = %w.why, "carrier wait over");
@@ -109,7 +136,7 @@ pub fn run_stage(
 
     // 3. sshd: keys, hardened config, queued start. Before the lease wait, so SSH
     // never waits on DHCP.
-    let ssh = crate::ssh::setup(host, opts.authorized_keys.as_deref());
+    let ssh = crate::network::ssh::setup(host, opts.authorized_keys.as_deref());
     r.ssh = ssh.status.clone();
 
     // 4. The lease.
@@ -131,7 +158,8 @@ pub fn run_stage(
 
     // 5. Is sshd really up? (A query; its start job was queued above.)
     if ssh.started {
-        r.ssh = crate::ssh::wait_active(host, &ssh.unit, crate::ssh::ACTIVE_TIMEOUT);
+        r.ssh =
+            crate::network::ssh::wait_active(host, &ssh.unit, crate::network::ssh::ACTIVE_TIMEOUT);
     }
 
     // 6. network-status, then the consoles.
@@ -140,13 +168,13 @@ pub fn run_stage(
         lan_mac: r.lan_mac.clone(),
         lan_ipv4: r.lan_ipv4.clone(),
         ssh: r.ssh.clone(),
-        updated: status::now_rfc3339(),
+        updated: status::now_rfc3339(host),
     };
     if let Err(e) = status::write_network(host, state_dir, &st) {
         warn(&mut r, e.to_string());
     }
     t.announce = announce_line(&r);
-    crate::announce::announce(host, &t.announce);
+    crate::network::announce::announce(host, &t.announce);
     (r, t)
 }
 
@@ -260,38 +288,9 @@ fn reload(host: &dyn Host, changed: bool, r: &mut NetworkReport) {
     }
 }
 
-/// `pre-nixos network [--dry-run]`.
-pub fn command(ctx: &Ctx, args: &NetworkArgs) -> anyhow::Result<u8> {
-    let cmdline = ctx
-        .host
-        .read_to_string(Path::new("/proc/cmdline"))
-        .unwrap_or_default();
-    let boot = crate::kcmdline::parse(&cmdline);
-    for w in &boot.warnings {
-        tracing::warn!(warning = %w, "kernel command line");
-    }
-    let mut out = std::io::stdout().lock();
-    if args.dry_run {
-        let dry = dryrun::DryRunHost::new(ctx.host);
-        let (report, trace) = run_stage(&dry, ctx.state_dir(), &args.net, &boot);
-        write_dry_run(&mut out, &report, &trace, &dry.actions())?;
-        return Ok(0);
-    }
-    let report = boot_stage(ctx, &args.net, &boot);
-    writeln!(out, "{}", announce_line(&report))?;
-    for w in &report.warnings {
-        writeln!(out, "warning: {w}")?;
-    }
-    Ok(if report.lan_ipv4.is_some() && report.ssh == "ready" {
-        0
-    } else {
-        1
-    })
-}
-
 /// The `--dry-run` listing: every NIC with score and exclusion, the choice, then
 /// every change in order.
-pub fn write_dry_run(
+pub fn write_preview(
     out: &mut dyn Write,
     report: &NetworkReport,
     trace: &Trace,

@@ -199,9 +199,9 @@ fn renames(host: &FakeHost, from: &'static str, to: &'static str) {
     );
 }
 
-fn opts() -> NetOptions {
-    NetOptions {
-        carrier_timeout: 30,
+fn opts() -> Options {
+    Options {
+        carrier_timeout: Duration::from_secs(30),
         ..Default::default()
     }
 }
@@ -273,7 +273,7 @@ fn two_nics_one_with_carrier_full_stage_then_rerun_changes_nothing() {
     assert!(!cfg.symlink_metadata().unwrap().file_type().is_symlink());
     assert_eq!(
         t.read("etc/ssh/sshd_config"),
-        crate::ssh::harden_config(NIXOS_SSHD)
+        crate::network::ssh::harden_config(NIXOS_SSHD)
     );
     assert_eq!(
         t.read("nix/store/aaaa-sshd.conf"),
@@ -284,7 +284,7 @@ fn two_nics_one_with_carrier_full_stage_then_rerun_changes_nothing() {
     let mode = |rel: &str| fs::metadata(t.p(rel)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("root/.ssh"), 0o700);
     assert_eq!(mode("root/.ssh/authorized_keys"), 0o600);
-    let st = crate::status::NetworkStatus::parse(
+    let st = crate::state::status::NetworkStatus::parse(
         "network-status",
         &t.read("run/pre-nixos/network-status"),
     )
@@ -783,7 +783,7 @@ fn sshd_t_without_host_keys_yet_is_a_pass_and_debian_unit_is_found() {
 }
 
 #[test]
-fn dry_run_changes_nothing_and_shows_everything() {
+fn a_preview_changes_nothing_and_shows_everything() {
     let t = Tree::new();
     let eno1 = nic("eno1", E1, "0000:00:05.0");
     let eno2 = nic("eno2", E2, "0000:00:06.0").linked("1000");
@@ -810,7 +810,7 @@ fn dry_run_changes_nothing_and_shows_everything() {
         .is_symlink());
     assert_eq!(t.read("dev/ttyS0"), "");
     let mut out = Vec::new();
-    write_dry_run(&mut out, &r, &trace, &dry.actions()).unwrap();
+    write_preview(&mut out, &r, &trace, &dry.actions()).unwrap();
     let out = String::from_utf8(out).unwrap();
     for want in [
         "eno1             52:54:00:12:34:50  driver=e1000e       candidate: link=no (none)",
@@ -997,7 +997,7 @@ fn sshd_that_fails_or_stays_activating_is_reported() {
         "{}",
         r.ssh
     );
-    assert!(host.now().duration_since(start) >= crate::ssh::ACTIVE_TIMEOUT);
+    assert!(host.now().duration_since(start) >= crate::network::ssh::ACTIVE_TIMEOUT);
     assert!(
         t.read("dev/ttyS0").contains("ssh start queued but"),
         "{}",
@@ -1070,7 +1070,7 @@ fn kernel_command_line_lan_override_reaches_the_stage() {
     t.add(&b);
     let host = t.host(&[(&a, "1", "10000"), (&b, "0", "-1")]);
     renames(&host, "eno1", "lan");
-    let o = NetOptions {
+    let o = Options {
         lan: Some(E1.into()),
         ..opts()
     };

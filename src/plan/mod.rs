@@ -11,6 +11,7 @@ pub mod buckets;
 pub mod capacity;
 pub mod groups;
 pub mod naming;
+pub mod options;
 pub mod raid;
 pub mod types;
 pub mod volumes;

@@ -6,6 +6,18 @@
 //! kernel enumeration order, and stay short so disko's partlabel
 //! `disk-<key>-<part>` never reaches its 36-character hashing limit.
 
+/// Where the live system mounts the new layout (`nixos-install --root`).
+pub const TARGET: &str = "/mnt";
+
+/// `/mnt` + a mount point.
+pub fn target_path(mountpoint: &str) -> String {
+    if mountpoint == "/" {
+        TARGET.to_owned()
+    } else {
+        format!("{TARGET}{mountpoint}")
+    }
+}
+
 /// disko partition key of the ESP.
 pub const PART_ESP: &str = "ESP";
 /// disko partition key of an md member.

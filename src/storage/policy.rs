@@ -11,10 +11,10 @@
 
 use serde::Serialize;
 
-use crate::detect::Detection;
 use crate::kcmdline::{BootOptions, WipeSpec};
 use crate::plan::PlannedDisk;
-use crate::status::State;
+use crate::state::status::State;
+use crate::storage::detect::Detection;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -229,7 +229,7 @@ pub fn decide(i: &Inputs) -> Policy {
         return Policy::AlreadyProvisioned;
     }
     let dirty = det.dirty();
-    let not_named: Vec<&&crate::detect::DiskReport> = dirty
+    let not_named: Vec<&&crate::storage::detect::DiskReport> = dirty
         .iter()
         .filter(|d| !targets.contains(&d.stable_path))
         .collect();
@@ -253,7 +253,7 @@ pub fn decide(i: &Inputs) -> Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::DiskReport;
+    use crate::storage::detect::DiskReport;
     use crate::testkit;
 
     fn detection(plan: &crate::plan::Plan, dirty: &[usize], error: Option<usize>) -> Detection {

@@ -16,11 +16,9 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Serialize;
 
-use crate::blockdev;
-use crate::cli::DetectArgs;
-use crate::context::Ctx;
 use crate::host::Host;
 use crate::plan::PlannedDisk;
+use crate::storage::blockdev;
 
 /// What detection found on one planned disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -228,41 +226,6 @@ fn examine(
     Ok((kname, reasons))
 }
 
-/// `pre-nixos detect-storage [--json] [--plan FILE]`: 0 existing storage, 1 all clean,
-/// 2 detection failed.
-pub fn command(ctx: &Ctx, args: &DetectArgs) -> anyhow::Result<u8> {
-    command_to(ctx, args, &mut io::stdout().lock())
-}
-
-/// [`command`] writing its report into `out`.
-pub fn command_to(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::Result<u8> {
-    // Exit 1 means "all clean", so no error may leave through `?` and become 1:
-    // whatever goes wrong here is a detection failure, exit 2.
-    match run(ctx, args, out) {
-        Ok(code) => Ok(code),
-        Err(e) => {
-            tracing::debug!(error = %format!("{e:#}"), "detection failed");
-            eprintln!("pre-nixos detect-storage: {e:#}");
-            Ok(2)
-        }
-    }
-}
-
-fn run(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::Result<u8> {
-    let plan = crate::apply::load_or_make_plan(ctx, args.plan.as_deref(), None)?;
-    let detection = detect(ctx.host, &plan.layout.disks)?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&json_report(&detection))
-            .context("rendering the detection report as JSON")?;
-        writeln!(out, "{text}").context("writing the detection report to stdout")?;
-    } else {
-        for d in &detection.disks {
-            writeln!(out, "{}", d.describe()).context("writing the detection report to stdout")?;
-        }
-    }
-    Ok(exit_code(&detection))
-}
-
 /// `detect-storage --json`: every disk with `clean` and its reasons.
 pub fn json_report(d: &Detection) -> serde_json::Value {
     serde_json::json!({
@@ -351,95 +314,6 @@ mod tests {
         assert!(d
             .summary()
             .contains("sdb (HDDA): signature:linux_raid_member"));
-    }
-
-    #[test]
-    fn the_command_exits_0_1_2_for_existing_clean_failed() {
-        let (m, plan) = machine();
-        let file = m.path("/plan.json");
-        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
-        let host = FakeHost::new(m.root());
-        let ctx = Ctx::new(&host, "/run/pre-nixos");
-        let args = DetectArgs {
-            json: true,
-            plan: Some(file.clone()),
-        };
-        assert_eq!(command(&ctx, &args).unwrap(), 1);
-        m.write("/run/pre-nixos-fixture/blkid/sdc", "PTTYPE=gpt\n");
-        assert_eq!(command(&ctx, &args).unwrap(), 0);
-        let d = detect(&host, &plan.layout.disks).unwrap();
-        let j = json_report(&d);
-        assert_eq!(j["clean"], false);
-        assert_eq!(j["disks"][2]["clean"], false);
-        assert_eq!(j["disks"][2]["reasons"][0], "partition-table");
-        assert_eq!(j["disks"][0]["clean"], true);
-        m.remove(&plan.layout.disks[0].stable_path);
-        assert_eq!(command(&ctx, &args).unwrap(), 2);
-        // A plan file that cannot be read is a detection failure too.
-        let bad = DetectArgs {
-            json: false,
-            plan: Some(m.path("/nope.json")),
-        };
-        assert_eq!(command(&ctx, &bad).unwrap(), 2);
-        // So is a corrupt one, and a report that cannot be written: never 1 ("clean").
-        std::fs::write(m.path("/corrupt.json"), "{").unwrap();
-        let corrupt = DetectArgs {
-            json: false,
-            plan: Some(m.path("/corrupt.json")),
-        };
-        assert_eq!(command(&ctx, &corrupt).unwrap(), 2);
-    }
-
-    #[test]
-    fn a_failed_probe_is_a_detection_error_naming_the_device_not_a_clean_disk() {
-        let (m, plan) = machine();
-        m.write("/run/pre-nixos-fixture/blkid/sdb.err", "EACCES\n");
-        let host = FakeHost::new(m.root());
-        let d = detect(&host, &plan.layout.disks).unwrap();
-        assert!(d.failed());
-        assert!(!d.disks[1].clean(), "{d:?}");
-        let e = d.disks[1].error.as_deref().unwrap();
-        assert!(
-            e.starts_with("probing /dev/sdb with libblkid: Permission denied"),
-            "{e}"
-        );
-        assert_eq!(exit_code(&d), 2);
-        let file = m.path("/plan.json");
-        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
-        let ctx = Ctx::new(&host, "/run/pre-nixos");
-        let args = DetectArgs {
-            json: false,
-            plan: Some(file),
-        };
-        assert_eq!(command_to(&ctx, &args, &mut Vec::new()).unwrap(), 2);
-    }
-
-    struct BrokenPipe;
-
-    impl io::Write for BrokenPipe {
-        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-            Err(io::Error::from(io::ErrorKind::BrokenPipe))
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn a_report_that_cannot_be_written_exits_2_not_1() {
-        let (m, plan) = machine();
-        let file = m.path("/plan.json");
-        std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
-        let host = FakeHost::new(m.root());
-        let ctx = Ctx::new(&host, "/run/pre-nixos");
-        for json in [false, true] {
-            let args = DetectArgs {
-                json,
-                plan: Some(file.clone()),
-            };
-            assert_eq!(command_to(&ctx, &args, &mut Vec::new()).unwrap(), 1);
-            assert_eq!(command_to(&ctx, &args, &mut BrokenPipe).unwrap(), 2);
-        }
     }
 
     #[test]

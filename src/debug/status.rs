@@ -17,12 +17,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::StatusArgs;
 use crate::context::Ctx;
 use crate::error::{EXIT_OK, EXIT_USAGE};
 use crate::host::{Cmd, CmdError, Host};
 use crate::plan::{Layout, Plan, VolumeGroup};
-use crate::status::{self, NetworkStatus, State, StatusError, StorageStatus};
+use crate::state::status::{self, NetworkStatus, State, StatusError, StorageStatus};
 use crate::units::human_binary;
 
 /// Bumped whenever the JSON shape of [`StatusReport`] changes incompatibly.
@@ -124,7 +123,7 @@ pub enum VerifyReport {
     /// The disks carry exactly the plan's layout.
     Matches,
     Differs {
-        differences: Vec<crate::verify::Difference>,
+        differences: Vec<crate::storage::verify::Difference>,
     },
     /// Reading the disks back failed.
     Error { message: String },
@@ -176,20 +175,6 @@ pub struct UnitReport {
     pub result: Option<String>,
     pub exec_main_status: Option<String>,
     pub error: Option<String>,
-}
-
-/// `pre-nixos status [--json]`.
-pub fn command(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
-    let report = gather(ctx, true);
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        write_human(&report, &mut out)?;
-    }
-    out.flush()?;
-    Ok(exit_code(&report))
 }
 
 /// 2 when a state file is unreadable or corrupt, else 0 (whatever the storage state:
@@ -504,7 +489,7 @@ fn verify_report(
             reason: "storage is still being set up (STATE=running)".into(),
         };
     }
-    match crate::verify::check(host, &plan.layout) {
+    match crate::storage::verify::check(host, &plan.layout) {
         Ok(differences) => {
             if differences.is_empty() {
                 VerifyReport::Matches
@@ -1009,7 +994,7 @@ mod tests {
     #[test]
     fn verify_differences_are_listed_and_capped() {
         let mut r = bare_report();
-        let d = |i: usize| crate::verify::Difference {
+        let d = |i: usize| crate::storage::verify::Difference {
             subject: format!("vg main lv lv{i}"),
             expected: "50.0 GiB".into(),
             found: "missing".into(),

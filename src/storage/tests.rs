@@ -3,8 +3,12 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use super::*;
 use crate::host::fake::{FakeHost, Response};
+use crate::host::{dryrun, Cmd};
+use crate::storage::exec::Executor;
 use crate::testkit::{self, Machine};
 
 const STATE: &str = "/run/pre-nixos";
@@ -277,7 +281,7 @@ fn a_second_run_while_one_applies_is_refused() {
     let plan = testkit::single_nvme();
     let m = Machine::for_plan(&plan);
     let host = FakeHost::new(m.root());
-    let _held = crate::lock::ApplyLock::acquire(&host, Path::new(STATE)).unwrap();
+    let _held = crate::state::lock::ApplyLock::acquire(&host, Path::new(STATE)).unwrap();
     let ctx = Ctx::new(&host, STATE);
     let e = format!(
         "{:#}",
@@ -288,13 +292,12 @@ fn a_second_run_while_one_applies_is_refused() {
 }
 
 #[test]
-fn dry_run_prints_the_same_commands_and_touches_nothing() {
+fn a_dry_run_host_prints_the_same_commands_and_touches_nothing() {
     let plan = testkit::ssd_and_hdd_pair();
     let m = Machine::for_plan(&plan);
     let fake = FakeHost::new(m.root());
     let dry = dryrun::DryRunHost::new(&fake);
-    let mut e = env(&dry);
-    e.dry_run = true;
+    let e = env(&dry);
     let ctx = Ctx::new(&dry, STATE);
     let out = provision(&ctx, &e, &request(&plan)).unwrap();
     assert_eq!(out.status.state, State::Applied);
@@ -306,8 +309,14 @@ fn dry_run_prints_the_same_commands_and_touches_nothing() {
     m2.add_expected_nodes(&plan);
     let fake2 = FakeHost::new(m2.root());
     native::Native.apply(&env(&fake2), &plan).unwrap();
-    let mut expected = fake2.command_lines();
+    // The plan and `STATE=running` before the first write, the final status after.
+    let mut expected = vec![
+        "write /run/pre-nixos/storage-plan.json".to_owned(),
+        "write /run/pre-nixos/storage-status".to_owned(),
+    ];
+    expected.extend(fake2.command_lines());
     expected.push("write /mnt/etc/nixos/pre-generated/hardware-disk.nix".into());
+    expected.push("write /run/pre-nixos/storage-status".into());
     pretty_assertions::assert_eq!(recorded, expected);
 }
 
@@ -523,28 +532,6 @@ fn already_provisioned_mounts_and_changes_nothing() {
         .cloned()
         .collect();
     assert!(again.is_empty(), "{again:?}");
-}
-
-#[test]
-fn a_corrupt_plan_file_is_a_usage_error_naming_the_file() {
-    let m = Machine::for_plan(&testkit::ssd_and_hdd_pair());
-    let host = FakeHost::new(m.root());
-    let ctx = Ctx::new(&host, STATE);
-    let file = m.path("/plan.json");
-    std::fs::write(&file, r#"{"schema_version": "one"}"#).unwrap();
-    let err = load_or_make_plan(&ctx, Some(&file), None).unwrap_err();
-    assert!(err.downcast_ref::<UsageError>().is_some(), "{err:#}");
-    let text = format!("{err:#}");
-    assert!(
-        text.starts_with(&format!(
-            "the plan file {} is not a valid plan: field `schema_version`: invalid type",
-            file.display()
-        )),
-        "{text}"
-    );
-    assert!(text.contains("pre-nixos plan --output json"), "{text}");
-    let err = load_or_make_plan(&ctx, Some(&m.path("/missing.json")), None).unwrap_err();
-    assert!(format!("{err:#}").contains("missing.json"), "{err:#}");
 }
 
 #[test]

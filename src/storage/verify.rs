@@ -14,16 +14,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::os::unix::fs::PermissionsExt as _;
 
 use anyhow::Context;
 
-use crate::blockdev::{self, LsblkNode, LvmState, MdDetail, MountEntry};
 use crate::host::Host;
 use crate::plan::{
     Layout, LogicalVolume, LvContent, Partition, PartitionRole, PlannedDisk, RaidArray, RaidLevel,
     VolumeGroup, EXTENT_BYTES,
 };
+use crate::storage::blockdev::{self, LsblkNode, LvmState, MdDetail, MountEntry};
 use crate::units::MIB;
 
 /// One way the disks differ from the plan.
@@ -120,13 +119,11 @@ pub fn read_back(host: &dyn Host, expected: &Layout) -> anyhow::Result<Layout> {
             ..
         } = &lv.content
         {
-            let target = crate::apply::native::target_path(mountpoint);
+            let target = crate::plan::naming::target_path(mountpoint);
             if facts.mounts.iter().any(|m| m.mount_point == target) {
                 // Unreadable: left out, so the diff says "mode unknown".
-                if let Ok(meta) = std::fs::metadata(host.path(std::path::Path::new(&target))) {
-                    facts
-                        .modes
-                        .insert(target, meta.permissions().mode() & 0o7777);
+                if let Ok(mode) = host.mode(std::path::Path::new(&target)) {
+                    facts.modes.insert(target, mode);
                 }
             }
         }
@@ -185,9 +182,9 @@ fn mountpoint_of(node: &LsblkNode, mounts: &[MountEntry]) -> Option<String> {
         .iter()
         .filter(|m| m.maj_min() == node.maj_min)
         .map(|m| m.mount_point.as_str())
-        .find(|mp| *mp == crate::apply::TARGET || mp.starts_with("/mnt/"))
+        .find(|mp| *mp == crate::plan::naming::TARGET || mp.starts_with("/mnt/"))
         .map(|mp| {
-            let rest = &mp[crate::apply::TARGET.len()..];
+            let rest = &mp[crate::plan::naming::TARGET.len()..];
             if rest.is_empty() {
                 "/".to_owned()
             } else {
@@ -383,7 +380,7 @@ pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
                         let mode = (!mountpoint.is_empty())
                             .then(|| {
                                 f.modes
-                                    .get(&crate::apply::native::target_path(&mountpoint))
+                                    .get(&crate::plan::naming::target_path(&mountpoint))
                                     .copied()
                             })
                             .flatten();
@@ -575,7 +572,7 @@ pub fn diff(expected: &Layout, found: &Layout) -> Vec<Difference> {
                 if let Some(mp) = mountpoint {
                     if fm.as_deref() != Some(mp.as_str()) {
                         out.push(Difference::new(
-                            format!("mount {}", crate::apply::native::target_path(mp)),
+                            format!("mount {}", crate::plan::naming::target_path(mp)),
                             format!("{} mounted", fp.device),
                             fm.map(|m| format!("mounted at {m}"))
                                 .unwrap_or_else(|| "not mounted".into()),
@@ -687,9 +684,9 @@ pub fn diff(expected: &Layout, found: &Layout) -> Vec<Difference> {
                 };
                 if fm != Some(mountpoint.as_str()) {
                     out.push(Difference::new(
-                        format!("mount {}", crate::apply::native::target_path(mountpoint)),
+                        format!("mount {}", crate::plan::naming::target_path(mountpoint)),
                         format!("{} mounted", el.device(&ev.name)),
-                        fm.map(|m| format!("mounted at {}", crate::apply::native::target_path(m)))
+                        fm.map(|m| format!("mounted at {}", crate::plan::naming::target_path(m)))
                             .unwrap_or_else(|| "not mounted".into()),
                     ));
                 } else if let (
@@ -703,7 +700,7 @@ pub fn diff(expected: &Layout, found: &Layout) -> Vec<Difference> {
                         out.push(Difference::new(
                             format!(
                                 "mount {} mode",
-                                crate::apply::native::target_path(mountpoint)
+                                crate::plan::naming::target_path(mountpoint)
                             ),
                             format!("mode {want:o}"),
                             got.map(|m| format!("mode {m:o}"))

@@ -222,8 +222,8 @@ fn read_with<T>(
 }
 
 /// Now as RFC 3339 UTC, for `UPDATED=`.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
+pub fn now_rfc3339(host: &dyn Host) -> String {
+    time::OffsetDateTime::from(host.wall_clock())
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }

@@ -17,7 +17,9 @@ use anyhow::{anyhow, Context};
 use crate::host::{Cmd, CmdError};
 use crate::plan::{LvContent, Plan};
 
-use super::{Env, Executor, StepError, TARGET};
+use super::Executor;
+use crate::plan::naming::{target_path, TARGET};
+use crate::storage::env::{Env, StepError};
 
 pub const CONFIG_PATH: &str = "/var/log/pre-nixos/disko-config.nix";
 pub const PLAN_COPY_PATH: &str = "/var/log/pre-nixos/storage-plan.json";
@@ -153,7 +155,7 @@ impl Executor for Disko {
                             ..
                         } = &lv.content
                         {
-                            let target = super::native::target_path(mountpoint);
+                            let target = target_path(mountpoint);
                             env.run(&Cmd::new(
                                 format!("setting mode {mode:o} on {target}"),
                                 ["chmod".to_owned(), format!("{mode:o}"), target.clone()],
@@ -303,7 +305,7 @@ mod tests {
         let e = d.probe(&env).unwrap_err();
         assert!(format!("{e:#}").contains("disko is not installed"), "{e:#}");
         // The up-front tool check names it too.
-        let e = super::super::check_tools(&env, &d.required_tools(&plan)).unwrap_err();
+        let e = crate::storage::env::check_tools(&env, &d.required_tools(&plan)).unwrap_err();
         assert!(e.to_string().contains("disko not found"), "{e}");
     }
 }

@@ -21,10 +21,10 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context};
 
-use crate::apply::Env;
-use crate::blockdev::{self, LsblkNode, LvmState, MdstatArray};
 use crate::host::{Cmd, Host};
 use crate::plan::PlannedDisk;
+use crate::storage::blockdev::{self, LsblkNode, LvmState, MdstatArray};
+use crate::storage::env::{check_tools, DiskLocks, Env};
 
 /// Needed whatever the graph holds; mdadm and LVM are checked when the graph has them.
 pub const REQUIRED_TOOLS: &[&str] = &["lsblk", "wipefs", "sgdisk", "blockdev", "udevadm"];
@@ -303,65 +303,6 @@ pub fn residue(host: &dyn Host, g: &Graph, disks: &[String]) -> Vec<String> {
     out
 }
 
-/// Holds a BSD lock on each whole-disk node while a pass runs: systemd-udevd (≥ 250)
-/// defers its events for a disk someone holds locked, so its incremental md assembly
-/// cannot bring a just-stopped array back before the members' superblocks are
-/// zeroed. Our own tools do not take the lock, so they are not held up. Best effort:
-/// a disk that cannot be opened is logged and left unlocked (the re-check still
-/// catches anything that comes back). Explicit `close`, best-effort `Drop`.
-pub struct DiskLocks {
-    files: Vec<(String, std::fs::File)>,
-}
-
-impl DiskLocks {
-    pub fn take(host: &dyn Host, knames: &[String]) -> DiskLocks {
-        use std::os::fd::AsRawFd;
-        let mut files = Vec::new();
-        for k in knames {
-            let dev = Path::new("/dev").join(k);
-            match std::fs::File::open(host.path(&dev)) {
-                Ok(f) => {
-                    // SAFETY: flock on a descriptor we own.
-                    let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) };
-                    if rc == 0 {
-                        files.push((k.clone(), f));
-                    } else {
-                        tracing::warn!(device = %dev.display(), error = %std::io::Error::last_os_error(), "locking the disk against udev");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(device = %dev.display(), error = %e, "opening the disk to lock it against udev")
-                }
-            }
-        }
-        DiskLocks { files }
-    }
-
-    /// Releases the locks; udev then processes what it deferred.
-    pub fn close(mut self) -> std::io::Result<()> {
-        self.release()
-    }
-
-    fn release(&mut self) -> std::io::Result<()> {
-        use std::os::fd::AsRawFd;
-        let mut first = Ok(());
-        for (k, f) in self.files.drain(..) {
-            // SAFETY: unlocking a descriptor we own.
-            if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) } != 0 && first.is_ok() {
-                first = Err(std::io::Error::last_os_error());
-                tracing::warn!(device = %k, "unlocking the disk");
-            }
-        }
-        first
-    }
-}
-
-impl Drop for DiskLocks {
-    fn drop(&mut self) {
-        let _ = self.release();
-    }
-}
-
 fn run_pass(env: &Env, cmds: &[Cmd]) {
     for c in cmds {
         // Best effort within a pass: the re-check after it decides, and names what
@@ -387,22 +328,19 @@ pub fn teardown(env: &Env, disks: &[PlannedDisk]) -> anyhow::Result<()> {
         let mut tools: Vec<&str> = cmds.iter().map(Cmd::program).collect();
         tools.sort();
         tools.dedup();
-        crate::apply::check_tools(env, &tools)?;
+        check_tools(env, &tools)?;
         tracing::info!(pass, commands = cmds.len(), disks = %knames.join(" "), "tearing down");
-        if env.dry_run {
-            run_pass(env, &cmds);
-        } else {
-            // The final trigger and settle run after the locks are gone, so udev
-            // catches up.
-            let (body, settle) = cmds.split_at(cmds.len().saturating_sub(2));
-            let locks = DiskLocks::take(env.host, &knames);
-            run_pass(env, body);
-            if let Err(e) = locks.close() {
-                tracing::warn!(error = %e, "releasing the disk locks");
-            }
-            run_pass(env, settle);
+        // The final trigger and settle run after the locks are gone, so udev
+        // catches up.
+        let (body, settle) = cmds.split_at(cmds.len().saturating_sub(2));
+        let locks = DiskLocks::take(env.host, &knames);
+        run_pass(env, body);
+        if let Err(e) = locks.close() {
+            tracing::warn!(error = %e, "releasing the disk locks");
         }
-        if env.dry_run {
+        run_pass(env, settle);
+        if !env.host.changes_are_real() {
+            // A dry run recorded the pass; the disks still hold everything.
             return Ok(());
         }
         let after = read_graph(env.host).context("reading the device graph again")?;

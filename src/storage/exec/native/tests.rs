@@ -1,7 +1,7 @@
 use super::*;
-use crate::apply::NODE_DEADLINE;
 use crate::host::fake::{FakeHost, Response};
 use crate::host::Host;
+use crate::storage::env::NODE_DEADLINE;
 use crate::testkit::{self, Machine};
 
 fn commands_for(plan: &Plan) -> Vec<String> {

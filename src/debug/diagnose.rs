@@ -20,14 +20,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::DiagnoseArgs;
 use crate::context::Ctx;
+use crate::debug::status as report;
 use crate::host::{Cmd, CmdError, CmdOutput, Host};
-use crate::report;
-use crate::status;
+use crate::state::status;
 
 /// Where bundles go unless `--out` says otherwise (a target-system path).
 pub const DEFAULT_OUT: &str = "/var/log/pre-nixos/diagnose";
@@ -139,32 +137,6 @@ pub struct Options {
     pub name: Option<String>,
 }
 
-/// `pre-nixos diagnose [--out DIR]`.
-pub fn command(ctx: &Ctx, args: &DiagnoseArgs) -> anyhow::Result<u8> {
-    let out = match &args.out {
-        // A relative --out means relative to where the operator stands, not to `/`.
-        Some(p) if p.is_relative() => std::env::current_dir()
-            .context("finding the current directory for a relative --out")?
-            .join(p),
-        Some(p) => p.clone(),
-        None => PathBuf::from(DEFAULT_OUT),
-    };
-    let self_exe = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "pre-nixos".to_owned());
-    let bundle = collect(
-        ctx,
-        &Options {
-            out,
-            self_exe,
-            name: None,
-        },
-    )?;
-    let mut stdout = std::io::stdout().lock();
-    write_outcome(ctx.host, &bundle, &mut stdout)?;
-    Ok(crate::error::EXIT_OK)
-}
-
 /// Prints the verdict, what could not be collected, and where the bundle is.
 pub fn write_outcome(host: &dyn Host, b: &Bundle, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{}", b.index.verdict)?;
@@ -201,7 +173,7 @@ pub fn write_outcome(host: &dyn Host, b: &Bundle, out: &mut dyn Write) -> std::i
 /// Collects the whole bundle. Fails only when the bundle directory cannot be made.
 pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
     let host = ctx.host;
-    let created = status::now_rfc3339();
+    let created = status::now_rfc3339(host);
     let name = match &opts.name {
         Some(n) => n.clone(),
         None => default_name(host),
@@ -554,7 +526,7 @@ fn default_name(host: &dyn Host) -> String {
             }
         })
         .collect();
-    let now = time::OffsetDateTime::now_utc();
+    let now = time::OffsetDateTime::from(host.wall_clock());
     let stamp = now
         .format(time::macros::format_description!(
             "[year][month][day]T[hour][minute][second]Z"
@@ -707,8 +679,11 @@ fn pack(host: &dyn Host, dir: &Path, entries: &mut Vec<IndexEntry>) -> Option<Pa
     let duration_ms = host.now().duration_since(start).as_millis() as u64;
     match result {
         Ok(out) => {
-            restrict(&host.path(&archive));
             let _ = out;
+            // The archive holds the same secrets as the directory.
+            if host.exists(&archive) {
+                let _ = host.set_mode(&archive, 0o600);
+            }
             Some(archive)
         }
         Err(e) => {
@@ -721,14 +696,6 @@ fn pack(host: &dyn Host, dir: &Path, entries: &mut Vec<IndexEntry>) -> Option<Pa
             ));
             None
         }
-    }
-}
-
-/// The archive holds the same secrets as the directory.
-fn restrict(real: &Path) {
-    use std::os::unix::fs::PermissionsExt;
-    if real.exists() {
-        let _ = std::fs::set_permissions(real, std::fs::Permissions::from_mode(0o600));
     }
 }
 

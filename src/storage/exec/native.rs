@@ -14,7 +14,9 @@ use crate::host::Cmd;
 use crate::plan::{LvContent, PartitionRole, Plan, PlannedDisk, RaidLevel};
 use crate::units::{human_binary, MIB};
 
-use super::{check_identity, Env, Executor, StepError, TARGET};
+use super::Executor;
+use crate::plan::naming::{target_path, TARGET};
+use crate::storage::env::{check_identity, DiskLocks, Env, StepError};
 
 /// One thing a step does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +24,7 @@ pub enum Action {
     /// Re-reads the disk's identity and compares it with the plan (no write).
     CheckIdentity(Box<PlannedDisk>),
     /// Holds the disk under a BSD lock so udev defers its events (see
-    /// [`crate::teardown::DiskLocks`]) until [`Action::UnlockDisk`].
+    /// [`crate::storage::teardown::DiskLocks`]) until [`Action::UnlockDisk`].
     LockDisk(String),
     UnlockDisk,
     /// `wipefs -a` on the partitions just created, by their kernel names: a new
@@ -346,15 +348,6 @@ pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
     m
 }
 
-/// `/mnt` + a mount point.
-pub fn target_path(mountpoint: &str) -> String {
-    if mountpoint == "/" {
-        TARGET.to_owned()
-    } else {
-        format!("{TARGET}{mountpoint}")
-    }
-}
-
 /// Mounts every filesystem under `/mnt` by label, making mount points, then the
 /// modes the plan asks for (`chmod 1777 /mnt/var/tmp`).
 pub fn mount_step(plan: &Plan) -> Step {
@@ -408,23 +401,21 @@ pub fn partition_dev(kname: &str, n: u32) -> String {
 }
 
 fn current_kname(env: &Env, stable_path: &str) -> anyhow::Result<String> {
-    crate::blockdev::resolve_kname(env.host, stable_path)?
+    crate::storage::blockdev::resolve_kname(env.host, stable_path)?
         .ok_or_else(|| anyhow::anyhow!("{stable_path} vanished"))
 }
 
 pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
     env.step(step.key, &step.what, || {
-        let mut lock: Option<crate::teardown::DiskLocks> = None;
+        let mut lock: Option<DiskLocks> = None;
         for a in &step.actions {
             match a {
                 Action::CheckIdentity(d) => {
                     check_identity(env.host, d)?;
                 }
                 Action::LockDisk(path) => {
-                    if !env.dry_run {
-                        let k = current_kname(env, path)?;
-                        lock = Some(crate::teardown::DiskLocks::take(env.host, &[k]));
-                    }
+                    let k = current_kname(env, path)?;
+                    lock = Some(DiskLocks::take(env.host, &[k]));
                 }
                 Action::UnlockDisk => {
                     if let Some(l) = lock.take() {
@@ -455,7 +446,7 @@ pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
 /// only what is not mounted yet, and swap only when it is not on yet (running twice
 /// in one boot changes nothing).
 pub fn mount_all(env: &Env, plan: &Plan) -> Result<(), StepError> {
-    let mounted: Vec<String> = crate::blockdev::read_mountinfo(env.host)
+    let mounted: Vec<String> = crate::storage::blockdev::read_mountinfo(env.host)
         .map_err(|e| StepError::new("mount", e))?
         .into_iter()
         .map(|m| m.mount_point)
@@ -464,7 +455,8 @@ pub fn mount_all(env: &Env, plan: &Plan) -> Result<(), StepError> {
     if !step.actions.is_empty() {
         run_step(env, &step)?;
     }
-    let active = crate::blockdev::read_swaps(env.host).map_err(|e| StepError::new("swapon", e))?;
+    let active =
+        crate::storage::blockdev::read_swaps(env.host).map_err(|e| StepError::new("swapon", e))?;
     let active_names: Vec<&str> = active
         .iter()
         .map(|s| s.rsplit('/').next().unwrap_or(s))
@@ -480,7 +472,7 @@ pub fn mount_all(env: &Env, plan: &Plan) -> Result<(), StepError> {
         })
         .filter(|label| {
             let node = format!("/dev/disk/by-label/{label}");
-            let kname = crate::blockdev::resolve_kname(env.host, &node)
+            let kname = crate::storage::blockdev::resolve_kname(env.host, &node)
                 .ok()
                 .flatten();
             !kname.is_some_and(|k| active_names.contains(&k.as_str()))

@@ -5,93 +5,54 @@
 //! dies, so a crash never leaves a stale lock behind. The guard has an explicit
 //! [`ApplyLock::close`] that reports errors and a best-effort `Drop`.
 
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, Write};
-use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 
-use crate::host::Host;
+use crate::host::{FileLock, Host, LockKind};
 
 pub const LOCK_FILE: &str = "apply.lock";
 
 pub struct ApplyLock {
-    file: Option<File>,
-    path: PathBuf,
+    lock: FileLock,
 }
 
 impl ApplyLock {
-    /// Takes the lock or explains who holds it.
+    /// Takes the lock or explains who holds it. Through the host, so a dry run takes
+    /// none (and changes nothing).
     pub fn acquire(host: &dyn Host, state_dir: &Path) -> anyhow::Result<ApplyLock> {
-        let dir = host.path(state_dir);
         let unwritable = || {
             format!(
                 "the state directory {} must be writable (status, plan and lock live there); \
                  no disk was touched",
-                dir.display()
+                host.path(state_dir).display()
             )
         };
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating the state directory {}", dir.display()))
+        host.create_dir_all(state_dir, 0o755)
+            .with_context(|| format!("creating the state directory {}", state_dir.display()))
             .with_context(unwritable)?;
-        let path = dir.join(LOCK_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("opening the lock file {}", path.display()))
-            .with_context(unwritable)?;
-        // SAFETY: flock on a file descriptor we own.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            let err = std::io::Error::last_os_error();
-            if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-                let mut owner = String::new();
-                let _ = file.read_to_string(&mut owner);
+        let path = state_dir.join(LOCK_FILE);
+        let mut lock = match host.lock(&path, LockKind::Create) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                let owner = host.read_to_string(&path).unwrap_or_default();
                 anyhow::bail!(
                     "another pre-nixos (pid {}) is applying storage right now ({} is locked); \
                      wait for it to finish, then check `pre-nixos status`",
                     owner.trim().if_empty("unknown"),
-                    path.display()
+                    host.path(&path).display()
                 );
             }
-            return Err(err).with_context(|| format!("locking {}", path.display()));
-        }
-        file.set_len(0)?;
-        file.rewind()?;
-        writeln!(file, "{}", std::process::id())
+            Err(e) => return Err(e).with_context(unwritable),
+        };
+        lock.set_contents(&format!("{}\n", std::process::id()))
             .with_context(|| format!("writing the lock file {}", path.display()))?;
-        tracing::debug!(path = %path.display(), "apply lock taken");
-        Ok(ApplyLock {
-            file: Some(file),
-            path,
-        })
+        Ok(ApplyLock { lock })
     }
 
     /// Releases the lock, reporting any error.
-    pub fn close(mut self) -> std::io::Result<()> {
-        self.release()
-    }
-
-    fn release(&mut self) -> std::io::Result<()> {
-        if let Some(f) = self.file.take() {
-            // SAFETY: unlocking a descriptor we own; closing it would also unlock.
-            let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
-            if rc != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            tracing::debug!(path = %self.path.display(), "apply lock released");
-        }
-        Ok(())
-    }
-}
-
-impl Drop for ApplyLock {
-    fn drop(&mut self) {
-        let _ = self.release();
+    pub fn close(self) -> std::io::Result<()> {
+        self.lock.close()
     }
 }
 

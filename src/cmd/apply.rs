@@ -1,0 +1,71 @@
+//! `pre-nixos apply [--plan FILE] [--executor native|disko] [--wipe …] [--dry-run]`:
+//! the storage flow on a plan, with the wipe switch the operator gave.
+
+use std::io::Write as _;
+
+use super::plan_source::load_or_make_plan;
+use super::{executor_kind, plan_options};
+use crate::cli::ApplyArgs;
+use crate::context::Ctx;
+use crate::error::UsageError;
+use crate::host::dryrun::DryRunHost;
+use crate::host::Host;
+use crate::storage::env::Env;
+use crate::storage::exec::ExecutorKind;
+use crate::storage::{policy, provision, Request};
+
+/// `pre-nixos apply [--plan FILE] [--executor native|disko] [--wipe …] [--dry-run]`.
+pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
+    let wipe = match args.wipe.as_deref().map(policy::parse_wipe_arg) {
+        Some(Err(e)) => return Err(UsageError::new(e).into()),
+        Some(Ok(w)) => Some(w),
+        None => None,
+    };
+    let opts = plan_options(Some(&args.shape), &ctx.boot);
+    let plan = load_or_make_plan(ctx, args.plan.as_deref(), &opts)?;
+    let mut boot = ctx.boot.clone();
+    // An explicit `apply` is the operator's decision; only --wipe may wipe here.
+    boot.plan_only = false;
+    // A dry run is the same flow over the dry-run host: nothing below knows.
+    let dry_host = args.dry_run.then(|| DryRunHost::new(ctx.host));
+    let host: &dyn Host = match &dry_host {
+        Some(d) => d,
+        None => ctx.host,
+    };
+    let env = Env::new(host);
+    let executor = ExecutorKind::choose(args.executor.map(executor_kind), ctx.host, &env.path_var);
+    let dctx = ctx.with_host(host);
+    let outcome = provision(
+        &dctx,
+        &env,
+        &Request {
+            plan: &plan,
+            executor,
+            wipe,
+            boot,
+            lan_mac: None,
+        },
+    )?;
+    if let Some(d) = &dry_host {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "# dry run: nothing was changed; the commands, in order:"
+        )?;
+        for c in d.commands() {
+            writeln!(out, "# {}\n{}", c.what, c.display())?;
+        }
+    }
+    println!(
+        "storage: {}/{}{}",
+        outcome.status.state,
+        outcome.status.detail,
+        outcome
+            .status
+            .error
+            .as_deref()
+            .map(|e| format!(": {e}"))
+            .unwrap_or_default()
+    );
+    Ok(outcome.exit_code())
+}

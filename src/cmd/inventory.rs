@@ -1,0 +1,24 @@
+//! `pre-nixos inventory [--json]`: the disks and NICs this machine has, and every
+//! excluded device with its reason.
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+
+use crate::cli::InventoryArgs;
+use crate::context::Ctx;
+use crate::inventory::{human, scan};
+
+/// `pre-nixos inventory [--json]`.
+pub fn run(ctx: &Ctx, args: &InventoryArgs) -> anyhow::Result<u8> {
+    let inv = scan(ctx.host)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &inv).context("writing the inventory as JSON")?;
+        writeln!(out)?;
+    } else {
+        human::write_human(&inv, &mut out).context("writing the inventory")?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,21 @@
+//! `pre-nixos status [--json]`.
+
+use std::io::Write;
+
+use crate::cli::StatusArgs;
+use crate::context::Ctx;
+use crate::debug::status::{exit_code, gather, write_human};
+
+/// `pre-nixos status [--json]`.
+pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
+    let report = gather(ctx, true);
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write_human(&report, &mut out)?;
+    }
+    out.flush()?;
+    Ok(exit_code(&report))
+}

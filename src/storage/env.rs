@@ -1,0 +1,285 @@
+//! What every executor and the teardown share, below all of them: the [`Env`] a step
+//! runs in (host, tool `PATH`, deadlines, progress lines), [`StepError`] (the step that
+//! failed and why), named waits with deadlines, the tool check and the identity guard.
+//! Nothing here decides what to write.
+
+use std::cell::Cell;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::anyhow;
+
+use crate::host::{Cmd, FileLock, Host, LockKind};
+use crate::plan::PlannedDisk;
+use crate::storage::blockdev::{self, Identity};
+
+/// How long udev gets to settle after a step.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// How long an expected device node may take to appear.
+pub const NODE_DEADLINE: Duration = Duration::from_secs(60);
+/// Used when `PATH` is not set (a bare systemd unit has a PATH; a chroot may not).
+pub const DEFAULT_PATH: &str =
+    "/run/current-system/sw/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// A failed step: its name (`DETAIL=`) and the error (`ERROR=`).
+#[derive(Debug)]
+pub struct StepError {
+    pub step: String,
+    pub error: anyhow::Error,
+}
+
+impl StepError {
+    pub fn new(step: impl Into<String>, error: anyhow::Error) -> Self {
+        StepError {
+            step: step.into(),
+            error,
+        }
+    }
+}
+
+/// Everything an executor needs besides the plan.
+pub struct Env<'a> {
+    pub host: &'a dyn Host,
+    /// `PATH` to look tools up in (resolved under the host root).
+    pub path_var: String,
+    pub settle_timeout: Duration,
+    pub node_deadline: Duration,
+    progress: Progress,
+}
+
+impl<'a> Env<'a> {
+    pub fn new(host: &'a dyn Host) -> Self {
+        Env {
+            host,
+            path_var: std::env::var("PATH")
+                .ok()
+                .filter(|p| !p.is_empty())
+                .unwrap_or_else(|| DEFAULT_PATH.to_owned()),
+            settle_timeout: SETTLE_TIMEOUT,
+            node_deadline: NODE_DEADLINE,
+            progress: Progress::default(),
+        }
+    }
+
+    pub fn with_path(mut self, path: &str) -> Self {
+        self.path_var = path.to_owned();
+        self
+    }
+
+    /// Sets how many steps the progress lines count to.
+    pub fn begin(&self, total: usize) {
+        self.progress.total.set(total);
+        self.progress.done.set(0);
+    }
+
+    /// Runs one named step, printing `[3/11] what … done in 1.2 s` (or `failed`).
+    pub fn step(
+        &self,
+        key: &str,
+        what: &str,
+        f: impl FnOnce() -> anyhow::Result<()>,
+    ) -> Result<(), StepError> {
+        let n = self.progress.done.get() + 1;
+        self.progress.done.set(n);
+        let total = self.progress.total.get().max(n);
+        let head = format!("[{n}/{total}] {what}");
+        let mut err = std::io::stderr();
+        let _ = write!(err, "{head} … ");
+        let _ = err.flush();
+        let start = self.host.now();
+        let result = f();
+        let secs = self
+            .host
+            .now()
+            .saturating_duration_since(start)
+            .as_secs_f64();
+        match &result {
+            Ok(()) => {
+                let _ = writeln!(err, "done in {secs:.1} s");
+                tracing::info!(
+                    step = key,
+                    n,
+                    total,
+                    duration_ms = (secs * 1000.0) as u64,
+                    "{what}: done"
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(err, "failed after {secs:.1} s");
+                tracing::error!(step = key, n, total, error = %format!("{e:#}"), "{what}: failed");
+            }
+        }
+        result.map_err(|e| StepError::new(key, e))
+    }
+
+    /// Runs a command (failure names the command and its stderr tail).
+    pub fn run(&self, cmd: &Cmd) -> anyhow::Result<String> {
+        Ok(self.host.run(cmd)?.stdout)
+    }
+
+    /// `udevadm settle` with its own timeout, so queued events are processed.
+    pub fn settle(&self) -> anyhow::Result<()> {
+        let secs = self.settle_timeout.as_secs();
+        self.run(
+            &Cmd::new(
+                "waiting for udev to settle",
+                [
+                    "udevadm".to_owned(),
+                    "settle".to_owned(),
+                    format!("--timeout={secs}"),
+                ],
+            )
+            .timeout(self.settle_timeout + Duration::from_secs(10)),
+        )
+        .map(|_| ())
+    }
+
+    /// Waits for a device node udev makes, with a deadline; a bounded poll.
+    pub fn wait_for(&self, node: &str) -> anyhow::Result<()> {
+        wait_for_node(self.host, node, self.node_deadline)
+    }
+}
+
+#[derive(Default)]
+struct Progress {
+    total: Cell<usize>,
+    done: Cell<usize>,
+}
+
+/// Polls for `node` until `deadline`; the error names the node and the wait.
+pub fn wait_for_node(host: &dyn Host, node: &str, deadline: Duration) -> anyhow::Result<()> {
+    let start = host.now();
+    let step = Duration::from_millis(100);
+    loop {
+        if host.exists(Path::new(node)) {
+            tracing::debug!(
+                device = node,
+                waited_ms = host.now().saturating_duration_since(start).as_millis() as u64,
+                "node present"
+            );
+            return Ok(());
+        }
+        if host.now().saturating_duration_since(start) >= deadline {
+            return Err(anyhow!(
+                "waiting for {node}: it did not appear within {} s (udev did not create it; \
+                 check `udevadm monitor` and that the udev rules for md/LVM are installed)",
+                deadline.as_secs()
+            ));
+        }
+        host.sleep(step);
+    }
+}
+
+/// Finds a program on `path_var`, looking through the host root.
+pub fn find_tool(host: &dyn Host, path_var: &str, tool: &str) -> Option<PathBuf> {
+    path_var
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(|d| Path::new(d).join(tool))
+        .find(|p| host.exists(p))
+}
+
+/// Every tool must be there before the first disk is touched.
+pub fn check_tools(env: &Env, tools: &[&str]) -> anyhow::Result<()> {
+    let missing: Vec<&str> = tools
+        .iter()
+        .copied()
+        .filter(|t| find_tool(env.host, &env.path_var, t).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "checking tools: {} not found on PATH ({}); install it (mdadm, lvm2, gptfdisk, e2fsprogs, \
+         dosfstools, util-linux, systemd) — no disk was touched",
+        missing.join(", "),
+        env.path_var
+    ))
+}
+
+/// The identity guard: re-reads the disk behind the plan's stable path and compares
+/// serial and size with the plan. Logs the identity before anything touches it.
+pub fn check_identity(host: &dyn Host, d: &PlannedDisk) -> anyhow::Result<Identity> {
+    let id = blockdev::read_identity(host, &d.stable_path)?.ok_or_else(|| {
+        anyhow!(
+            "checking the identity of {}: the disk is not present (vanished since planning, or the \
+             plan was made on another machine); refusing to write",
+            d.stable_path
+        )
+    })?;
+    let mut problems = Vec::new();
+    if id.size_bytes != d.size_bytes {
+        problems.push(format!(
+            "size {} ({} bytes) where the plan has {} ({} bytes)",
+            crate::units::human_bytes(id.size_bytes),
+            id.size_bytes,
+            crate::units::human_bytes(d.size_bytes),
+            d.size_bytes
+        ));
+    }
+    if let Some(s) = &d.serial {
+        if !id.serials.iter().any(|f| f == s) {
+            problems.push(format!(
+                "serial {} where the plan has {s}",
+                id.serials.first().map(String::as_str).unwrap_or("none")
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(anyhow!(
+            "checking the identity of {}: found {}; refusing to write (was the plan made on \
+             another machine, or was a disk swapped?)",
+            id.describe(),
+            problems.join(" and ")
+        ));
+    }
+    tracing::info!(
+        device = %id.stable_path,
+        kname = %id.kname,
+        serial = id.serials.first().map(String::as_str).unwrap_or(""),
+        size = id.size_bytes,
+        model = id.model.as_deref().unwrap_or(""),
+        "disk identity confirmed"
+    );
+    Ok(id)
+}
+
+/// Holds a BSD lock on each whole-disk node while a pass runs: systemd-udevd (≥ 250)
+/// defers its events for a disk someone holds locked, so its incremental md assembly
+/// cannot bring a just-stopped array back before the members' superblocks are
+/// zeroed. Our own tools do not take the lock, so they are not held up. Best effort:
+/// a disk that cannot be opened is logged and left unlocked (the re-check still
+/// catches anything that comes back). Explicit `close`, best-effort `Drop`.
+pub struct DiskLocks {
+    locks: Vec<(String, FileLock)>,
+}
+
+impl DiskLocks {
+    pub fn take(host: &dyn Host, knames: &[String]) -> DiskLocks {
+        let mut locks = Vec::new();
+        for k in knames {
+            let dev = Path::new("/dev").join(k);
+            match host.lock(&dev, LockKind::Device) {
+                Ok(l) => locks.push((k.clone(), l)),
+                Err(e) => {
+                    tracing::warn!(device = %dev.display(), error = %e, "locking the disk against udev")
+                }
+            }
+        }
+        DiskLocks { locks }
+    }
+
+    /// Releases the locks; udev then processes what it deferred. The first error wins.
+    pub fn close(self) -> std::io::Result<()> {
+        let mut first = Ok(());
+        for (k, l) in self.locks {
+            if let Err(e) = l.close() {
+                tracing::warn!(device = %k, error = %e, "unlocking the disk");
+                if first.is_ok() {
+                    first = Err(e);
+                }
+            }
+        }
+        first
+    }
+}

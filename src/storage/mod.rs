@@ -1,0 +1,375 @@
+//! Storage after planning, as one flow: identity → detect → policy → (teardown) →
+//! executor → verify → stubs → status. [`provision`] sequences the stages below it;
+//! none of them imports this file:
+//! - [`detect`]: is each planned disk clean, and if not, why;
+//! - [`policy`]: the one decision whether to write (clean, wipe switch, refusal);
+//! - [`teardown`]: tears down what a wipe switch named, leaves first;
+//! - [`exec`]: the executors (native, disko), over the shared [`env`] machinery;
+//! - [`verify`]: reads the disks back into the plan's own types and diffs;
+//! - [`blockdev`]: the readers of lsblk, mdadm, LVM, mountinfo and swaps they share.
+//!
+//! `--dry-run` runs this very flow against [`crate::host::dryrun::DryRunHost`], which
+//! answers read-only queries from the machine and records every other effect.
+
+pub mod blockdev;
+pub mod detect;
+pub mod env;
+pub mod exec;
+pub mod policy;
+pub mod teardown;
+pub mod verify;
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::{anyhow, Context};
+
+use crate::context::Ctx;
+use crate::host::Host;
+use crate::kcmdline::{BootOptions, WipeSpec};
+use crate::plan::{Plan, PlannedDisk};
+use crate::state::status::{self, State, StorageStatus};
+
+use detect::Detection;
+use env::{check_identity, check_tools, Env, StepError};
+use exec::{native, ExecutorKind};
+use policy::Policy;
+
+/// Directory of the generated NixOS stubs on the new root.
+pub const STUB_DIR: &str = "/mnt/etc/nixos/pre-generated";
+
+/// What [`provision`] is asked to do.
+pub struct Request<'a> {
+    pub plan: &'a Plan,
+    pub executor: ExecutorKind,
+    /// The wipe switch in force.
+    pub wipe: Option<WipeSpec>,
+    pub boot: BootOptions,
+    /// MAC of the LAN, for `network-lan.nix`.
+    pub lan_mac: Option<String>,
+}
+
+/// How it ended: the policy row (a `Failed` one when a step failed) and the status
+/// written (or, in a dry run, that would have been written).
+#[derive(Debug)]
+pub struct Outcome {
+    pub policy: Policy,
+    pub status: StorageStatus,
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> u8 {
+        match self.status.state {
+            State::Failed => crate::error::EXIT_FAILURE,
+            _ => crate::error::EXIT_OK,
+        }
+    }
+}
+
+/// Sizes that LVM and md round are compared loosely by verify; this decides whether
+/// the disks already carry the plan (structure only: nothing is mounted at boot).
+fn already_provisioned(host: &dyn Host, plan: &Plan) -> Option<bool> {
+    match verify::read_back(host, &plan.layout) {
+        Ok(found) => {
+            let diffs: Vec<_> = verify::diff(&plan.layout, &found)
+                .into_iter()
+                .filter(|d| !d.is_mount())
+                .collect();
+            for d in &diffs {
+                tracing::info!(subject = %d.subject, expected = %d.expected, found = %d.found, "not our layout");
+            }
+            Some(diffs.is_empty())
+        }
+        Err(e) => {
+            tracing::info!(error = %format!("{e:#}"), "reading the layout back failed; not provisioned");
+            Some(false)
+        }
+    }
+}
+
+/// The storage pipeline after planning, stage by stage. Never returns an error for
+/// something that went wrong on the disks: that is a `failed` outcome with its step
+/// and error. Errors are for "could not even record what happens" (state directory,
+/// lock).
+pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome> {
+    let identity = identify(env.host, req.plan);
+    let detection = detect::detect(env.host, &req.plan.layout.disks).map_err(|e| format!("{e:#}"));
+    let provisioned = match &detection {
+        Ok(d) if !d.failed() && !d.all_clean() => already_provisioned(env.host, req.plan),
+        _ => None,
+    };
+    let policy = decide(req, &detection, provisioned, identity.as_ref().err());
+    tracing::info!(state = %policy.state(), detail = %policy.detail(), "storage policy: {}", policy.message());
+    eprintln_ui(&format!("storage: {}", policy.message()));
+    let status = initial_status(ctx, req.plan, identity.ok());
+    if policy.writes() || policy == Policy::AlreadyProvisioned {
+        apply_recorded(ctx, env, req, policy, status)
+    } else {
+        record_unchanged(ctx, env, req.plan, policy, status)
+    }
+}
+
+/// Every planned disk found again by stable path, serial and size: the current
+/// kernel names, or why this plan is not for this machine (as it is now).
+fn identify(host: &dyn Host, plan: &Plan) -> anyhow::Result<Vec<String>> {
+    plan.layout
+        .disks
+        .iter()
+        .map(|d| check_identity(host, d).map(|id| id.kname))
+        .collect()
+}
+
+/// The policy row, with an identity mismatch overriding everything but an explicit
+/// plan-only request.
+fn decide(
+    req: &Request,
+    detection: &Result<Detection, String>,
+    provisioned: Option<bool>,
+    identity_error: Option<&anyhow::Error>,
+) -> Policy {
+    let policy = policy::decide(&policy::Inputs {
+        disks: &req.plan.layout.disks,
+        detection: detection.as_ref().map_err(Clone::clone),
+        provisioned,
+        boot: &req.boot,
+        wipe: req.wipe.as_ref(),
+    });
+    match identity_error {
+        Some(e) if policy != Policy::PlanOnlyRequested => Policy::Failed {
+            step: "identity".into(),
+            error: format!("{e:#}"),
+        },
+        _ => policy,
+    }
+}
+
+fn initial_status(ctx: &Ctx, plan: &Plan, current_names: Option<Vec<String>>) -> StorageStatus {
+    StorageStatus {
+        state: State::Running,
+        detail: String::new(),
+        plan: Some(ctx.state_file(status::STORAGE_PLAN).display().to_string()),
+        disks: current_names
+            .unwrap_or_else(|| plan.layout.disks.iter().map(|d| d.name.clone()).collect()),
+        error: None,
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        updated: status::now_rfc3339(ctx.host),
+    }
+}
+
+fn finish(host: &dyn Host, status: &mut StorageStatus, policy: &Policy, error: Option<String>) {
+    status.state = policy.state();
+    status.detail = policy.detail();
+    status.error = error;
+    status.updated = status::now_rfc3339(host);
+}
+
+/// An outcome that changes nothing: the plan and the status are written, and for a
+/// refusal `ERROR=` carries the reason and the switch that lifts it.
+fn record_unchanged(
+    ctx: &Ctx,
+    env: &Env,
+    plan: &Plan,
+    policy: Policy,
+    mut status: StorageStatus,
+) -> anyhow::Result<Outcome> {
+    let error = match &policy {
+        Policy::ExistingStorage { .. } | Policy::DetectionError { .. } => Some(policy.message()),
+        Policy::Failed { error, .. } => Some(error.clone()),
+        _ => None,
+    };
+    finish(env.host, &mut status, &policy, error);
+    write_plan_file(ctx, env.host, plan)?;
+    status::write_storage(env.host, ctx.state_dir(), &status)
+        .with_context(|| state_dir_error(ctx))?;
+    Ok(Outcome { policy, status })
+}
+
+/// An outcome that changes things: one pre-nixos at a time (the lock), the plan and
+/// `STATE=running` on disk before the first write (or no write at all), the writes,
+/// then the final status — the first error first.
+fn apply_recorded(
+    ctx: &Ctx,
+    env: &Env,
+    req: &Request,
+    policy: Policy,
+    mut status: StorageStatus,
+) -> anyhow::Result<Outcome> {
+    let host = env.host;
+    let lock = crate::state::lock::ApplyLock::acquire(host, ctx.state_dir())?;
+    write_plan_file(ctx, host, req.plan)?;
+    status::write_storage(host, ctx.state_dir(), &status).with_context(|| state_dir_error(ctx))?;
+    let policy = match run_writes(env, req, &policy) {
+        Ok(()) => {
+            // A refusal that wiped the disks the switch named still says why the
+            // plan was not applied, and which switch would apply it.
+            let refusal =
+                matches!(policy, Policy::ExistingStorage { .. }).then(|| policy.message());
+            finish(host, &mut status, &policy, refusal);
+            policy
+        }
+        Err(e) => {
+            let failed = Policy::Failed {
+                step: e.step.clone(),
+                error: one_line(&e.error),
+            };
+            finish(host, &mut status, &failed, Some(one_line(&e.error)));
+            failed
+        }
+    };
+    status::write_storage(host, ctx.state_dir(), &status).with_context(|| state_dir_error(ctx))?;
+    if let Err(e) = lock.close() {
+        tracing::warn!(error = %e, "releasing the apply lock");
+    }
+    Ok(Outcome { policy, status })
+}
+
+fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError> {
+    let plan = req.plan;
+    let exec = req.executor.executor();
+    let (teardown_paths, applies): (&[String], bool) = match policy {
+        Policy::WipeAndApply { disks } => (disks, true),
+        // The switch names some disks, others hold data: wipe the named ones only.
+        Policy::ExistingStorage { wiped, .. } => (wiped, false),
+        _ => (&[], true),
+    };
+    let teardown_disks: Vec<PlannedDisk> = plan
+        .layout
+        .disks
+        .iter()
+        .filter(|d| teardown_paths.contains(&d.stable_path))
+        .cloned()
+        .collect();
+    let mut tools = if applies {
+        exec.required_tools(plan)
+    } else {
+        Vec::new()
+    };
+    if !teardown_disks.is_empty() {
+        tools.extend(teardown::REQUIRED_TOOLS);
+    }
+    tools.sort();
+    tools.dedup();
+    check_tools(env, &tools).map_err(|e| StepError::new("tools", e))?;
+
+    if *policy == Policy::AlreadyProvisioned {
+        env.begin(3);
+        native::mount_all(env, plan)?;
+        return verify_step(env, plan);
+    }
+
+    // The identity guard: right before the first write (teardown, or an executor
+    // that writes every disk at once such as disko), re-read every planned disk.
+    // The native executor checks each disk again right before its own sgdisk.
+    for d in &plan.layout.disks {
+        check_identity(env.host, d).map_err(|e| StepError::new("identity", e))?;
+    }
+    let teardown_steps = usize::from(!teardown_disks.is_empty());
+    let apply_steps = if applies {
+        exec.step_count(plan) + 2
+    } else {
+        0
+    };
+    env.begin(teardown_steps + apply_steps);
+    if !teardown_disks.is_empty() {
+        let names: Vec<String> = teardown_disks.iter().map(|d| d.name.clone()).collect();
+        env.step(
+            "teardown",
+            &format!("tearing down everything on {}", names.join(" ")),
+            || teardown::teardown(env, &teardown_disks),
+        )?;
+    }
+    if !applies {
+        return Ok(());
+    }
+    exec.apply(env, plan)?;
+    verify_step(env, plan)?;
+    env.step(
+        "stubs",
+        &format!("writing NixOS stubs to {STUB_DIR}"),
+        || write_stubs(env, plan, req.lan_mac.as_deref()),
+    )
+}
+
+fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
+    env.step(
+        "verify",
+        "reading the disks back and comparing with the plan",
+        || {
+            if !env.host.changes_are_real() {
+                // A dry run recorded the writes; there is nothing new to read back.
+                return Ok(());
+            }
+            // The steps before queued udev events (md superblocks, filesystems, swap);
+            // read back only once they are processed.
+            env.settle()?;
+            let diffs = verify::check(env.host, &plan.layout)?;
+            if diffs.is_empty() {
+                return Ok(());
+            }
+            Err(anyhow!(
+                "the disks differ from the plan in {} place(s): {}",
+                diffs.len(),
+                diffs
+                    .iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        },
+    )
+}
+
+fn write_stubs(env: &Env, plan: &Plan, lan_mac: Option<&str>) -> anyhow::Result<()> {
+    let dir = Path::new(STUB_DIR);
+    let hw = dir.join("hardware-disk.nix");
+    env.host.write_atomic(
+        &hw,
+        crate::render::nixos::hardware_disk_nix(plan).as_bytes(),
+        0o644,
+    )?;
+    if let Some(mac) = lan_mac {
+        let net = dir.join("network-lan.nix");
+        env.host.write_atomic(
+            &net,
+            crate::render::nixos::network_lan_nix(mac).as_bytes(),
+            0o644,
+        )?;
+    }
+    Ok(())
+}
+
+fn write_plan_file(ctx: &Ctx, host: &dyn Host, plan: &Plan) -> anyhow::Result<()> {
+    let p = ctx.state_file(status::STORAGE_PLAN);
+    host.write_atomic(
+        &p,
+        crate::render::json::plan_to_json(plan).as_bytes(),
+        0o644,
+    )
+    .with_context(|| state_dir_error(ctx))
+}
+
+fn state_dir_error(ctx: &Ctx) -> String {
+    format!(
+        "writing the status into {} failed; no disk was touched. Make the state directory \
+         writable or point --state-dir / PRE_NIXOS_STATE_DIR elsewhere",
+        ctx.state_dir().display()
+    )
+}
+
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// A line for the person at the terminal (progress and outcomes), not a log record.
+fn eprintln_ui(line: &str) {
+    let mut err = std::io::stderr();
+    let _ = writeln!(err, "{line}");
+}
+
+#[cfg(test)]
+mod tests;

@@ -139,7 +139,7 @@ pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<St
 
 /// `pre-nixos <version>: lan <ip> — ssh root@<ip> — storage <STATE>/<DETAIL>`.
 pub fn announce_line(net: &NetworkReport, s: &StorageStatus) -> String {
-    crate::network::announce_line_with_storage(net, &format!("{}/{}", s.state, s.detail))
+    network::announce_line_with_storage(net, &format!("{}/{}", s.state, s.detail))
 }
 
 #[cfg(test)]

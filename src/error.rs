@@ -19,7 +19,10 @@ impl UsageError {
 
 /// Maps an error to its exit code: usage errors anywhere in the chain give 2.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.is::<UsageError>()) {
+    if err
+        .chain()
+        .any(<dyn std::error::Error + 'static>::is::<UsageError>)
+    {
         EXIT_USAGE
     } else {
         EXIT_FAILURE

@@ -73,7 +73,7 @@ pub fn disk(
 
 /// The planner's ext4 LV, with the planner's `data` inode ratio and `/var/tmp` mode.
 pub fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume {
-    let mut lv = crate::plan::volumes::ext4(name, mountpoint, extents);
+    let mut lv = volumes::ext4(name, mountpoint, extents);
     if let LvContent::Ext4 {
         bytes_per_inode,
         mode,
@@ -87,13 +87,13 @@ pub fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume {
 }
 
 pub fn swap(extents: u64) -> LogicalVolume {
-    crate::plan::volumes::swap_lv(extents)
+    volumes::swap_lv(extents)
 }
 
 pub fn vg(name: &str, pvs: &[&str], extents: u64, lvs: Vec<LogicalVolume>) -> VolumeGroup {
     VolumeGroup {
         name: name.into(),
-        pvs: pvs.iter().map(|s| s.to_string()).collect(),
+        pvs: pvs.iter().map(ToString::to_string).collect(),
         extent_bytes: EXTENT_BYTES,
         extents,
         lvs,

@@ -44,7 +44,7 @@ fn probes_ext4_gpt_and_blank_images() {
         p.values.get("LABEL").map(String::as_str),
         Some("probe-test")
     );
-    assert_eq!(p.values.get("UUID").map(|u| u.len()), Some(36));
+    assert_eq!(p.values.get("UUID").map(std::string::String::len), Some(36));
 
     let gpt = sparse_image(dir.path(), "gpt.img", 64 << 20);
     run_tool(

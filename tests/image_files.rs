@@ -163,7 +163,11 @@ fn detection_on_image_files_finds_every_kind_of_signature() {
         .iter()
         .map(|d| (d.name.clone().unwrap(), d.reasons.clone()))
         .collect();
-    let r = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let r = |v: &[&str]| {
+        v.iter()
+            .map(std::string::ToString::to_string)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         reasons,
         [

@@ -19,7 +19,7 @@ fn excluded(list: &[(&str, &str)]) -> Vec<Excluded> {
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
+    v.iter().map(std::string::ToString::to_string).collect()
 }
 
 /// A blank data disk as the guest capture shows it.

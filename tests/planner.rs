@@ -783,7 +783,9 @@ fn invariants_hold_on_generated_machines() {
             assert_eq!(sizes.len(), a.members.len(), "{ctx}");
             let min = *sizes.iter().min().unwrap();
             assert!(
-                sizes.iter().all(|&s| s as u128 * 100 <= min as u128 * 101),
+                sizes
+                    .iter()
+                    .all(|&s| u128::from(s) * 100 <= u128::from(min) * 101),
                 "{ctx}"
             );
             // never more space than the disks have

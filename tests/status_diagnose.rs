@@ -656,7 +656,7 @@ fn diagnose_bundle_holds_every_item() {
         assert!(
             lines.iter().any(|x| x == l),
             "{l} not run; ran:\n{lines:#?}"
-        )
+        );
     };
     has(&format!(
         "pre-nixos inventory --json --state-dir /run/pre-nixos --root {}",

@@ -52,7 +52,7 @@ fn boot_always_ends_with_a_status_and_an_exit_code() {
     let host = FakeHost::new(m.root());
     let ctx = Ctx::new(&host, "/run/pre-nixos");
     let code = run(&ctx, &BootRequest::default()).unwrap();
-    let st = crate::state::status::read_storage(&host, ctx.state_dir())
+    let st = status::read_storage(&host, ctx.state_dir())
         .unwrap()
         .expect("storage-status written");
     assert_eq!(st.state, State::Failed, "{st:?}");

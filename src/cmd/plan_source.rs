@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn a_corrupt_plan_file_is_a_usage_error_naming_the_field() {
-        let good = serde_json::to_string_pretty(&crate::testkit::single_nvme()).unwrap();
+        let good = serde_json::to_string_pretty(&testkit::single_nvme()).unwrap();
         let bad = good.replacen(
             "\"size_bytes\": 1000204886016",
             "\"size_bytes\": \"1 TB\"",

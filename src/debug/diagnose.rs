@@ -782,7 +782,7 @@ impl Collector<'_> {
     }
 
     fn cmd(&mut self, item: &str, file: &str, cmd: Cmd) {
-        self.cmd_tail(item, file, cmd, None)
+        self.cmd_tail(item, file, cmd, None);
     }
 
     /// Runs `cmd` (with [`SYSTEM_TIMEOUT`] unless it has its own) and writes its

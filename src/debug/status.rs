@@ -933,7 +933,7 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
             }
         }
         VerifyReport::Error { message } => {
-            writeln!(out, "verify:   could not read disks: {message}")?
+            writeln!(out, "verify:   could not read disks: {message}")?;
         }
     }
     // Network.
@@ -1050,7 +1050,7 @@ mod tests {
 
     /// Real output from a Debian 12 guest (tests/fixtures/systemd/README.md).
     fn capture(name: &str) -> String {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/systemd")
             .join(name);
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -1106,7 +1106,7 @@ mod tests {
             "loop1: loop device",
         ]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
         assert_eq!(
             left_out_line(&ex).as_deref(),

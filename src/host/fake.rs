@@ -10,7 +10,6 @@
 //! format (a sibling `<devname>.err` holding an errno name makes the probe fail that
 //! way). The clock is virtual: `sleep` advances it instantly.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::cmd::{Cmd, CmdError, CmdOutput, STDERR_TAIL};
 use super::fsutil::tail;
-use super::{BlkidProbe, Host, UdevDevice};
+use super::{parse_key_values, BlkidProbe, Host, UdevDevice};
 
 /// Where fixture trees keep what libudev and libblkid would report.
 pub const FIXTURE_DIR: &str = "run/pre-nixos-fixture";
@@ -113,7 +112,7 @@ impl FakeHost {
         effect: Option<Effect>,
     ) -> &Self {
         self.rules.lock().unwrap().push(Rule {
-            prefix: prefix.iter().map(|s| s.to_string()).collect(),
+            prefix: prefix.iter().map(ToString::to_string).collect(),
             response,
             remaining,
             effect,
@@ -271,14 +270,6 @@ impl Host for FakeHost {
     fn sleep(&self, d: Duration) {
         self.advance(d);
     }
-}
-
-/// Parses `KEY=VALUE` lines (udev properties, `blkid -o export`).
-pub fn parse_key_values(text: &str) -> BTreeMap<String, String> {
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect()
 }
 
 /// Builds a probe result from `blkid -p -o export` text.

@@ -60,6 +60,14 @@ pub struct BlkidProbe {
     pub values: BTreeMap<String, String>,
 }
 
+/// Parses `KEY=VALUE` lines (udev properties, `blkid -o export`).
+pub fn parse_key_values(text: &str) -> BTreeMap<String, String> {
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect()
+}
+
 /// Every effect on the host. Object safe: callers take `&dyn Host`.
 pub trait Host: Send + Sync {
     /// The root every path of the target system hangs off (`/` in production).

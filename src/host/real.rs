@@ -77,7 +77,7 @@ impl Host for RealHost {
     }
 
     fn sleep(&self, d: Duration) {
-        std::thread::sleep(d)
+        std::thread::sleep(d);
     }
 }
 
@@ -287,7 +287,7 @@ fn blkid_low_level_probe(dev: &Path) -> io::Result<BlkidProbe> {
                     let v = CStr::from_ptr(data).to_string_lossy().into_owned();
                     match k.as_str() {
                         "TYPE" if !probe.signatures.contains(&v) => {
-                            probe.signatures.push(v.clone())
+                            probe.signatures.push(v.clone());
                         }
                         "PTTYPE" => probe.partition_table = Some(v.clone()),
                         _ => {}

@@ -98,7 +98,7 @@ impl BlockDev {
         self.partitions.push((
             name.into(),
             dev.into(),
-            holders.iter().map(|h| h.to_string()).collect(),
+            holders.iter().map(ToString::to_string).collect(),
         ));
         self
     }

@@ -90,7 +90,7 @@ pub fn write_human(inv: &Inventory, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn row(cells: &[&str]) -> Vec<String> {
-    cells.iter().map(|c| c.to_string()).collect()
+    cells.iter().map(ToString::to_string).collect()
 }
 
 fn or_dash(v: Option<&str>) -> String {

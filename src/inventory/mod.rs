@@ -7,6 +7,8 @@
 
 pub mod boot_medium;
 pub mod disks;
+/// Fixture trees for tests: the same layout the readers walk, written from code.
+#[cfg(feature = "testkit")]
 pub mod fixture;
 pub mod human;
 pub mod nics;
@@ -211,11 +213,11 @@ pub fn scan(host: &dyn Host) -> anyhow::Result<Inventory> {
         match disks::examine(&cx, name, udev_disks.get(name).copied()) {
             disks::Outcome::Disk(d) => {
                 tracing::debug!(device = %d.name, stable_path = %d.stable_path, size_bytes = d.size_bytes, kind = d.kind.as_str(), "disk found");
-                inv.disks.push(*d)
+                inv.disks.push(*d);
             }
             disks::Outcome::Excluded(x) => {
                 tracing::debug!(device = %x.name, reason = %x.reason, "device excluded");
-                inv.excluded.push(x)
+                inv.excluded.push(x);
             }
             disks::Outcome::Vanished => {}
         }

@@ -201,7 +201,7 @@ pub fn parse_carrier(text: &str) -> Option<bool> {
 pub fn parse_speed(text: &str) -> Option<u32> {
     let v: i64 = text.trim().parse().ok()?;
     // SPEED_UNKNOWN is -1; some drivers report u32::MAX for the same thing.
-    (v > 0 && v < u32::MAX as i64).then_some(v as u32)
+    (v > 0 && v < i64::from(u32::MAX)).then_some(v as u32)
 }
 
 /// Why an interface is not a LAN candidate; `None` for a candidate. Order matters:

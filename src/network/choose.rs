@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(c.chosen().unwrap().name, "z");
         match c {
             Choice::Chosen { reason, .. } => {
-                assert!(reason.contains("earlier PCI path"), "{reason}")
+                assert!(reason.contains("earlier PCI path"), "{reason}");
             }
             _ => unreachable!(),
         }

@@ -96,7 +96,7 @@ pub fn reload_networkd(host: &dyn Host) -> Result<(), String> {
     match host.run(&reload) {
         Ok(_) => return Ok(()),
         Err(e) => {
-            tracing::warn!(error = %e, "networkctl reload failed; queueing a networkd reload-or-restart")
+            tracing::warn!(error = %e, "networkctl reload failed; queueing a networkd reload-or-restart");
         }
     }
     let queue = Cmd::new(

@@ -136,7 +136,7 @@ pub fn run_stage(
 
     // 3. sshd: keys, hardened config, queued start. Before the lease wait, so SSH
     // never waits on DHCP.
-    let ssh = crate::network::ssh::setup(host, opts.authorized_keys.as_deref());
+    let ssh = ssh::setup(host, opts.authorized_keys.as_deref());
     r.ssh = ssh.status.clone();
 
     // 4. The lease.
@@ -158,8 +158,7 @@ pub fn run_stage(
 
     // 5. Is sshd really up? (A query; its start job was queued above.)
     if ssh.started {
-        r.ssh =
-            crate::network::ssh::wait_active(host, &ssh.unit, crate::network::ssh::ACTIVE_TIMEOUT);
+        r.ssh = ssh::wait_active(host, &ssh.unit, ssh::ACTIVE_TIMEOUT);
     }
 
     // 6. network-status, then the consoles.
@@ -174,7 +173,7 @@ pub fn run_stage(
         warn(&mut r, e.to_string());
     }
     t.announce = announce_line(&r);
-    crate::network::announce::announce(host, &t.announce);
+    announce::announce(host, &t.announce);
     (r, t)
 }
 

@@ -105,14 +105,14 @@ fn blob_key_type(b: &[u8]) -> Option<String> {
 
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let val = |c: u8| -> Option<u32> {
-        Some(match c {
+        Some(u32::from(match c {
             b'A'..=b'Z' => c - b'A',
             b'a'..=b'z' => c - b'a' + 26,
             b'0'..=b'9' => c - b'0' + 52,
             b'+' => 62,
             b'/' => 63,
             _ => return None,
-        } as u32)
+        }))
     };
     let s = s.trim_end_matches('=').as_bytes();
     if s.len() % 4 == 1 {

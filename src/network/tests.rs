@@ -273,7 +273,7 @@ fn two_nics_one_with_carrier_full_stage_then_rerun_changes_nothing() {
     assert!(!cfg.symlink_metadata().unwrap().file_type().is_symlink());
     assert_eq!(
         t.read("etc/ssh/sshd_config"),
-        crate::network::ssh::harden_config(NIXOS_SSHD)
+        ssh::harden_config(NIXOS_SSHD)
     );
     assert_eq!(
         t.read("nix/store/aaaa-sshd.conf"),
@@ -284,11 +284,8 @@ fn two_nics_one_with_carrier_full_stage_then_rerun_changes_nothing() {
     let mode = |rel: &str| fs::metadata(t.p(rel)).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode("root/.ssh"), 0o700);
     assert_eq!(mode("root/.ssh/authorized_keys"), 0o600);
-    let st = crate::state::status::NetworkStatus::parse(
-        "network-status",
-        &t.read("run/pre-nixos/network-status"),
-    )
-    .unwrap();
+    let st =
+        NetworkStatus::parse("network-status", &t.read("run/pre-nixos/network-status")).unwrap();
     assert_eq!(
         (
             st.lan_iface.as_deref(),
@@ -997,7 +994,7 @@ fn sshd_that_fails_or_stays_activating_is_reported() {
         "{}",
         r.ssh
     );
-    assert!(host.now().duration_since(start) >= crate::network::ssh::ACTIVE_TIMEOUT);
+    assert!(host.now().duration_since(start) >= ssh::ACTIVE_TIMEOUT);
     assert!(
         t.read("dev/ttyS0").contains("ssh start queued but"),
         "{}",

@@ -33,7 +33,7 @@ pub struct Bucket<'a> {
 
 impl Bucket<'_> {
     pub fn total_bytes(&self) -> u128 {
-        self.disks.iter().map(|d| d.size_bytes as u128).sum()
+        self.disks.iter().map(|d| u128::from(d.size_bytes)).sum()
     }
 
     pub fn smallest_bytes(&self) -> u64 {
@@ -59,7 +59,7 @@ impl Bucket<'_> {
 
 /// `b` is within 1 % of `smallest` (integer math: b ≤ smallest × 1.01).
 pub fn within_one_percent(smallest: u64, b: u64) -> bool {
-    (b as u128) * 100 <= (smallest as u128) * 101
+    u128::from(b) * 100 <= u128::from(smallest) * 101
 }
 
 /// Buckets of one tier, ranked largest total capacity first.
@@ -158,7 +158,7 @@ mod tests {
         let d = disk("/dev/y1", 250, DiskKind::Hdd);
         let all = [&a, &b, &c, &d];
         let hdd = bucket_tier(Tier::Rotating, &all);
-        let firsts: Vec<&str> = hdd.iter().map(|b| b.first_path()).collect();
+        let firsts: Vec<&str> = hdd.iter().map(super::Bucket::first_path).collect();
         // x0 (1000) first; x1 (500) and y0+y1 (500) tie → x1 before y0
         assert_eq!(firsts, vec!["/dev/x0", "/dev/x1", "/dev/y0"]);
     }

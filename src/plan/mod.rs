@@ -299,7 +299,7 @@ fn build_group(g: &Group, mode: Mode, excluded: &mut Vec<Excluded>) -> BuiltGrou
             name: d.name.clone(),
             reason: format!(
                 "unused: {} of VG {vg} is built over {} ({})",
-                choice.level.map(|l| l.name()).unwrap_or("the array"),
+                choice.level.map(RaidLevel::name).unwrap_or("the array"),
                 names(members),
                 choice.why
             ),

@@ -358,7 +358,7 @@ impl MdDetail {
 }
 
 pub fn parse_mdadm_detail(text: &str) -> MdDetail {
-    let kv = crate::host::fake::parse_key_values(text);
+    let kv = crate::host::parse_key_values(text);
     let get = |k: &str| kv.get(k).cloned();
     let mut members: Vec<(u32, String)> = kv
         .iter()
@@ -479,9 +479,9 @@ pub fn unescape_octal(s: &str) -> String {
         if b[i] == b'\\' && b.len() - i > 3 {
             let oct = &b[i + 1..i + 4];
             if oct.iter().all(|c| (b'0'..=b'7').contains(c)) {
-                let v = (oct[0] - b'0') as u32 * 64
-                    + (oct[1] - b'0') as u32 * 8
-                    + (oct[2] - b'0') as u32;
+                let v = u32::from(oct[0] - b'0') * 64
+                    + u32::from(oct[1] - b'0') * 8
+                    + u32::from(oct[2] - b'0');
                 out.push(v as u8);
                 i += 4;
                 continue;

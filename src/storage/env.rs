@@ -262,7 +262,7 @@ impl DiskLocks {
             match host.lock(&dev, LockKind::Device) {
                 Ok(l) => locks.push((k.clone(), l)),
                 Err(e) => {
-                    tracing::warn!(device = %dev.display(), error = %e, "locking the disk against udev")
+                    tracing::warn!(device = %dev.display(), error = %e, "locking the disk against udev");
                 }
             }
         }

@@ -311,7 +311,7 @@ fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
                 diffs.len(),
                 diffs
                     .iter()
-                    .map(|d| d.to_string())
+                    .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join("; ")
             ))

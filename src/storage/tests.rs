@@ -249,7 +249,7 @@ impl Host for ReadOnlyState<'_> {
         self.0.now()
     }
     fn sleep(&self, d: Duration) {
-        self.0.sleep(d)
+        self.0.sleep(d);
     }
     fn write_atomic(&self, p: &Path, c: &[u8], mode: u32) -> std::io::Result<()> {
         if p.starts_with(STATE) {

@@ -468,10 +468,10 @@ fn list(v: &BTreeSet<&str>) -> String {
 /// reads the device itself.
 fn fill_missing_fstypes(
     host: &dyn Host,
-    nodes: &mut [blockdev::LsblkNode],
-    disks: &std::collections::BTreeMap<String, String>,
+    nodes: &mut [LsblkNode],
+    disks: &BTreeMap<String, String>,
 ) {
-    fn fill(host: &dyn Host, n: &mut blockdev::LsblkNode) {
+    fn fill(host: &dyn Host, n: &mut LsblkNode) {
         if n.fstype.is_none() && n.kind != "disk" {
             match host.blkid_probe(std::path::Path::new(&n.dev())) {
                 Ok(p) => {
@@ -481,7 +481,7 @@ fn fill_missing_fstypes(
                     }
                 }
                 Err(e) => {
-                    tracing::debug!(device = %n.dev(), error = %e, "probing a node lsblk gave no type")
+                    tracing::debug!(device = %n.dev(), error = %e, "probing a node lsblk gave no type");
                 }
             }
         }

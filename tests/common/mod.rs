@@ -4,17 +4,17 @@
 
 use pre_nixos::inventory::{Disk, DiskKind, Excluded, Inventory, INVENTORY_SCHEMA_VERSION};
 
-pub const GIB: u64 = 1 << 30;
-pub const MIB: u64 = 1 << 20;
+pub(crate) const GIB: u64 = 1 << 30;
+pub(crate) const MIB: u64 = 1 << 20;
 /// Marketing sizes as the kernel reports them.
-pub const SSD_480G: u64 = 480_103_981_056;
-pub const SSD_1T: u64 = 1_000_204_886_016;
-pub const SSD_2T: u64 = 2_000_398_934_016;
-pub const NVME_1T92: u64 = 1_920_383_410_176;
-pub const HDD_2T: u64 = 2_000_398_934_016;
-pub const HDD_4T: u64 = 4_000_787_030_016;
-pub const HDD_8T: u64 = 8_001_563_222_016;
-pub const HDD_12T: u64 = 12_000_138_625_024;
+pub(crate) const SSD_480G: u64 = 480_103_981_056;
+pub(crate) const SSD_1T: u64 = 1_000_204_886_016;
+pub(crate) const SSD_2T: u64 = 2_000_398_934_016;
+pub(crate) const NVME_1T92: u64 = 1_920_383_410_176;
+pub(crate) const HDD_2T: u64 = 2_000_398_934_016;
+pub(crate) const HDD_4T: u64 = 4_000_787_030_016;
+pub(crate) const HDD_8T: u64 = 8_001_563_222_016;
+pub(crate) const HDD_12T: u64 = 12_000_138_625_024;
 
 fn disk(name: &str, stable: String, size: u64, kind: DiskKind, serial: String) -> Disk {
     Disk {
@@ -53,7 +53,7 @@ fn disk(name: &str, stable: String, size: u64, kind: DiskKind, serial: String) -
 }
 
 /// `/dev/nvme<i>n1`.
-pub fn nvme(i: u32, size: u64) -> Disk {
+pub(crate) fn nvme(i: u32, size: u64) -> Disk {
     let serial = format!("S64GNE0R{i:04}");
     disk(
         &format!("nvme{i}n1"),
@@ -65,7 +65,7 @@ pub fn nvme(i: u32, size: u64) -> Disk {
 }
 
 /// A SATA SSD `/dev/sd<letter>`.
-pub fn ssd(letter: char, size: u64) -> Disk {
+pub(crate) fn ssd(letter: char, size: u64) -> Disk {
     let serial = format!("S5SVNF0R{:04}", letter as u32);
     disk(
         &format!("sd{letter}"),
@@ -77,7 +77,7 @@ pub fn ssd(letter: char, size: u64) -> Disk {
 }
 
 /// A SATA HDD `/dev/sd<letter>`.
-pub fn hdd(letter: char, size: u64) -> Disk {
+pub(crate) fn hdd(letter: char, size: u64) -> Disk {
     let serial = format!("ZC1{:05}", letter as u32);
     disk(
         &format!("sd{letter}"),
@@ -88,7 +88,7 @@ pub fn hdd(letter: char, size: u64) -> Disk {
     )
 }
 
-pub fn machine(mut disks: Vec<Disk>, ram: u64) -> Inventory {
+pub(crate) fn machine(mut disks: Vec<Disk>, ram: u64) -> Inventory {
     disks.sort_by(|a, b| a.stable_path.cmp(&b.stable_path));
     Inventory {
         schema_version: INVENTORY_SCHEMA_VERSION,
@@ -109,6 +109,6 @@ pub fn machine(mut disks: Vec<Disk>, ram: u64) -> Inventory {
 }
 
 /// Letters `sda`, `sdb`, … for SATA disks.
-pub fn letters(from: char, n: usize) -> Vec<char> {
+pub(crate) fn letters(from: char, n: usize) -> Vec<char> {
     (0..n).map(|i| (from as u8 + i as u8) as char).collect()
 }

@@ -20,7 +20,7 @@ fn lines(cmds: &[Cmd]) -> Vec<String> {
 }
 
 fn names(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
+    v.iter().map(std::string::ToString::to_string).collect()
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn teardown_re_checks_and_succeeds_when_nothing_is_left() {
         )
         .unwrap();
     });
-    let env = crate::storage::Env::new(&host).with_path(testkit::TEST_PATH);
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
     teardown(&env, &disks).unwrap();
     let l = host.command_lines();
     assert_eq!(
@@ -181,7 +181,7 @@ fn teardown_repeats_once_then_names_what_survived() {
         Response::stdout(capture("disko-applied", "lsblk-O-b.json")),
     );
     host.on(&["pvs"], Response::stdout(NO_PVS));
-    let env = crate::storage::Env::new(&host).with_path(testkit::TEST_PATH);
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
     let e = format!("{:#}", teardown(&env, &disks).unwrap_err());
     assert!(e.contains("still present after two passes"), "{e}");
     assert!(e.contains("md127"), "{e}");
@@ -198,7 +198,7 @@ fn a_missing_mdadm_is_named_before_any_command() {
     m.remove("/usr/sbin/mdadm");
     let host = FakeHost::new(m.root());
     testkit::script_capture(&host, "disko-applied");
-    let env = crate::storage::Env::new(&host).with_path(testkit::TEST_PATH);
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
     let e = format!("{:#}", teardown(&env, &disks).unwrap_err());
     assert!(e.contains("mdadm not found"), "{e}");
     assert!(host

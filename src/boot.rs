@@ -53,16 +53,10 @@ const COLDPLUG_TIMEOUT: Duration = Duration::from_secs(60);
 /// that sees a name that is about to vanish, or disks without serials and stable
 /// paths (seen in the VM suite under load). A timeout is logged and the boot goes on.
 fn wait_for_coldplug(ctx: &Ctx) {
-    let secs = COLDPLUG_TIMEOUT.as_secs();
-    let settle = Cmd::new(
+    let settle = Cmd::udev_settle(
         "waiting for udev to process the boot's device events",
-        [
-            "udevadm".to_owned(),
-            "settle".to_owned(),
-            format!("--timeout={secs}"),
-        ],
-    )
-    .timeout(COLDPLUG_TIMEOUT + Duration::from_secs(5));
+        COLDPLUG_TIMEOUT,
+    );
     if let Err(e) = ctx.host.run(&settle) {
         tracing::warn!(error = %e, "udev did not settle; NIC names and disk serials may be incomplete");
     }
@@ -114,7 +108,7 @@ pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<St
         }
     };
 
-    let inventory = match crate::inventory::scan(ctx.host) {
+    let inventory = match crate::inventory::scan(ctx.host, &ctx.boot) {
         Ok(i) => i,
         Err(e) => return failed("inventory", e),
     };

@@ -20,6 +20,7 @@ pub mod error;
 pub mod host;
 pub mod kcmdline;
 pub mod logging;
+pub mod text;
 pub mod units;
 
 // Storage pipeline, in order.

@@ -7,6 +7,13 @@ use pre_nixos::inventory::fixture::{BlockDev, FixtureTree};
 use pre_nixos::inventory::{self, Disk, DiskKind, Excluded, Inventory, INVENTORY_SCHEMA_VERSION};
 use pretty_assertions::assert_eq;
 
+/// The inventory as a run sees it: the kernel command line of the fixture, read into the
+/// run state first.
+fn scan(host: &FakeHost) -> anyhow::Result<inventory::Inventory> {
+    let ctx = pre_nixos::context::Ctx::new(host, "/run/pre-nixos");
+    inventory::scan(host, &ctx.boot)
+}
+
 const GIB: u64 = 1 << 30;
 
 fn excluded(list: &[(&str, &str)]) -> Vec<Excluded> {
@@ -51,7 +58,7 @@ fn guest_capture_blank_gives_the_four_data_disks() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/sysfs/guest-blank"
     );
-    let inv = inventory::scan(&FakeHost::new(root)).unwrap();
+    let inv = scan(&FakeHost::new(root)).unwrap();
     let mut nvme = qemu_disk(
         "nvme0n1",
         "/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_NVME0001_1",
@@ -101,7 +108,7 @@ fn guest_capture_human_output() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/sysfs/guest-blank"
     );
-    let mut inv = inventory::scan(&FakeHost::new(root)).unwrap();
+    let mut inv = scan(&FakeHost::new(root)).unwrap();
     inv.nics.clear();
     let mut out = Vec::new();
     inventory::human::write_human(&inv, &mut out).unwrap();
@@ -283,7 +290,7 @@ fn iso_server_keeps_only_installable_disks_with_reasons() {
     let dir = tempfile::tempdir().unwrap();
     let t = FixtureTree::new(dir.path());
     iso_server(&t);
-    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let inv = scan(&FakeHost::new(dir.path())).unwrap();
 
     let base = |name: &str, path: &str, gib: u64, kind| Disk {
         name: name.into(),
@@ -428,7 +435,7 @@ fn the_order_of_enumeration_does_not_change_the_inventory() {
             )
             .unwrap();
         }
-        let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+        let inv = scan(&FakeHost::new(dir.path())).unwrap();
         inv.disks
             .iter()
             .map(|d| (d.stable_path.clone(), d.name.clone()))
@@ -487,7 +494,7 @@ fn root_on_lvm_on_raid_excludes_every_member_disk() {
             .slave("md0"),
     )
     .unwrap();
-    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let inv = scan(&FakeHost::new(dir.path())).unwrap();
     let names: Vec<&str> = inv.disks.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["sdc"]);
     assert_eq!(
@@ -514,7 +521,7 @@ fn a_root_mount_known_only_by_its_source_path_is_resolved_through_links() {
     t.add(&BlockDev::new("nvme0n1", "259:0").partition("nvme0n1p2", "259:2", &[]))
         .unwrap();
     t.add(&BlockDev::new("nvme1n1", "259:3")).unwrap();
-    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let inv = scan(&FakeHost::new(dir.path())).unwrap();
     assert_eq!(inv.disks.len(), 1);
     assert_eq!(inv.disks[0].name, "nvme1n1");
     assert_eq!(inv.disks[0].kind, DiskKind::Nvme);
@@ -531,7 +538,7 @@ fn a_missing_meminfo_leaves_ram_unknown_for_the_planner_to_refuse() {
     let dir = tempfile::tempdir().unwrap();
     let t = FixtureTree::new(dir.path());
     t.add(&BlockDev::new("nvme1n1", "259:3")).unwrap();
-    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let inv = scan(&FakeHost::new(dir.path())).unwrap();
     assert_eq!(inv.disks.len(), 1);
     assert_eq!(inv.ram_bytes, 0);
     let err = pre_nixos::plan::plan(&inv, &Default::default())
@@ -561,7 +568,7 @@ fn boot_uuid_is_found_through_udev_properties_when_links_are_missing() {
         "DEVTYPE=partition\nID_FS_TYPE=iso9660\nID_FS_UUID=2024-05-01-12-00-00-00\n",
     )
     .unwrap();
-    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let inv = scan(&FakeHost::new(dir.path())).unwrap();
     let names: Vec<&str> = inv.disks.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["sdb"]);
     assert_eq!(
@@ -578,7 +585,7 @@ fn a_failed_probe_is_recorded_not_shown_as_a_blank_disk() {
     t.add(&BlockDev::new("nvme1n1", "259:3")).unwrap();
     t.file("/run/pre-nixos-fixture/blkid/nvme1n1.err", "EACCES\n")
         .unwrap();
-    let inv = inventory::scan(&FakeHost::new(dir.path())).unwrap();
+    let inv = scan(&FakeHost::new(dir.path())).unwrap();
     let e = inv.disks[0].probe_error.as_deref().unwrap();
     assert!(
         e.starts_with("probing /dev/nvme1n1 with libblkid: Permission denied"),

@@ -11,7 +11,7 @@ use crate::inventory::{human, scan};
 
 /// `pre-nixos inventory [--json]`.
 pub fn run(ctx: &Ctx, args: &InventoryArgs) -> anyhow::Result<u8> {
-    let inv = scan(ctx.host)?;
+    let inv = scan(ctx.host, &ctx.boot)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {

@@ -21,8 +21,8 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
     let (inv, boot) = match &args.inventory {
         Some(path) => (read_inventory_file(path)?, &no_switches),
         None => {
-            let inv =
-                crate::inventory::scan(ctx.host).context("scanning the disks of this machine")?;
+            let inv = crate::inventory::scan(ctx.host, &ctx.boot)
+                .context("scanning the disks of this machine")?;
             (inv, &ctx.boot)
         }
     };

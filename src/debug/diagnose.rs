@@ -211,15 +211,13 @@ pub fn collect(ctx: &Ctx, opts: &Options) -> anyhow::Result<Bundle> {
         Path::new("/proc/cmdline"),
         None,
     ) {
-        Some(cmdline) => {
-            let opts = crate::kcmdline::parse(&cmdline);
-            c.json(
-                "boot-options",
-                "boot-options.json",
-                "kcmdline::parse",
-                &opts,
-            );
-        }
+        // The run state's reading of it (parsed once, when the run started).
+        Some(_) => c.json(
+            "boot-options",
+            "boot-options.json",
+            "kcmdline::parse",
+            &ctx.boot,
+        ),
         None => c.record(IndexEntry {
             item: "boot-options".into(),
             file: None,

@@ -522,12 +522,7 @@ pub fn probe_error(e: &CmdError) -> String {
             stderr_tail,
             ..
         } => {
-            let stderr = stderr_tail
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect::<Vec<_>>()
-                .join(" | ");
+            let stderr = crate::text::one_line(stderr_tail);
             if stderr.is_empty() {
                 format!("{} exited {status} with nothing on stderr", program(argv))
             } else {

@@ -5,6 +5,8 @@
 //! [`CmdError`] that reads `<what>: <argv> exited <status>: <stderr tail>`.
 
 use std::fmt;
+
+pub use crate::text::shell_quote;
 use std::time::Duration;
 
 /// How many bytes of stderr an error message carries.
@@ -107,21 +109,29 @@ impl Cmd {
     }
 }
 
-impl fmt::Display for Cmd {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.display())
+/// Time `udevadm settle` is given beyond its own `--timeout` to exit by itself.
+const SETTLE_GRACE: Duration = Duration::from_secs(10);
+
+impl Cmd {
+    /// `udevadm settle --timeout=<secs>`: waits until udev has processed every queued
+    /// event. The command's own bound is a little longer, so udev's timeout (a clear
+    /// "timed out" exit) fires before ours.
+    pub fn udev_settle(what: impl Into<String>, timeout: Duration) -> Cmd {
+        Cmd::new(
+            what,
+            [
+                "udevadm".to_owned(),
+                "settle".to_owned(),
+                format!("--timeout={}", timeout.as_secs()),
+            ],
+        )
+        .timeout(timeout + SETTLE_GRACE)
     }
 }
 
-/// Quotes one argument for display so a reader can paste it into a shell.
-pub fn shell_quote(a: &str) -> String {
-    if !a.is_empty()
-        && a.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
-    {
-        a.to_owned()
-    } else {
-        format!("'{}'", a.replace('\'', r"'\''"))
+impl fmt::Display for Cmd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display())
     }
 }
 
@@ -199,12 +209,7 @@ pub fn seconds(d: Duration) -> String {
 impl CmdError {
     /// One line for `ERROR=` in the status file.
     pub fn one_line(&self) -> String {
-        self.to_string()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" | ")
+        crate::text::one_line(&self.to_string())
     }
 }
 

@@ -22,6 +22,7 @@ use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
 use crate::host::{Host, UdevDevice};
+use crate::kcmdline::BootOptions;
 
 /// Bumped whenever the JSON shape of [`Inventory`] changes incompatibly.
 pub const INVENTORY_SCHEMA_VERSION: u32 = 1;
@@ -171,18 +172,13 @@ pub struct Nic {
 /// Reads the whole inventory of the machine behind `host`: block devices from udev
 /// and `/sys/class/block`, the live system's disks from the mounts and the kernel
 /// command line, RAM, NICs. Read-only: no device is opened for writing.
-pub fn scan(host: &dyn Host) -> anyhow::Result<Inventory> {
+pub fn scan(host: &dyn Host, boot: &BootOptions) -> anyhow::Result<Inventory> {
     let tree = sysfs::scan(host).context("listing block devices in /sys/class/block")?;
     let udev = host.udev_devices("block").unwrap_or_else(|e| {
         tracing::warn!(error = %e, "listing block devices through udev failed; using sysfs alone (no by-id paths, serials or bus)");
         Vec::new()
     });
-    // Parsed quietly: the boot flow reports the command line's warnings once.
-    let boot = host
-        .read_to_string(Path::new("/proc/cmdline"))
-        .map(|t| crate::kcmdline::parse(&t))
-        .unwrap_or_default();
-    let live = boot_medium::live_disks(host, &tree, &udev, &boot);
+    let live = boot_medium::live_disks(host, &tree, &udev, boot);
     let by_id = by_id_links(host);
     let udev_disks: BTreeMap<&str, &UdevDevice> = udev
         .iter()

@@ -233,29 +233,14 @@ fn render_pairs(pairs: &[(&str, String)]) -> String {
     for (k, v) in pairs {
         out.push_str(k);
         out.push('=');
-        out.push_str(&shell_value(&one_line(v)));
+        let v = crate::text::one_line(v);
+        // An empty value stays bare (`ERROR=`), as `sh` reads it.
+        if !v.is_empty() {
+            out.push_str(&crate::text::shell_quote(&v));
+        }
         out.push('\n');
     }
     out
-}
-
-fn one_line(v: &str) -> String {
-    v.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
-/// Quotes a value for `sh` only when it needs it, so simple files stay plain.
-fn shell_value(v: &str) -> String {
-    if v.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_./:,+@%=".contains(&b))
-    {
-        v.to_owned()
-    } else {
-        format!("'{}'", v.replace('\'', r"'\''"))
-    }
 }
 
 fn parse_pairs(path: &str, text: &str) -> Result<Vec<(String, String)>, StatusError> {

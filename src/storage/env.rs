@@ -119,18 +119,10 @@ impl<'a> Env<'a> {
 
     /// `udevadm settle` with its own timeout, so queued events are processed.
     pub fn settle(&self) -> anyhow::Result<()> {
-        let secs = self.settle_timeout.as_secs();
-        self.run(
-            &Cmd::new(
-                "waiting for udev to settle",
-                [
-                    "udevadm".to_owned(),
-                    "settle".to_owned(),
-                    format!("--timeout={secs}"),
-                ],
-            )
-            .timeout(self.settle_timeout + Duration::from_secs(10)),
-        )
+        self.run(&Cmd::udev_settle(
+            "waiting for udev to settle",
+            self.settle_timeout,
+        ))
         .map(|_| ())
     }
 

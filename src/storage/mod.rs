@@ -210,9 +210,14 @@ fn apply_recorded(
         Err(e) => {
             let failed = Policy::Failed {
                 step: e.step.clone(),
-                error: one_line(&e.error),
+                error: crate::text::error_line(&e.error),
             };
-            finish(host, &mut status, &failed, Some(one_line(&e.error)));
+            finish(
+                host,
+                &mut status,
+                &failed,
+                Some(crate::text::error_line(&e.error)),
+            );
             failed
         }
     };
@@ -354,15 +359,6 @@ fn state_dir_error(ctx: &Ctx) -> String {
          writable or point --state-dir / PRE_NIXOS_STATE_DIR elsewhere",
         ctx.state_dir().display()
     )
-}
-
-fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// A line for the person at the terminal (progress and outcomes), not a log record.

@@ -258,13 +258,10 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
     ];
     trigger.extend(disks.iter().map(|d| format!("/dev/{d}")));
     out.push(Cmd::new("asking udev to re-read the disks", trigger));
-    out.push(
-        Cmd::new(
-            "waiting for udev to settle",
-            ["udevadm", "settle", "--timeout=120"],
-        )
-        .timeout(std::time::Duration::from_secs(130)),
-    );
+    out.push(Cmd::udev_settle(
+        "waiting for udev to settle",
+        crate::storage::env::SETTLE_TIMEOUT,
+    ));
     Ok(out)
 }
 

@@ -21,7 +21,8 @@ use pre_nixos::units::GIB;
 const STATE_DIR: &str = "/run/pre-nixos";
 
 const SSHD_HARDENED: &str = "port 22\npermitrootlogin without-password\n\
-                             passwordauthentication no\nkbdinteractiveauthentication no\n";
+                             passwordauthentication no\nkbdinteractiveauthentication no\n\
+                             authenticationmethods publickey\n";
 
 /// `systemctl show -p Id,LoadState,ActiveState,SubState sshd.service ssh.service
 /// sshd.socket ssh.socket` on NixOS: sshd.service is the unit, ssh.* do not exist.
@@ -342,8 +343,8 @@ fn status_when_plan_only_names_the_reasons() {
     assert_has(
         &text,
         "next:     nothing was changed because the disks hold data; to use them anyway, DESTROYING \
-         what is on them, run `pre-nixos apply --wipe A1,B2` (or `--wipe all`), or boot with \
-         pre-nixos.wipe=A1,B2",
+         what is on them, boot with pre-nixos.wipe=A1,B2 (or pre-nixos.wipe=all), or run \
+         `pre-nixos apply --wipe A1,B2`",
     );
     let v = diagnose::verdict(&r);
     assert!(

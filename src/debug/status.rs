@@ -277,24 +277,21 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
             "the run stopped without a result: {EVIDENCE}; `systemctl restart pre-nixos` runs it again"
         )),
         (State::PlanOnly, "existing-storage") => {
-            let serials: Vec<&str> = plan
+            // Every planned disk's serial: wiping a clean disk loses nothing, so naming
+            // them all lifts the refusal whichever of them hold data.
+            let serials: Vec<String> = plan
                 .map(|p| {
                     p.layout
                         .disks
                         .iter()
-                        .filter_map(|d| d.serial.as_deref())
+                        .filter_map(|d| d.serial.clone())
                         .collect()
                 })
                 .unwrap_or_default();
-            let list = if serials.is_empty() {
-                "SERIAL,…".to_owned()
-            } else {
-                serials.join(",")
-            };
             Some(format!(
                 "nothing was changed because the disks hold data; to use them anyway, \
-                 DESTROYING what is on them, run `pre-nixos apply --wipe {list}` \
-                 (or `--wipe all`), or boot with pre-nixos.wipe={list}"
+                 DESTROYING what is on them, {}",
+                crate::storage::policy::wipe_advice(&serials)
             ))
         }
         (State::PlanOnly, "requested") => Some(
@@ -587,7 +584,7 @@ pub fn sshd_probe(host: &dyn Host) -> SshdReport {
     }
     match sshd_effective_config(host) {
         Ok(text) => {
-            let problems = hardening_problems(&text);
+            let problems = crate::network::ssh::hardening_problems(&text);
             report.hardened = Some(problems.is_empty());
             report.hardening_problems = problems;
         }
@@ -606,44 +603,6 @@ fn sshd_effective_config(host: &dyn Host) -> Result<String, String> {
         }
         other => other.map_err(|e| probe_error(&e)),
     }
-}
-
-/// The hardened settings of SPEC §4.3 that `sshd -T` output does not show.
-pub fn hardening_problems(sshd_t: &str) -> Vec<String> {
-    let mut values: BTreeMap<String, String> = BTreeMap::new();
-    for line in sshd_t.lines() {
-        let mut parts = line.trim().splitn(2, char::is_whitespace);
-        if let (Some(k), Some(v)) = (parts.next(), parts.next()) {
-            // sshd -T prints each keyword once; keep the first if it ever repeats.
-            values
-                .entry(k.to_ascii_lowercase())
-                .or_insert_with(|| v.trim().to_ascii_lowercase());
-        }
-    }
-    let mut problems = Vec::new();
-    let mut want = |key: &str, ok: &[&str], expected: &str| match values.get(key) {
-        Some(v) if ok.contains(&v.as_str()) => {}
-        Some(v) => problems.push(format!("{key} is {v}, expected {expected}")),
-        None => problems.push(format!(
-            "{key} is not in `sshd -T` output, expected {expected}"
-        )),
-    };
-    // `sshd -T` spells prohibit-password by its old name.
-    want(
-        "permitrootlogin",
-        &["without-password", "prohibit-password"],
-        "prohibit-password",
-    );
-    want("passwordauthentication", &["no"], "no");
-    // OpenSSH < 8.7 calls it challengeresponseauthentication.
-    if values.contains_key("kbdinteractiveauthentication")
-        || !values.contains_key("challengeresponseauthentication")
-    {
-        want("kbdinteractiveauthentication", &["no"], "no");
-    } else {
-        want("challengeresponseauthentication", &["no"], "no");
-    }
-    problems
 }
 
 /// `systemctl list-jobs`: what systemd is still waiting for.
@@ -962,6 +921,7 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::network::ssh::hardening_problems;
 
     fn bare_report() -> StatusReport {
         StatusReport {
@@ -1085,11 +1045,18 @@ mod tests {
     fn stock_debian_sshd_t_is_not_hardened() {
         assert_eq!(
             hardening_problems(&capture("debian12-sshd-T.txt")),
-            vec!["passwordauthentication is yes, expected no".to_owned()]
+            vec![
+                "passwordauthentication is yes, expected no".to_owned(),
+                "authenticationmethods is any, expected publickey".to_owned()
+            ]
         );
-        // The same output with the three settings of SPEC §4.3 is hardened.
+        // The same output with every setting `ssh` writes is hardened.
         let hardened = capture("debian12-sshd-T.txt")
-            .replace("passwordauthentication yes", "passwordauthentication no");
+            .replace("passwordauthentication yes", "passwordauthentication no")
+            .replace(
+                "authenticationmethods any",
+                "authenticationmethods publickey",
+            );
         assert!(hardening_problems(&hardened).is_empty());
     }
 
@@ -1113,7 +1080,8 @@ mod tests {
     #[test]
     fn hardened_sshd_t_output_has_no_problems() {
         let text = "port 22\npermitrootlogin without-password\npasswordauthentication no\n\
-                    kbdinteractiveauthentication no\npubkeyauthentication yes\n";
+                    kbdinteractiveauthentication no\npubkeyauthentication yes\n\
+                    authenticationmethods publickey\n";
         assert!(hardening_problems(text).is_empty());
     }
 
@@ -1121,7 +1089,7 @@ mod tests {
     fn debian_default_sshd_is_not_hardened() {
         // What `sshd -T` prints on a stock Debian 12 (OpenSSH 9.2).
         let text = "permitrootlogin without-password\npasswordauthentication yes\n\
-                    kbdinteractiveauthentication no\n";
+                    kbdinteractiveauthentication no\nauthenticationmethods publickey\n";
         assert_eq!(
             hardening_problems(text),
             vec!["passwordauthentication is yes, expected no".to_owned()]
@@ -1131,12 +1099,12 @@ mod tests {
     #[test]
     fn old_openssh_keyword_is_accepted() {
         let text = "permitrootlogin prohibit-password\npasswordauthentication no\n\
-                    challengeresponseauthentication yes\n";
+                    challengeresponseauthentication yes\nauthenticationmethods publickey\n";
         assert_eq!(
             hardening_problems(text),
             vec!["challengeresponseauthentication is yes, expected no".to_owned()]
         );
-        assert_eq!(hardening_problems("").len(), 3);
+        assert_eq!(hardening_problems("").len(), 4);
     }
 
     #[test]

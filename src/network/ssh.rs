@@ -433,6 +433,63 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Keywords that are one setting under two names across OpenSSH versions (< 8.7 calls
+/// it ChallengeResponseAuthentication); `sshd -T` prints only one of each pair.
+const SAME_SETTING: &[(&str, &str)] = &[(
+    "KbdInteractiveAuthentication",
+    "ChallengeResponseAuthentication",
+)];
+
+/// Values `sshd -T` prints for a hardened value: it spells prohibit-password by its
+/// old name.
+fn printed_as(value: &str) -> Vec<&str> {
+    match value {
+        "prohibit-password" => vec!["prohibit-password", "without-password"],
+        v => vec![v],
+    }
+}
+
+/// What in `sshd -T` output differs from [`HARDENED`], the settings [`harden_config`]
+/// writes: one line per setting, empty when sshd runs hardened.
+pub fn hardening_problems(sshd_t: &str) -> Vec<String> {
+    let mut values: std::collections::BTreeMap<String, String> = Default::default();
+    for line in sshd_t.lines() {
+        let mut parts = line.trim().splitn(2, char::is_whitespace);
+        if let (Some(k), Some(v)) = (parts.next(), parts.next()) {
+            // sshd -T prints each keyword once; keep the first if it ever repeats.
+            values
+                .entry(k.to_ascii_lowercase())
+                .or_insert_with(|| v.trim().to_ascii_lowercase());
+        }
+    }
+    let mut problems = Vec::new();
+    for (keyword, wanted) in HARDENED {
+        let key = keyword.to_ascii_lowercase();
+        if let Some((new, old)) = SAME_SETTING
+            .iter()
+            .find(|(n, o)| n == keyword || o == keyword)
+        {
+            let (new, old) = (new.to_ascii_lowercase(), old.to_ascii_lowercase());
+            let printed = if values.contains_key(&new) || !values.contains_key(&old) {
+                new
+            } else {
+                old
+            };
+            if key != printed {
+                continue;
+            }
+        }
+        match values.get(&key) {
+            Some(v) if printed_as(wanted).contains(&v.as_str()) => {}
+            Some(v) => problems.push(format!("{key} is {v}, expected {wanted}")),
+            None => problems.push(format!(
+                "{key} is not in `sshd -T` output, expected {wanted}"
+            )),
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

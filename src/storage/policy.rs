@@ -98,15 +98,7 @@ impl Policy {
                 serials,
                 wiped,
             } => {
-                let switch = if serials.is_empty() {
-                    "pre-nixos.wipe=all, or run `pre-nixos apply --wipe all`".to_owned()
-                } else {
-                    format!(
-                        "pre-nixos.wipe={} (or pre-nixos.wipe=all), or run `pre-nixos apply --wipe {}`",
-                        serials.join(","),
-                        serials.join(",")
-                    )
-                };
+                let switch = wipe_advice(serials);
                 let wiped = if wiped.is_empty() {
                     String::new()
                 } else {
@@ -116,7 +108,7 @@ impl Policy {
                     )
                 };
                 format!(
-                    "existing storage left untouched: {}. To wipe and apply, boot with {switch}.{wiped}",
+                    "existing storage left untouched: {}. To wipe and apply, {switch}.{wiped}",
                     disks.join("; ")
                 )
             }
@@ -133,6 +125,21 @@ impl Policy {
             ),
             Policy::Failed { step, error } => format!("{step} failed: {error}"),
         }
+    }
+}
+
+/// The switch that lifts an existing-storage refusal for disks with these serials: the
+/// one wording the status file, `status` and the console use. A disk without a serial
+/// can only be named by `all`, so an empty list offers `all` alone.
+pub fn wipe_advice(serials: &[String]) -> String {
+    if serials.is_empty() {
+        "boot with pre-nixos.wipe=all, or run `pre-nixos apply --wipe all`".to_owned()
+    } else {
+        let list = serials.join(",");
+        format!(
+            "boot with pre-nixos.wipe={list} (or pre-nixos.wipe=all), or run \
+             `pre-nixos apply --wipe {list}`"
+        )
     }
 }
 

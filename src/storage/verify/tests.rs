@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::host::fake::FakeHost;
+use crate::plan::{PartitionRole, RaidLevel};
 use crate::testkit::{self, capture_machine, script_capture};
 
 fn read(state: &str, plan: &crate::plan::Plan) -> Layout {

@@ -1,103 +1,64 @@
-# The pre-installer ISO: NixOS's minimal installer plus services.pre-nixos, made for
-# servers reached over a serial console or not at all.
+# The pre-installer ISO: NixOS's minimal installer plus the pre-nixos image (./image.nix).
 #
-# The root key comes from a module option. This file reads every `*.pub` in `keys/`
-# next to the flake when that directory exists (git-tracked files only, as with any
-# flake source); a flake of your own can instead import this file or the module and set
-# services.pre-nixos.authorizedKeys. No environment variable, no --impure.
+# Import it together with the module (the flake's nixosModules.iso does both); it takes
+# no special arguments, so it works from another flake as well as from this one.
 {
   lib,
   pkgs,
   modulesPath,
-  disko,
   ...
 }:
 
 let
-  keysDir = ../keys;
-  keyFiles =
-    if builtins.pathExists keysDir then
-      map (name: keysDir + "/${name}") (
-        builtins.filter (name: lib.hasSuffix ".pub" name) (
-          builtins.attrNames (builtins.readDir keysDir)
-        )
-      )
-    else
-      [ ];
+  # The UEFI menu's serial line. nixpkgs' iso-image.nix writes a grub.cfg that runs a
+  # bare `serial`, which keeps the port's current settings and picks 9600 baud only when
+  # none were set (GRUB's grub_cmd_serial), and it offers no option to change that file.
+  # GRUB runs a config embedded in its EFI image before it reads grub.cfg; embedding this
+  # one sets 115200 first, so the menu on a 115200 SOL session is readable. The BIOS
+  # menu (isolinux) is `SERIAL 0 115200` already.
+  earlyGrubConfig = pkgs.writeText "pre-nixos-grub-early.cfg" ''
+    serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1
+  '';
 in
 {
-  imports = [ "${modulesPath}/installer/cd-dvd/installation-cd-minimal.nix" ];
-
-  services.pre-nixos = {
-    enable = true;
-    authorizedKeysFiles = keyFiles;
-  };
-
-  # Serial console on the kernel; serial last so /dev/console is the serial line,
-  # where an operator without a screen reads the announcement.
-  boot.kernelParams = [
-    "console=tty0"
-    "console=ttyS0,115200n8"
+  imports = [
+    "${modulesPath}/installer/cd-dvd/installation-cd-minimal.nix"
+    ./image.nix
   ];
-  # Bootloaders: the BIOS menu (isolinux) already speaks on serial 0 at 115200. The
-  # UEFI GRUB menu of the installer image mirrors to serial when it can; the default
-  # entry boots by itself after this timeout, so no keypress is needed on either.
+
+  # iso-image.nix calls `grub-mkimage` from grub2_efi to build the EFI loader; this
+  # grub2_efi is the same package with that one command wrapped to embed the config above.
+  # A wrapper, not a rebuild of GRUB: the binary cache's GRUB stays in use.
+  nixpkgs.overlays = [
+    (final: prev: {
+      grub2_efi =
+        final.runCommand "${prev.grub2_efi.name}-serial-115200"
+          {
+            nativeBuildInputs = [ final.buildPackages.makeWrapper ];
+            # iso-image.nix reads grubTarget from the package.
+            passthru = {
+              inherit (prev.grub2_efi) grubTarget;
+              unwrapped = prev.grub2_efi;
+            };
+          }
+          ''
+            mkdir -p $out
+            for d in ${prev.grub2_efi}/*; do
+              [ "$(basename "$d")" = bin ] || ln -s "$d" "$out/$(basename "$d")"
+            done
+            mkdir $out/bin
+            for p in ${prev.grub2_efi}/bin/*; do ln -s "$p" "$out/bin/$(basename "$p")"; done
+            rm $out/bin/grub-mkimage
+            makeWrapper ${prev.grub2_efi}/bin/grub-mkimage $out/bin/grub-mkimage \
+              --add-flags "--config=${earlyGrubConfig}"
+          '';
+    })
+  ];
+
+  # The default entry boots by itself after this timeout on both menus: no keypress.
   boot.loader.timeout = lib.mkForce 5;
-
-  # A root shell on the serial line (and the VTs) without a password prompt: the image
-  # has no secrets, and the operator at a serial console is the one who booted it.
-  # systemd's getty generator starts serial-getty@ttyS0 from console=ttyS0 above.
-  services.getty.autologinUser = lib.mkForce "root";
-
-  # Login banner: agetty prints /etc/issue, then every /etc/issue.d/*.issue. \4{lan} is
-  # agetty's IPv4 address of the `lan` interface (empty until the lease). The status file
-  # is linked in as it is when the prompt is drawn; the console announcement and
-  # `pre-nixos status` carry the final state.
-  services.getty.helpLine = lib.mkForce ''
-
-    pre-nixos: LAN address \4{lan}
-    Storage status: /run/pre-nixos/storage-status (details: pre-nixos status)
-    Kernel switches: pre-nixos.plan-only=1 pre-nixos.wipe=all|<serial>,... pre-nixos.mode=careful
-  '';
-  environment.etc."issue.d/pre-nixos.issue".source = "/run/pre-nixos/storage-status";
-  # Every login shell (the serial autologin included) shows where things stand.
-  programs.bash.loginShellInit = ''
-    if [ -r /run/pre-nixos/storage-status ]; then
-      pre-nixos status 2>/dev/null || cat /run/pre-nixos/storage-status
-    else
-      echo "pre-nixos has not written /run/pre-nixos/storage-status yet (journalctl -u pre-nixos)"
-    fi
-  '';
-
-  # md and device-mapper: the udev rules and modules that make /dev/md/<name> and
-  # /dev/<vg>/<lv> appear while provisioning.
-  boot.swraid.enable = true;
-  boot.swraid.mdadmConf = ''
-    MAILADDR root
-    HOMEHOST <ignore>
-  '';
-  boot.kernelModules = [
-    "dm-mod"
-    "dm-snapshot"
-    "raid0"
-    "raid1"
-    "raid10"
-    "raid456"
-  ];
-  services.lvm.enable = true;
-
-  # disko from the pinned input, and <nixpkgs> for it: it evaluates its config with
-  # `import <nixpkgs> {}`, and a flake-built image has no channel.
-  environment.systemPackages = [ disko.packages.${pkgs.stdenv.hostPlatform.system}.disko ];
-  nix.nixPath = [ "nixpkgs=${pkgs.path}" ];
-  nix.settings.experimental-features = [
-    "nix-command"
-    "flakes"
-  ];
 
   # Faster image builds; the ISO is rebuilt often and read once per boot.
   isoImage.squashfsCompression = "zstd -Xcompression-level 6";
   isoImage.appendToMenuLabel = " pre-nixos";
-  networking.hostName = "pre-nixos";
-  system.stateVersion = lib.trivial.release;
 }

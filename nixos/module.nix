@@ -3,9 +3,14 @@
 # The unit itself comes from the package (systemd.packages), the same file the Debian VM
 # harness installs, so what is tested there is what runs here. This module only adds a
 # drop-in (PATH, environment, ExecStart with extra arguments), wants it from
-# multi-user.target, and shapes networking and sshd so the boot cannot deadlock:
-# sshd is enabled but wanted by nothing, and has no ordering on pre-nixos.service
-# (pre-nixos starts it with `systemctl reload-or-restart --no-block` once the key is in).
+# multi-user.target, and turns on what the tool drives: systemd-networkd (it writes
+# .link/.network files and reloads networkd) and sshd (it starts it with `systemctl
+# reload-or-restart --no-block` once the key is in; no ordering on pre-nixos.service, so
+# neither waits for the other).
+#
+# How the rest of the host is run is not the module's business unless asked:
+# `imagePolicy.enable` (the ISO and netboot profiles turn it on) makes networkd the only
+# network manager, keeps sshd off until pre-nixos starts it, and locks sshd to keys.
 #
 # The key rules (well-formed keys, the warning when there is none) live in ./keys.nix,
 # which `cargo test` evaluates offline.
@@ -121,11 +126,16 @@ in
           "native"
         ]
       );
-      default = null;
+      default = "native";
+      example = "disko";
       description = ''
-        What creates the storage: `disko` (the pinned disko on the unit's PATH) or
-        `native` (sgdisk, mdadm, LVM and mkfs called directly). `null`: disko, because it
-        is on the PATH.
+        What creates the storage. `native` (the default) calls sgdisk, mdadm, LVM and
+        mkfs directly: the path the VM suites prove end to end. `disko` runs the pinned
+        disko (v1.13.0) from the package's PATH; disko builds its script with
+        `nix-build` against `<nixpkgs>` at run time, and the image does not carry that
+        build's closure, so without a binary cache the tool refuses it at the start
+        (before any disk is touched) and says what is missing. `null` passes no
+        `--executor` and leaves the choice to the tool.
       '';
     };
 
@@ -138,64 +148,94 @@ in
       ];
       description = "More arguments for `pre-nixos boot`, after the ones the options above produce.";
     };
+
+    imagePolicy.enable = lib.mkEnableOption ''
+      the policy of a pre-nixos boot image (the ISO and netboot profiles turn it on):
+      systemd-networkd is the only network manager (no NetworkManager, no dhcpcd, no
+      catch-all DHCP), so the tool's `lan` files are what configures the LAN; sshd is
+      wanted by nothing (it stays off without a key, and pre-nixos starts it once the key
+      is in); sshd takes keys only (no password or keyboard-interactive login, root with
+      a key only) and has one ed25519 host key, so the first connection never waits on
+      RSA key generation. Leave it off on a host whose network and sshd are managed
+      otherwise
+    '';
   };
 
-  config = lib.mkIf cfg.enable {
-    inherit (checks) assertions warnings;
+  config = lib.mkIf cfg.enable (
+    lib.mkMerge [
+      {
+        inherit (checks) assertions;
+        warnings =
+          checks.warnings
+          # Two network managers on one NIC fight over it; the image policy avoids it,
+          # a host of its own has to.
+          ++ lib.optional (!cfg.imagePolicy.enable && (config.networking.networkmanager.enable or false)) (
+            "services.pre-nixos: NetworkManager is enabled; it may take the NIC that "
+            + "pre-nixos configures through systemd-networkd (set "
+            + "services.pre-nixos.imagePolicy.enable, or leave the LAN NIC unmanaged)."
+          );
 
-    environment.systemPackages = [ cfg.package ];
-    environment.etc."pre-nixos/authorized_keys" = {
-      text = lib.concatMapStrings (k: k + "\n") checks.keys;
-      mode = "0600";
-    };
+        environment.systemPackages = [ cfg.package ];
+        environment.etc."pre-nixos/authorized_keys" = {
+          text = lib.concatMapStrings (k: k + "\n") checks.keys;
+          mode = "0600";
+        };
 
-    systemd.packages = [ cfg.package ];
-    systemd.services.pre-nixos = {
-      # NixOS ignores [Install] of packaged units; this makes the .wants link.
-      wantedBy = [ "multi-user.target" ];
-      # The wrapper already carries the runtime tools; this PATH is for anything the
-      # tool spawns through a shell and for `systemctl show` readers.
-      path = cfg.package.runtimeTools or [ ];
-      # disko evaluates its config with <nixpkgs>; flake-built systems have no channel.
-      # (The disko package from its flake sets this too; a pkgs.disko would not.)
-      environment.NIX_PATH = "nixpkgs=${pkgs.path}";
-      # An empty ExecStart= first clears the packaged one (a oneshot may have several).
-      serviceConfig.ExecStart = [
-        ""
-        # escapeSystemdExecArgs quotes and doubles `%`, so no argument turns into a
-        # unit specifier.
-        (utils.escapeSystemdExecArgs ([ (lib.getExe cfg.package) "boot" ] ++ bootArgs))
-      ];
-      # The packaged unit reaches this system unchanged except for the drop-in: no
-      # restart on a configuration switch (it provisions disks; once is enough).
-      restartIfChanged = false;
-    };
-
-    # Networking: networkd only, so the tool's .link/.network files are what counts.
-    systemd.network.enable = true;
-    networking.useNetworkd = true;
-    networking.useDHCP = false;
-    networking.networkmanager.enable = lib.mkForce false;
-
-    # sshd: present, hardened, started by pre-nixos only.
-    services.openssh = {
-      enable = true;
-      # ed25519 only: the first connection never waits on RSA key generation.
-      hostKeys = [
-        {
-          type = "ed25519";
-          path = "/etc/ssh/ssh_host_ed25519_key";
+        systemd.packages = [ cfg.package ];
+        systemd.services.pre-nixos = {
+          # NixOS ignores [Install] of packaged units; this makes the .wants link.
+          wantedBy = [ "multi-user.target" ];
+          # The wrapper already carries the runtime tools; this PATH is for anything the
+          # tool spawns through a shell and for `systemctl show` readers.
+          path = cfg.package.runtimeTools or [ ];
+          # An empty ExecStart= first clears the packaged one.
+          serviceConfig.ExecStart = [
+            ""
+            # escapeSystemdExecArgs quotes and doubles `%`, so no argument turns into a
+            # unit specifier.
+            (utils.escapeSystemdExecArgs ([ (lib.getExe cfg.package) "boot" ] ++ bootArgs))
+          ];
+          # The packaged unit reaches this system unchanged except for the drop-in: no
+          # restart on a configuration switch (it provisions disks; once is enough).
+          restartIfChanged = false;
         }
-      ];
-      # Installer profiles allow root password login; this image never does.
-      settings = {
-        PermitRootLogin = lib.mkForce "prohibit-password";
-        PasswordAuthentication = lib.mkForce false;
-        KbdInteractiveAuthentication = lib.mkForce false;
-      };
-    };
-    # Wanted by nothing: with no key it must stay off, and with a key pre-nixos starts
-    # it as soon as the key is in place (network and SSH before storage).
-    systemd.services.sshd.wantedBy = lib.mkForce [ ];
-  };
+        # disko evaluates its config with <nixpkgs>, and flake-built systems have no
+        # channel. Only then: it puts the nixpkgs source into the system's closure.
+        // lib.optionalAttrs (cfg.executor == "disko") {
+          environment.NIX_PATH = "nixpkgs=${pkgs.path}";
+        };
+
+        # What the tool drives: it writes networkd's .link/.network files and reloads
+        # networkd, and it starts sshd.
+        systemd.network.enable = true;
+        services.openssh.enable = true;
+      }
+
+      (lib.mkIf cfg.imagePolicy.enable {
+        # Networking: networkd only, so the tool's .link/.network files are what counts.
+        networking.useNetworkd = true;
+        networking.useDHCP = false;
+        networking.networkmanager.enable = lib.mkForce false;
+
+        services.openssh = {
+          # ed25519 only: the first connection never waits on RSA key generation.
+          hostKeys = [
+            {
+              type = "ed25519";
+              path = "/etc/ssh/ssh_host_ed25519_key";
+            }
+          ];
+          # Installer profiles allow root password login; this image never does.
+          settings = {
+            PermitRootLogin = lib.mkForce "prohibit-password";
+            PasswordAuthentication = lib.mkForce false;
+            KbdInteractiveAuthentication = lib.mkForce false;
+          };
+        };
+        # Wanted by nothing: with no key it must stay off, and with a key pre-nixos starts
+        # it as soon as the key is in place (network and SSH before storage).
+        systemd.services.sshd.wantedBy = lib.mkForce [ ];
+      })
+    ]
+  );
 }

@@ -1,11 +1,17 @@
 //! Offline checks of the Nix side with Debian's `nix-instantiate` (no nixpkgs, no
-//! network): every `.nix` file in the repository parses, the key rules of the module
-//! (`nixos/keys.nix`) behave, and `nixos/module.nix` evaluated against the stub lib in
-//! `tests/nix/eval-module.nix` produces the unit wiring that cannot deadlock.
+//! network): every `.nix` file in the repository parses; the key rules of the module
+//! (`nixos/keys.nix`) behave; `nixos/module.nix` evaluated against the stub lib in
+//! `tests/nix/eval-module.nix` produces the unit wiring that cannot deadlock and keeps
+//! image policy behind `imagePolicy.enable`; the flake's outputs and `flake.lock` pin
+//! what the docs say; the image profiles (ISO, netboot) are one image with a 115200
+//! serial console in every menu and take no special arguments; the package's PATH is
+//! `share/runtime-tools.tsv`; clippy.toml and the docs agree with Cargo.toml's
+//! rust-version.
 //!
 //! What this cannot prove: that nixpkgs' module system accepts the definitions when
-//! merged with the rest of NixOS, and that the ISO builds. Those need Nix with its
-//! binary cache (`nix flake check`, `nix build .#iso`).
+//! merged with the rest of NixOS, and that the ISO and netboot images build. Those need
+//! Nix with its binary cache (`nix flake check`, `nix build .#iso`, `.#netboot`;
+//! docs/nixos.md has the table).
 //!
 //! Missing `nix-instantiate` fails every test here with the install hint; it never
 //! skips.
@@ -77,6 +83,9 @@ fn every_nix_file_in_the_repository_parses() {
         "nixos/module.nix",
         "nixos/keys.nix",
         "nixos/iso.nix",
+        "nixos/image.nix",
+        "nixos/netboot.nix",
+        "nixos/runtime-tools.nix",
         "nixos/tests/boot.nix",
     ] {
         assert!(
@@ -251,7 +260,9 @@ fn keys_from_options_and_files_merge_without_duplicates() {
 
 /// Evaluates the module against the stub lib with these option settings (a Nix
 /// attrset expression).
-fn eval_module(settings: &str) -> Result<Value, String> {
+/// Evaluates the module against the stub lib with these option settings (a Nix
+/// attrset expression) on a host with `other` turned on (`{ networkmanager = true; }`).
+fn eval_module_on(settings: &str, other: &str) -> Result<Value, String> {
     let driver = repo().join("tests/nix/eval-module.nix");
     nix_instantiate(
         "evaluating nixos/module.nix against the stub lib",
@@ -263,15 +274,47 @@ fn eval_module(settings: &str) -> Result<Value, String> {
             "--arg",
             "settings",
             settings,
+            "--arg",
+            "otherConfig",
+            other,
         ],
     )
     .map(|s| serde_json::from_str(&s).expect("nix-instantiate printed JSON"))
+}
+
+fn eval_module(settings: &str) -> Result<Value, String> {
+    eval_module_on(settings, "{ }")
 }
 
 /// The content of a `mkIf`/`mkForce` marker, checking its kind.
 fn unwrap_marker<'a>(v: &'a Value, kind: &str) -> &'a Value {
     assert_eq!(v["_type"], kind, "expected a {kind} marker: {v}");
     &v["content"]
+}
+
+/// The module's config when enabled: (what it always sets, the image-policy block and
+/// its condition). The shape is `mkIf enable (mkMerge [ core (mkIf policy {…}) ])`.
+fn module_parts(m: &Value) -> (&Value, &Value, bool) {
+    assert_eq!(m["config"]["condition"], true, "{m}");
+    let merged = unwrap_marker(&m["config"], "if");
+    assert_eq!(merged["_type"], "merge", "{merged}");
+    let parts = merged["contents"].as_array().unwrap();
+    assert_eq!(parts.len(), 2, "{merged}");
+    let policy = &parts[1];
+    assert_eq!(policy["_type"], "if", "{policy}");
+    (
+        &parts[0],
+        &policy["content"],
+        policy["condition"].as_bool().unwrap(),
+    )
+}
+
+fn exec_start(core: &Value) -> String {
+    let exec = core["systemd"]["services"]["pre-nixos"]["serviceConfig"]["ExecStart"]
+        .as_array()
+        .unwrap();
+    assert_eq!(exec[0], "", "the packaged ExecStart must be reset first");
+    exec[1].as_str().unwrap().to_owned()
 }
 
 #[test]
@@ -287,15 +330,17 @@ fn the_module_documents_every_option_with_a_type() {
         "swapSize",
         "executor",
         "extraArgs",
+        "imagePolicy.enable",
     ] {
         let o = options
             .get(name)
-            .unwrap_or_else(|| panic!("option {name} missing"));
+            .unwrap_or_else(|| panic!("option {name} missing: {options:?}"));
         assert_eq!(o["documented"], true, "{name}: {o}");
     }
     assert_eq!(options["mode"]["type"], "nullOr enum");
     assert_eq!(options["authorizedKeys"]["type"], "listOf str");
     assert_eq!(options["authorizedKeysFiles"]["type"], "listOf path");
+    assert_eq!(options["imagePolicy.enable"]["type"], "bool");
     // Disabled by default: the whole config is behind mkIf false.
     assert_eq!(m["config"]["condition"], false);
 }
@@ -308,10 +353,9 @@ fn the_module_wires_units_that_cannot_deadlock() {
         nix_string(ED25519)
     ))
     .unwrap();
-    let c = unwrap_marker(&m["config"], "if");
-    assert_eq!(m["config"]["condition"], true);
+    let (core, _, _) = module_parts(&m);
 
-    let svc = &c["systemd"]["services"]["pre-nixos"];
+    let svc = &core["systemd"]["services"]["pre-nixos"];
     assert_eq!(svc["wantedBy"], serde_json::json!(["multi-user.target"]));
     for key in [
         "after",
@@ -323,9 +367,7 @@ fn the_module_wires_units_that_cannot_deadlock() {
     ] {
         assert!(svc.get(key).is_none(), "pre-nixos.{key} set: {svc}");
     }
-    let exec = svc["serviceConfig"]["ExecStart"].as_array().unwrap();
-    assert_eq!(exec[0], "", "the packaged ExecStart must be reset first");
-    let line = exec[1].as_str().unwrap();
+    let line = exec_start(core);
     assert!(line.contains("/bin/pre-nixos\" \"boot\""), "{line}");
     for arg in [
         "\"--mode\" \"careful\"",
@@ -335,22 +377,12 @@ fn the_module_wires_units_that_cannot_deadlock() {
     ] {
         assert!(line.contains(arg), "{arg} missing in {line}");
     }
-    assert!(
-        svc["environment"]["NIX_PATH"]
-            .as_str()
-            .unwrap()
-            .starts_with("nixpkgs=/nix/store/"),
-        "{svc}"
-    );
-    assert_eq!(c["systemd"]["packages"].as_array().unwrap().len(), 1);
+    assert_eq!(core["systemd"]["packages"].as_array().unwrap().len(), 1);
 
-    // sshd: enabled, wanted by nothing (forced), no ordering on pre-nixos.
-    let sshd = &c["systemd"]["services"]["sshd"];
-    assert_eq!(
-        unwrap_marker(&sshd["wantedBy"], "override"),
-        &serde_json::json!([])
-    );
-    assert_eq!(sshd["wantedBy"]["priority"], 50);
+    // What the tool drives is on: networkd and sshd; sshd has no ordering on pre-nixos.
+    assert_eq!(core["systemd"]["network"]["enable"], true);
+    assert_eq!(core["services"]["openssh"]["enable"], true);
+    let sshd = &core["systemd"]["services"]["sshd"];
     for key in [
         "after",
         "requires",
@@ -362,45 +394,139 @@ fn the_module_wires_units_that_cannot_deadlock() {
     ] {
         assert!(sshd.get(key).is_none(), "sshd.{key} set: {sshd}");
     }
-    let ssh = &c["services"]["openssh"];
-    assert_eq!(ssh["enable"], true);
     assert_eq!(
-        ssh["hostKeys"],
-        serde_json::json!([{ "type": "ed25519", "path": "/etc/ssh/ssh_host_ed25519_key" }])
-    );
-    assert_eq!(
-        unwrap_marker(&ssh["settings"]["PasswordAuthentication"], "override"),
-        false
-    );
-
-    // networkd on, DHCP catch-all and NetworkManager off.
-    assert_eq!(c["systemd"]["network"]["enable"], true);
-    assert_eq!(c["networking"]["useNetworkd"], true);
-    assert_eq!(c["networking"]["useDHCP"], false);
-    assert_eq!(
-        unwrap_marker(&c["networking"]["networkmanager"]["enable"], "override"),
-        false
-    );
-
-    assert_eq!(
-        c["environment"]["etc"]["pre-nixos/authorized_keys"]["text"],
+        core["environment"]["etc"]["pre-nixos/authorized_keys"]["text"],
         format!("{ED25519}\n")
     );
 }
 
 #[test]
-fn the_module_passes_no_mode_when_unset() {
+fn the_module_leaves_the_host_policy_alone_unless_asked() {
+    let key = nix_string(ED25519);
+    let m = eval_module(&format!("{{ enable = true; authorizedKeys = [ {key} ]; }}")).unwrap();
+    let (core, policy, on) = module_parts(&m);
+    assert!(!on, "imagePolicy is off by default");
+    // Nothing the module always sets decides how the host's network or sshd logins work.
+    assert!(core["networking"].is_null(), "{}", core["networking"]);
+    assert!(
+        core["services"]["openssh"].get("settings").is_none(),
+        "{core}"
+    );
+    assert!(
+        core["services"]["openssh"].get("hostKeys").is_none(),
+        "{core}"
+    );
+    assert!(core["systemd"]["services"].get("sshd").is_none(), "{core}");
+
+    // The policy block, as the images turn it on.
+    let m = eval_module(&format!(
+        "{{ enable = true; authorizedKeys = [ {key} ]; imagePolicy.enable = true; }}"
+    ))
+    .unwrap();
+    let (_, policy_on, on) = module_parts(&m);
+    assert!(on);
+    assert_eq!(policy, policy_on, "the condition changes, not the block");
+    let sshd = &policy["systemd"]["services"]["sshd"];
+    assert_eq!(
+        unwrap_marker(&sshd["wantedBy"], "override"),
+        &serde_json::json!([])
+    );
+    assert_eq!(sshd["wantedBy"]["priority"], 50);
+    let ssh = &policy["services"]["openssh"];
+    assert_eq!(
+        ssh["hostKeys"],
+        serde_json::json!([{ "type": "ed25519", "path": "/etc/ssh/ssh_host_ed25519_key" }])
+    );
+    for (key, want) in [
+        ("PasswordAuthentication", Value::Bool(false)),
+        ("KbdInteractiveAuthentication", Value::Bool(false)),
+        ("PermitRootLogin", Value::from("prohibit-password")),
+    ] {
+        assert_eq!(
+            unwrap_marker(&ssh["settings"][key], "override"),
+            &want,
+            "{key}"
+        );
+    }
+    assert_eq!(policy["networking"]["useNetworkd"], true);
+    assert_eq!(policy["networking"]["useDHCP"], false);
+    assert_eq!(
+        unwrap_marker(
+            &policy["networking"]["networkmanager"]["enable"],
+            "override"
+        ),
+        false
+    );
+}
+
+#[test]
+fn the_module_warns_when_another_network_manager_runs() {
+    let key = nix_string(ED25519);
+    let settings = format!("{{ enable = true; authorizedKeys = [ {key} ]; }}");
+    let warnings = |m: &Value| -> Vec<String> {
+        let (core, _, _) = module_parts(m);
+        core["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_owned())
+            .collect()
+    };
+    let m = eval_module_on(&settings, "{ networkmanager = true; }").unwrap();
+    let w = warnings(&m);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("NetworkManager"), "{w:?}");
+    assert!(w[0].contains("imagePolicy.enable"), "{w:?}");
+    // No NetworkManager, or the image policy (which turns it off): nothing to say.
+    assert!(warnings(&eval_module(&settings).unwrap()).is_empty());
+    let with_policy =
+        format!("{{ enable = true; authorizedKeys = [ {key} ]; imagePolicy.enable = true; }}");
+    let m = eval_module_on(&with_policy, "{ networkmanager = true; }").unwrap();
+    assert!(warnings(&m).is_empty());
+}
+
+#[test]
+fn the_module_defaults_to_the_native_executor() {
     let m = eval_module(&format!(
         "{{ enable = true; authorizedKeys = [ {} ]; }}",
         nix_string(ED25519)
     ))
     .unwrap();
-    let c = unwrap_marker(&m["config"], "if");
-    let line = c["systemd"]["services"]["pre-nixos"]["serviceConfig"]["ExecStart"][1]
-        .as_str()
-        .unwrap();
-    // Leaves pre-nixos.mode= / pre-nixos.swap= on the kernel command line in charge.
+    let (core, _, _) = module_parts(&m);
+    let line = exec_start(core);
+    // No --mode / --swap-size: pre-nixos.mode= / pre-nixos.swap= on the kernel command
+    // line stay in charge. The executor is the proven one, explicitly.
+    assert!(
+        line.ends_with("/bin/pre-nixos\" \"boot\" \"--executor\" \"native\""),
+        "{line}"
+    );
+    // No <nixpkgs> in the closure for an executor that does not evaluate it.
+    let svc = &core["systemd"]["services"]["pre-nixos"];
+    assert!(svc.get("environment").is_none(), "{svc}");
+
+    // `null` leaves the choice to the tool.
+    let m = eval_module(&format!(
+        "{{ enable = true; authorizedKeys = [ {} ]; executor = null; }}",
+        nix_string(ED25519)
+    ))
+    .unwrap();
+    let line = exec_start(module_parts(&m).0);
     assert!(line.ends_with("/bin/pre-nixos\" \"boot\""), "{line}");
+}
+
+#[test]
+fn disko_gets_nixpkgs_on_its_path_when_chosen() {
+    let m = eval_module(&format!(
+        "{{ enable = true; authorizedKeys = [ {} ]; executor = \"disko\"; }}",
+        nix_string(ED25519)
+    ))
+    .unwrap();
+    let (core, _, _) = module_parts(&m);
+    assert!(exec_start(core).ends_with("\"--executor\" \"disko\""));
+    assert_eq!(
+        core["systemd"]["services"]["pre-nixos"]["environment"]["NIX_PATH"],
+        "nixpkgs=/nix/store/00000000000000000000000000000000-nixpkgs"
+    );
 }
 
 #[test]
@@ -422,22 +548,74 @@ fn the_module_rejects_values_of_the_wrong_type() {
             "{ enable = true; authorizedKeys = \"ssh-ed25519 AAAA\"; }",
             "services.pre-nixos.authorizedKeys",
         ),
+        (
+            "{ enable = true; imagePolicy.enable = \"yes\"; }",
+            "services.pre-nixos.imagePolicy.enable",
+        ),
         ("{ enable = true; frobnicate = true; }", "frobnicate"),
+        (
+            "{ enable = true; imagePolicy.strict = true; }",
+            "services.pre-nixos.imagePolicy: no such option: strict",
+        ),
     ] {
         let err = eval_module(settings).expect_err(settings);
         assert!(err.contains(needle), "{settings}: {err}");
     }
 }
 
+fn eval_json(what: &str, file: &str, args: &[&str]) -> Value {
+    let driver = repo().join(file);
+    let mut argv = vec!["--eval", "--strict", "--json", driver.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    let out = nix_instantiate(what, &argv).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&out).unwrap()
+}
+
+/// The one `rust-version` (Cargo.toml's [package]).
+fn rust_version() -> String {
+    let toml = std::fs::read_to_string(repo().join("Cargo.toml")).unwrap();
+    toml.lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("Cargo.toml has rust-version = \"X.Y\"")
+        .to_owned()
+}
+
+#[test]
+fn clippy_and_the_docs_hold_the_code_to_cargo_tomls_rust_version() {
+    let version = rust_version();
+    let clippy = std::fs::read_to_string(repo().join("clippy.toml")).unwrap();
+    let msrv = clippy
+        .lines()
+        .find_map(|l| l.strip_prefix("msrv = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("clippy.toml has msrv = \"X.Y\"");
+    assert_eq!(
+        msrv, version,
+        "clippy.toml msrv and Cargo.toml rust-version differ"
+    );
+    // The docs say which rustc the pinned NixOS ships; it is the same number.
+    let docs = std::fs::read_to_string(repo().join("docs/nixos.md")).unwrap();
+    assert!(
+        docs.contains(&format!("rustc {version}.")),
+        "docs/nixos.md does not name rustc {version}.x"
+    );
+    // The gate reads it from Cargo.toml itself, never from a copy of its own.
+    let gate = std::fs::read_to_string(repo().join("scripts/check-msrv")).unwrap();
+    assert!(gate.contains("Cargo.toml"), "scripts/check-msrv");
+    assert!(
+        !gate.contains(&format!("\"{version}\"")),
+        "scripts/check-msrv repeats the version"
+    );
+}
+
 #[test]
 fn the_flake_pins_its_inputs_and_exposes_the_documented_outputs() {
-    let driver = repo().join("tests/nix/flake-outputs.nix");
-    let out = nix_instantiate(
+    let f = eval_json(
         "evaluating the flake outputs with stand-in inputs",
-        &["--eval", "--strict", "--json", driver.to_str().unwrap()],
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let f: Value = serde_json::from_str(&out).unwrap();
+        "tests/nix/flake-outputs.nix",
+        &[],
+    );
 
     // disko's CLI changed across releases; the executor is written against v1.13.0.
     assert_eq!(
@@ -448,10 +626,14 @@ fn the_flake_pins_its_inputs_and_exposes_the_documented_outputs() {
         f["inputs"]["disko"]["inputs"]["nixpkgs"]["follows"], "nixpkgs",
         "one nixpkgs in the image, not two"
     );
+    // nixpkgs by exact revision, not by a branch that moves.
     let nixpkgs = f["inputs"]["nixpkgs"]["url"].as_str().unwrap();
+    let rev = nixpkgs
+        .strip_prefix("github:NixOS/nixpkgs/")
+        .unwrap_or_else(|| panic!("{nixpkgs}"));
     assert!(
-        nixpkgs.starts_with("github:NixOS/nixpkgs/nixos-"),
-        "{nixpkgs}"
+        rev.len() == 40 && rev.chars().all(|c| c.is_ascii_hexdigit()),
+        "nixpkgs is not pinned by revision: {nixpkgs}"
     );
     assert_eq!(
         f["outputArgs"],
@@ -465,107 +647,323 @@ fn the_flake_pins_its_inputs_and_exposes_the_documented_outputs() {
         .ends_with("nixos/package.nix"));
     assert_eq!(packages["pre-nixos"]["disko"], "disko-v1.13.0");
     assert_eq!(packages["iso"]["stub"], "iso");
+    // The module and the profile, and no special arguments: what another flake gets
+    // from nixosModules.iso is what this flake builds.
+    let iso_modules = serde_json::json!([{
+        "file": "iso.nix",
+        "imports": [{ "file": "module.nix", "imports": ["module"] }, "iso.nix"]
+    }]);
+    assert_eq!(packages["iso"]["modules"], iso_modules);
+    assert_eq!(packages["iso"]["specialArgs"], serde_json::json!([]));
     assert_eq!(
-        packages["iso"]["modules"],
-        serde_json::json!(["module", "iso.nix"])
+        packages["netboot"],
+        serde_json::json!({
+            "stub": "symlinkJoin",
+            "name": "pre-nixos-netboot",
+            "paths": ["kernel", "netbootRamdisk", "netbootIpxeScript"]
+        })
     );
-    assert_eq!(packages["iso"]["specialArgs"], serde_json::json!(["disko"]));
     assert_eq!(
         f["nixosModules"],
-        serde_json::json!(["default", "pre-nixos"])
+        serde_json::json!(["default", "iso", "netboot", "pre-nixos"])
+    );
+    assert_eq!(f["profileModules"]["iso"], iso_modules[0]);
+    assert_eq!(
+        f["profileModules"]["netboot"]["imports"][1], "netboot.nix",
+        "{}",
+        f["profileModules"]
     );
     assert_eq!(f["moduleFile"], "module.nix");
     assert_eq!(f["moduleImportsFunction"], true);
+    let configs = f["nixosConfigurations"].as_object().unwrap();
     assert_eq!(
-        f["nixosConfigurations"],
-        serde_json::json!(["pre-installer"])
+        configs.keys().collect::<Vec<_>>(),
+        ["pre-installer", "pre-netboot"]
     );
+    assert_eq!(configs["pre-installer"]["modules"], iso_modules);
+    for c in configs.values() {
+        assert_eq!(c["specialArgs"], serde_json::json!([]), "{c}");
+    }
     assert_eq!(f["checks"]["boot"]["stub"], "nixos-test");
     assert_eq!(f["checks"]["boot"]["name"], "pre-nixos-boot");
 }
 
-fn eval_iso(iso_file: &Path) -> Value {
-    let driver = repo().join("tests/nix/eval-iso.nix");
-    let out = nix_instantiate(
-        "evaluating nixos/iso.nix against the stub lib",
-        &[
-            "--eval",
-            "--strict",
-            "--json",
-            driver.to_str().unwrap(),
-            "--arg",
-            "isoFile",
-            iso_file.to_str().unwrap(),
-        ],
+#[test]
+fn flake_lock_pins_what_flake_nix_names() {
+    let f = eval_json(
+        "evaluating the flake outputs with stand-in inputs",
+        "tests/nix/flake-outputs.nix",
+        &[],
+    );
+    let lock: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("flake.lock")).unwrap()).unwrap();
+    assert_eq!(lock["version"], 7);
+    assert_eq!(lock["root"], "root");
+    assert_eq!(
+        lock["nodes"]["root"]["inputs"],
+        serde_json::json!({ "disko": "disko", "nixpkgs": "nixpkgs" })
+    );
+    let url_rev = f["inputs"]["nixpkgs"]["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let nixpkgs = &lock["nodes"]["nixpkgs"];
+    assert_eq!(nixpkgs["locked"]["rev"], url_rev.as_str());
+    assert_eq!(nixpkgs["original"]["rev"], url_rev.as_str());
+    let disko = &lock["nodes"]["disko"];
+    assert_eq!(disko["original"]["ref"], "v1.13.0");
+    // v1.13.0 is this commit; the follows keeps one nixpkgs.
+    assert_eq!(
+        disko["locked"]["rev"],
+        "de5708739256238fb912c62f03988815db89ec9a"
+    );
+    assert_eq!(disko["inputs"]["nixpkgs"], serde_json::json!(["nixpkgs"]));
+    for node in [nixpkgs, disko] {
+        let locked = &node["locked"];
+        assert_eq!(locked["type"], "github", "{node}");
+        let hash = locked["narHash"].as_str().unwrap();
+        assert!(
+            hash.starts_with("sha256-") && hash.len() == 51 && hash.ends_with('='),
+            "{hash}"
+        );
+        assert!(locked["lastModified"].as_u64().unwrap() > 1_700_000_000);
+    }
+}
+
+fn eval_profiles(dir: &Path) -> Value {
+    eval_json(
+        "evaluating the image profiles against the stub lib",
+        "tests/nix/eval-profiles.nix",
+        &["--arg", "profileDir", dir.to_str().unwrap()],
     )
-    .unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_str(&out).unwrap()
 }
 
 #[test]
-fn the_iso_has_a_serial_console_a_root_shell_and_a_banner() {
-    let iso = eval_iso(&repo().join("nixos/iso.nix"));
-    assert_eq!(
-        iso["imports"][0]
-            .as_str()
-            .unwrap()
-            .rsplit_once("/modules/")
-            .unwrap()
-            .1,
-        "installer/cd-dvd/installation-cd-minimal.nix"
-    );
-    assert_eq!(iso["services"]["pre-nixos"]["enable"], true);
+fn the_profiles_take_no_special_arguments() {
+    // A module NixOS can import from any flake asks only for what NixOS gives.
+    for file in ["image.nix", "iso.nix", "netboot.nix"] {
+        let path = repo().join("nixos").join(file);
+        let args = eval_json(
+            "reading a profile's arguments",
+            "tests/nix/module-args.nix",
+            &["--arg", "file", path.to_str().unwrap()],
+        );
+        for a in args.as_array().unwrap() {
+            let a = a.as_str().unwrap();
+            assert!(
+                ["lib", "pkgs", "config", "options", "modulesPath"].contains(&a),
+                "nixos/{file} asks for the special argument `{a}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_image_has_a_serial_console_a_root_shell_a_banner_and_the_policy() {
+    let p = eval_profiles(&repo().join("nixos"));
+    let image = &p["image"];
+    let pn = &image["services"]["pre-nixos"];
+    assert_eq!(pn["enable"], true);
+    assert_eq!(pn["imagePolicy"]["enable"], true);
+    // No executor set: the module's default (native), the proven one.
+    assert!(pn.get("executor").is_none(), "{pn}");
     // Serial last, so /dev/console (where the announcement goes) is the serial line.
     assert_eq!(
-        iso["boot"]["kernelParams"],
+        image["boot"]["kernelParams"],
         serde_json::json!(["console=tty0", "console=ttyS0,115200n8"])
     );
     assert_eq!(
-        unwrap_marker(&iso["services"]["getty"]["autologinUser"], "override"),
+        unwrap_marker(&image["services"]["getty"]["autologinUser"], "override"),
         "root"
     );
-    let help = unwrap_marker(&iso["services"]["getty"]["helpLine"], "override")
+    let help = unwrap_marker(&image["services"]["getty"]["helpLine"], "override")
         .as_str()
         .unwrap();
     assert!(help.contains("\\4{lan}"), "{help}");
     assert!(help.contains("/run/pre-nixos/storage-status"), "{help}");
     assert_eq!(
-        iso["environment"]["etc"]["issue.d/pre-nixos.issue"]["source"],
+        image["environment"]["etc"]["issue.d/pre-nixos.issue"]["source"],
         "/run/pre-nixos/storage-status"
     );
-    // md and dm for provisioning; disko from the pinned input and <nixpkgs> for it.
-    assert_eq!(iso["boot"]["swraid"]["enable"], true);
-    let modules = iso["boot"]["kernelModules"].as_array().unwrap();
+    // md and dm for provisioning.
+    assert_eq!(image["boot"]["swraid"]["enable"], true);
+    let modules = image["boot"]["kernelModules"].as_array().unwrap();
     assert!(modules.contains(&Value::from("dm-snapshot")), "{modules:?}");
-    assert!(iso["environment"]["systemPackages"]
-        .as_array()
-        .unwrap()
-        .contains(&serde_json::json!({ "stub": "disko-v1.13.0" })));
-    assert!(iso["nix"]["nixPath"][0]
-        .as_str()
-        .unwrap()
-        .starts_with("nixpkgs=/nix/store/"));
-    // This repository ships keys/ without a key: the ISO builds with the warning.
+    // This repository ships keys/ without a key: the image builds with the warning.
+    assert_eq!(pn["authorizedKeysFiles"], serde_json::json!([]));
+}
+
+#[test]
+fn the_iso_and_netboot_are_the_same_image_on_different_media() {
+    let p = eval_profiles(&repo().join("nixos"));
+    let tail = |v: &Value| -> String {
+        let s = v.as_str().unwrap();
+        s.rsplit_once("/modules/").map_or(s, |(_, t)| t).to_owned()
+    };
+    let iso = &p["iso"]["imports"];
     assert_eq!(
-        iso["services"]["pre-nixos"]["authorizedKeysFiles"],
-        serde_json::json!([])
+        tail(&iso[0]),
+        "installer/cd-dvd/installation-cd-minimal.nix"
+    );
+    assert_eq!(iso[1], "image.nix");
+    let netboot = &p["netboot"]["imports"];
+    assert_eq!(tail(&netboot[0]), "installer/netboot/netboot-minimal.nix");
+    assert_eq!(netboot[1], "image.nix");
+    // Everything else of the image lives in image.nix, not in either medium's file.
+    assert_eq!(
+        p["netboot"].as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["imports"]
+    );
+    for key in ["services", "boot"] {
+        let iso_part = &p["iso"][key];
+        assert!(
+            iso_part.get("pre-nixos").is_none() && iso_part.get("kernelParams").is_none(),
+            "iso.nix sets {key} itself: {iso_part}"
+        );
+    }
+}
+
+#[test]
+fn the_uefi_menu_speaks_115200_on_serial() {
+    let p = eval_profiles(&repo().join("nixos"));
+    let iso = &p["iso"];
+    assert_eq!(iso["overlayCount"], 1);
+    let grub = &iso["grub2_efi"];
+    // The same GRUB, only grub-mkimage wrapped, and what iso-image.nix reads kept.
+    assert_eq!(grub["unwrapped"], "grub-2.12");
+    assert_eq!(grub["grubTarget"], "x86_64-efi");
+    let script = grub["script"].as_str().unwrap();
+    assert!(
+        script.contains(
+            "makeWrapper /nix/store/00000000000000000000000000000000-grub-2.12/bin/grub-mkimage \
+             $out/bin/grub-mkimage"
+        ),
+        "{script}"
+    );
+    assert!(
+        script.contains(
+            "--add-flags \"--config=/nix/store/00000000000000000000000000000000-pre-nixos-grub-early.cfg\""
+        ),
+        "{script}"
+    );
+    // The embedded config: the line the bare `serial` of iso-image's grub.cfg then keeps.
+    let iso_text = std::fs::read_to_string(repo().join("nixos/iso.nix")).unwrap();
+    assert!(
+        iso_text.contains("serial --unit=0 --speed=115200 --word=8 --parity=no --stop=1"),
+        "nixos/iso.nix"
+    );
+    // The menus boot the default entry by themselves.
+    assert_eq!(
+        unwrap_marker(&iso["boot"]["loader"]["timeout"], "override"),
+        5
     );
 }
 
 #[test]
-fn the_iso_takes_every_pub_file_in_keys() {
-    // A copy of the real iso.nix in a tree of its own, with keys/ beside nixos/.
+fn the_image_takes_every_pub_file_in_keys() {
+    // Copies of the real profiles in a tree of their own, with keys/ beside nixos/.
     let tree = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(tree.path().join("nixos")).unwrap();
     std::fs::create_dir_all(tree.path().join("keys")).unwrap();
-    let iso_copy = tree.path().join("nixos/iso.nix");
-    std::fs::copy(repo().join("nixos/iso.nix"), &iso_copy).unwrap();
+    for file in ["image.nix", "iso.nix", "netboot.nix"] {
+        std::fs::copy(
+            repo().join("nixos").join(file),
+            tree.path().join("nixos").join(file),
+        )
+        .unwrap();
+    }
     std::fs::write(tree.path().join("keys/op.pub"), format!("{ED25519}\n")).unwrap();
     std::fs::write(tree.path().join("keys/backup.pub"), format!("{RSA}\n")).unwrap();
     std::fs::write(tree.path().join("keys/README.md"), "not a key\n").unwrap();
-    let iso = eval_iso(&iso_copy);
+    let p = eval_profiles(&tree.path().join("nixos"));
     assert_eq!(
-        iso["services"]["pre-nixos"]["authorizedKeysFiles"],
+        p["image"]["services"]["pre-nixos"]["authorizedKeysFiles"],
         serde_json::json!(["backup.pub", "op.pub"])
     );
+}
+
+/// The list as the Rust side reads it: (program, nixpkgs attribute) per line.
+fn tool_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_owned(), f[1].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn the_package_path_is_the_runtime_tool_list() {
+    let text = std::fs::read_to_string(repo().join("share/runtime-tools.tsv")).unwrap();
+    let mut want: Vec<String> = Vec::new();
+    for (_, attr) in tool_lines(&text) {
+        if !want.contains(&attr) {
+            want.push(attr);
+        }
+    }
+    assert!(want.contains(&"ethtool".to_owned()), "{want:?}");
+
+    let p = eval_json(
+        "evaluating nixos/package.nix against stand-in packages",
+        "tests/nix/eval-package.nix",
+        &[],
+    );
+    // Every attribute of the list, once, in order: disko as the flake's pinned input.
+    assert_eq!(p["runtimeTools"], serde_json::json!(want));
+    assert_eq!(
+        p["withoutDisko"],
+        serde_json::json!(want.iter().filter(|a| *a != "disko").collect::<Vec<_>>()),
+        "without a disko argument the rest is still there"
+    );
+    let post = p["postInstall"].as_str().unwrap();
+    let path: Vec<String> = want.iter().map(|a| format!("/stub/{a}/bin")).collect();
+    assert!(
+        post.contains(&format!(
+            "wrapProgram $out/bin/pre-nixos \\\n  --prefix PATH : {}",
+            path.join(":")
+        )),
+        "{post}"
+    );
+}
+
+#[test]
+fn a_malformed_runtime_tool_line_fails_evaluation() {
+    let list = repo().join("nixos/runtime-tools.nix");
+    let eval = |text: &str| {
+        nix_instantiate(
+            "parsing a runtime-tool list",
+            &[
+                "--eval",
+                "--strict",
+                "--json",
+                "--expr",
+                &format!(
+                    "(import {} {{ text = {}; }}).nixpkgsAttrs",
+                    list.display(),
+                    nix_string(text)
+                ),
+            ],
+        )
+    };
+    assert_eq!(
+        eval("# c\n\nsgdisk\tgptfdisk\tgdisk\nmkswap\tutil-linux\tutil-linux\nmount\tutil-linux\tmount\n")
+            .unwrap()
+            .trim(),
+        "[\"gptfdisk\",\"util-linux\"]"
+    );
+    for bad in [
+        "sgdisk gptfdisk gdisk\n",
+        "sgdisk\tgptfdisk\n",
+        "sgdisk\t\tgdisk\n",
+    ] {
+        let err = eval(bad).expect_err(bad);
+        assert!(
+            err.contains("share/runtime-tools.tsv: want"),
+            "{bad:?}: {err}"
+        );
+    }
 }

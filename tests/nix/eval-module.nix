@@ -7,7 +7,11 @@
 #
 # Usage: nix-instantiate --eval --strict --json tests/nix/eval-module.nix \
 #          --arg settings '{ enable = true; authorizedKeys = [ "…" ]; }'
-{ settings }:
+{
+  settings,
+  # What the rest of the host has turned on: { networkmanager = true; }.
+  otherConfig ? { },
+}:
 let
   b = builtins;
   inherit (import ./stub-lib.nix) lib utils;
@@ -21,31 +25,66 @@ let
   module = import ../../nixos/module.nix (_: stubPackage);
   declared = (module { config = { }; inherit lib pkgs utils; }).options.services.pre-nixos;
 
-  unknown = b.filter (n: !(declared ? ${n})) (b.attrNames settings);
-  cfg = b.mapAttrs (
-    name: opt:
+  isOption = v: b.isAttrs v && (v._type or null) == "option";
+  # Each declared option gets the setting's value (or its default), type-checked; option
+  # groups (`imagePolicy.enable`) are walked the same way. Unknown names fail as in NixOS.
+  check =
+    prefix: decl: given:
     let
-      value = settings.${name} or opt.default;
+      unknown = b.filter (n: !(decl ? ${n})) (b.attrNames given);
     in
-    if opt.type.check value then
-      value
+    if unknown != [ ] then
+      throw "${prefix}: no such option: ${b.concatStringsSep ", " unknown}"
     else
-      throw "services.pre-nixos.${name}: ${b.toJSON value} is not of type ${opt.type.name}"
-  ) declared;
+      b.mapAttrs (
+        name: opt:
+        if isOption opt then
+          let
+            value = given.${name} or opt.default;
+          in
+          if opt.type.check value then
+            value
+          else
+            throw "${prefix}.${name}: ${b.toJSON value} is not of type ${opt.type.name}"
+        else
+          check "${prefix}.${name}" opt (given.${name} or { })
+      ) decl;
+  cfg = check "services.pre-nixos" declared settings;
 
   evaluated = module {
-    config.services.pre-nixos = cfg;
+    # Other modules' options the module reads (a host that runs NetworkManager).
+    config = {
+      services.pre-nixos = cfg;
+      networking.networkmanager.enable = otherConfig.networkmanager or false;
+    };
     inherit lib pkgs utils;
   };
 in
-if unknown != [ ] then
-  throw "services.pre-nixos: no such option: ${b.concatStringsSep ", " unknown}"
-else
-  {
-    # Per option: does it have a type and a description (documented options).
-    options = b.mapAttrs (_: o: {
-      type = o.type.name;
-      documented = o ? description && b.isString o.description && o.description != "";
-    }) declared;
-    config = evaluated.config;
-  }
+let
+  # Per option, dotted name → does it have a type and a description (documented).
+  describe =
+    prefix: decl:
+    b.concatLists (
+      b.attrValues (
+        b.mapAttrs (
+          name: o:
+          if isOption o then
+            [
+              {
+                name = "${prefix}${name}";
+                value = {
+                  type = o.type.name;
+                  documented = o ? description && b.isString o.description && o.description != "";
+                };
+              }
+            ]
+          else
+            describe "${prefix}${name}." o
+        ) decl
+      )
+    );
+in
+{
+  options = b.listToAttrs (describe "" declared);
+  config = b.deepSeq cfg evaluated.config;
+}

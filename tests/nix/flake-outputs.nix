@@ -12,25 +12,52 @@ let
       disko = args.disko.stub or null;
     };
     runCommand = name: _: _: { stub = "runCommand ${name}"; };
+    symlinkJoin = args: {
+      stub = "symlinkJoin";
+      inherit (args) name;
+      paths = map (p: p.stub) args.paths;
+    };
     testers.runNixOSTest = test: {
       stub = "nixos-test";
       inherit (test) name;
     };
     mkShell = _: { stub = "shell"; };
-    nixfmt-rfc-style = { stub = "nixfmt"; };
+    nixfmt-rfc-style = {
+      stub = "nixfmt";
+    };
     clippy = { };
     rustfmt = { };
     nix = { };
     qemu = { };
   };
+  # A module as the flake hands it to nixosSystem: the file it names, and what it imports
+  # (files by name, the pre-nixos module as "module").
+  describeModule =
+    m:
+    if builtins.isPath m then
+      baseNameOf m
+    else if m ? _file && m ? imports then
+      {
+        file = baseNameOf m._file;
+        imports = map describeModule m.imports;
+      }
+    else
+      "module";
   nixpkgs = {
     legacyPackages.${system} = stubPkgs;
     lib.nixosSystem = args: {
-      config.system.build.isoImage = {
-        stub = "iso";
-        modules = map (m: if builtins.isPath m then baseNameOf m else "module") args.modules;
-        specialArgs = builtins.attrNames args.specialArgs;
+      config.system.build = {
+        isoImage = {
+          stub = "iso";
+          modules = map describeModule args.modules;
+          specialArgs = builtins.attrNames (args.specialArgs or { });
+        };
+        kernel.stub = "kernel";
+        netbootRamdisk.stub = "netbootRamdisk";
+        netbootIpxeScript.stub = "netbootIpxeScript";
       };
+      modules = map describeModule args.modules;
+      specialArgs = builtins.attrNames (args.specialArgs or { });
     };
   };
   disko.packages.${system}.disko.stub = "disko-v1.13.0";
@@ -43,6 +70,11 @@ in
   nixosModules = builtins.attrNames self.nixosModules;
   moduleFile = baseNameOf self.nixosModules.pre-nixos._file;
   moduleImportsFunction = builtins.isFunction (builtins.head self.nixosModules.pre-nixos.imports);
-  nixosConfigurations = builtins.attrNames self.nixosConfigurations;
+  profileModules = builtins.mapAttrs (_: describeModule) {
+    inherit (self.nixosModules) iso netboot;
+  };
+  nixosConfigurations = builtins.mapAttrs (_: c: {
+    inherit (c) modules specialArgs;
+  }) self.nixosConfigurations;
   checks = self.checks.${system};
 }

@@ -1,9 +1,11 @@
-# A stub of the few nixpkgs lib functions nixos/module.nix and nixos/iso.nix call,
+# A stub of the few nixpkgs lib functions nixos/module.nix, the image profiles
+# (nixos/image.nix, iso.nix, netboot.nix) and nixos/package.nix call,
 # plus NixOS' utils.escapeSystemdExecArgs, for evaluating them with Debian's
 # nix-instantiate and no nixpkgs.
 #
 # The list and string helpers do what nixpkgs' do; mkIf/mkOverride/mkForce/mkDefault
-# return the same marker attrsets nixpkgs uses (`_type = "if"` / `"override"`), so a
+# return the same marker attrsets nixpkgs uses (`_type = "if"` / `"override"` /
+# `"merge"`), so a
 # test sees which definitions are conditional or forced. Option types carry a `check`
 # as nixpkgs' do. Merging definitions across modules is NOT modelled: that needs
 # nixpkgs and is covered by `nix flake check`.
@@ -41,6 +43,10 @@ let
       _type = "override";
       inherit priority content;
     };
+    mkMerge = contents: {
+      _type = "merge";
+      inherit contents;
+    };
     mkForce = mkOverride 50;
     mkDefault = mkOverride 1000;
     hasSuffix =
@@ -52,8 +58,19 @@ let
       ls >= lx && b.substring (ls - lx) lx s == suffix;
     trivial.release = "00.00";
     optionals = c: l: if c then l else [ ];
+    optional = c: x: if c then [ x ] else [ ];
+    optionalAttrs = c: as: if c then as else { };
     concatMapStrings = f: l: b.concatStringsSep "" (map f l);
     getExe = p: "${p.outPath}/bin/${p.meta.mainProgram}";
+    # For nixos/package.nix (tests/nix/eval-package.nix).
+    splitString =
+      sep: s:
+      b.filter b.isString (
+        b.split (b.replaceStrings [ "." "+" "*" "?" ] [ "\\." "\\+" "\\*" "\\?" ] sep) s
+      );
+    getAttrFromPath = path: set: b.foldl' (acc: name: acc.${name}) set path;
+    makeBinPath = ps: b.concatStringsSep ":" (map (p: "${p.bin or p}/bin") ps);
+    importTOML = file: b.fromTOML (b.readFile file);
   };
   # NixOS' utils.escapeSystemdExecArgs: JSON-quote each argument, double % and $.
   utils.escapeSystemdExecArgs = args:

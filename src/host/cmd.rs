@@ -198,7 +198,7 @@ fn stderr_or_none(tail: &str) -> &str {
 /// "0 s" for a sub-second timeout).
 pub fn seconds(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         let text = format!("{}.{:03}", ms / 1000, ms % 1000);

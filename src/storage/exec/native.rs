@@ -58,7 +58,7 @@ fn s(v: &str) -> String {
 
 /// `+1024M` (or `+<n>K` for sizes that are not whole MiB).
 fn sgdisk_size(bytes: u64) -> String {
-    if bytes % MIB == 0 {
+    if bytes.is_multiple_of(MIB) {
         format!("+{}M", bytes / MIB)
     } else {
         format!("+{}K", bytes / 1024)

@@ -1,6 +1,7 @@
 use super::*;
 use crate::host::fake::{FakeHost, Response};
 use crate::host::Host;
+use crate::plan::PartitionRole;
 use crate::storage::env::NODE_DEADLINE;
 use crate::testkit::{self, Machine};
 

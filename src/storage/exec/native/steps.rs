@@ -1,0 +1,403 @@
+//! The native executor's steps as data: a pure function of the plan, in dependency
+//! order (partitions, arrays, VGs, LVs, filesystems, mounts, swap), so tests compare the
+//! exact command list and the dry run prints it.
+
+use crate::host::Cmd;
+use crate::plan::naming::{target_path, TARGET};
+use crate::plan::{
+    Layout, LogicalVolume, LvContent, PartitionRole, Plan, PlannedDisk, RaidArray, RaidLevel,
+    VolumeGroup,
+};
+use crate::units::{human_binary, MIB};
+
+/// One thing a step does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Re-reads the disk's identity and compares it with the plan (no write).
+    CheckIdentity(Box<PlannedDisk>),
+    /// Holds the disk under a BSD lock so udev defers its events (see
+    /// [`crate::storage::teardown::DiskLocks`]) until [`Action::UnlockDisk`].
+    LockDisk(String),
+    UnlockDisk,
+    /// `wipefs -a` on the partitions just created, by their kernel names: a new
+    /// partition that starts where an old one did can expose a stale md superblock
+    /// or LVM label, which udev would assemble or activate the moment it sees it
+    /// (the predecessor's "stale md reassembly").
+    WipeNewPartitions(Box<PlannedDisk>),
+    Run(Cmd),
+    /// `udevadm settle`.
+    Settle,
+    /// Waits for a device node with the executor's deadline.
+    WaitFor(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// `DETAIL=` when it fails: `partition`, `raid`, `vg`, `lv`, `mkfs`, `mount`, `swapon`.
+    pub key: &'static str,
+    /// The progress text.
+    pub what: String,
+    pub actions: Vec<Action>,
+}
+
+pub(super) fn run(what: impl Into<String>, argv: Vec<String>) -> Action {
+    Action::Run(Cmd::new(what, argv))
+}
+
+pub(super) fn s(v: &str) -> String {
+    v.to_owned()
+}
+
+/// `+1024M` (or `+<n>K` for sizes that are not whole MiB).
+fn sgdisk_size(bytes: u64) -> String {
+    if bytes.is_multiple_of(MIB) {
+        format!("+{}M", bytes / MIB)
+    } else {
+        format!("+{}K", bytes / 1024)
+    }
+}
+
+fn short(dev: &str) -> &str {
+    dev.rsplit('/').next().unwrap_or(dev)
+}
+
+/// The partitioning step of one disk: one sgdisk call creating the GPT and every
+/// partition with its type code and partlabel.
+pub fn partition_step(d: &PlannedDisk) -> Step {
+    let mut argv = vec![s("sgdisk"), s("--clear")];
+    let mut parts = Vec::new();
+    for p in &d.partitions {
+        let end = p.size_bytes.map(sgdisk_size).unwrap_or_else(|| s("0"));
+        argv.push(format!("--new={}:0:{end}", p.number));
+        argv.push(format!("--typecode={}:{}", p.number, p.type_code));
+        argv.push(format!("--change-name={}:{}", p.number, p.partlabel));
+        parts.push(format!(
+            "{} {}",
+            p.key,
+            p.size_bytes.map(human_binary).unwrap_or_else(|| s("rest"))
+        ));
+    }
+    argv.push(d.stable_path.clone());
+    let mut actions = vec![
+        Action::CheckIdentity(Box::new(d.clone())),
+        Action::LockDisk(d.stable_path.clone()),
+        run(format!("partitioning {} ({})", d.name, d.stable_path), argv),
+        Action::WipeNewPartitions(Box::new(d.clone())),
+        Action::UnlockDisk,
+        Action::Settle,
+    ];
+    actions.extend(
+        d.partitions
+            .iter()
+            .map(|p| Action::WaitFor(p.by_partlabel())),
+    );
+    Step {
+        key: "partition",
+        what: format!(
+            "partitioning {} ({}): GPT, {}",
+            d.name,
+            d.serial.as_deref().unwrap_or("no serial"),
+            parts.join(", ")
+        ),
+        actions,
+    }
+}
+
+/// Every step for `plan`, in order.
+pub fn steps(plan: &Plan) -> Vec<Step> {
+    let l = &plan.layout;
+    let mut out: Vec<Step> = l.disks.iter().map(partition_step).collect();
+    out.extend(l.arrays.iter().map(|a| raid_step(l, a)));
+    out.extend(l.vgs.iter().map(|vg| vg_step(l, vg)));
+    out.extend(
+        l.vgs
+            .iter()
+            .flat_map(|vg| vg.lvs.iter().map(move |lv| lv_step(vg, lv))),
+    );
+    // Filesystems: ESPs first (disk order), then LVs (VG order).
+    out.extend(l.disks.iter().flat_map(esp_steps));
+    out.extend(
+        l.vgs
+            .iter()
+            .flat_map(|vg| vg.lvs.iter().map(move |lv| mkfs_step(vg, lv))),
+    );
+    out.push(mount_step(plan));
+    out.extend(swapon_step(l));
+    out
+}
+
+/// The kernel name of a planned partition or array member, for progress lines.
+fn member_name(l: &Layout, path: &str) -> String {
+    l.disks
+        .iter()
+        .flat_map(|d| &d.partitions)
+        .find(|p| p.by_partlabel() == path)
+        .map(|p| short(&p.device).to_owned())
+        .unwrap_or_else(|| short(path).to_owned())
+}
+
+fn raid_step(l: &Layout, a: &RaidArray) -> Step {
+    let members: Vec<String> = a.members.iter().map(|m| member_name(l, m)).collect();
+    let what = format!(
+        "creating {} {} from {}",
+        a.level.name(),
+        a.device(),
+        members.join(" ")
+    );
+    let mut argv = vec![
+        s("mdadm"),
+        s("--create"),
+        a.device(),
+        s("--run"),
+        format!("--metadata={}", a.metadata),
+        format!("--level={}", a.level.number()),
+        format!("--raid-devices={}", a.members.len()),
+        s("--homehost=any"),
+    ];
+    if a.level != RaidLevel::Raid0 {
+        // Explicit, so a newer mdadm (4.3 asks whether to add one on large
+        // arrays) never stops at a question; RAID0 has nothing to resync.
+        argv.push(s("--bitmap=internal"));
+    }
+    argv.extend(a.members.iter().cloned());
+    Step {
+        key: "raid",
+        what: what.clone(),
+        actions: vec![run(what, argv), Action::Settle, Action::WaitFor(a.device())],
+    }
+}
+
+fn vg_step(l: &Layout, vg: &VolumeGroup) -> Step {
+    let pv_names: Vec<String> = vg.pvs.iter().map(|p| member_name(l, p)).collect();
+    let what = format!("creating VG {} on {}", vg.name, pv_names.join(" "));
+    let mut pv = vec![s("pvcreate"), s("--yes")];
+    pv.extend(vg.pvs.iter().cloned());
+    let mut vgc = vec![
+        s("vgcreate"),
+        s("-s"),
+        format!("{}M", vg.extent_bytes / MIB),
+        vg.name.clone(),
+    ];
+    vgc.extend(vg.pvs.iter().cloned());
+    Step {
+        key: "vg",
+        what: what.clone(),
+        actions: vec![
+            run(format!("creating LVM PVs {}", pv_names.join(" ")), pv),
+            run(what, vgc),
+        ],
+    }
+}
+
+fn lv_step(vg: &VolumeGroup, lv: &LogicalVolume) -> Step {
+    let dev = lv.device(&vg.name);
+    let what = format!(
+        "creating LV {dev} ({} extents, {})",
+        lv.extents,
+        human_binary(lv.size_bytes)
+    );
+    Step {
+        key: "lv",
+        what: what.clone(),
+        actions: vec![
+            run(
+                what,
+                vec![
+                    s("lvcreate"),
+                    s("-l"),
+                    lv.extents.to_string(),
+                    s("-n"),
+                    lv.name.clone(),
+                    vg.name.clone(),
+                    s("--yes"),
+                ],
+            ),
+            Action::Settle,
+            Action::WaitFor(dev),
+        ],
+    }
+}
+
+fn esp_steps(d: &PlannedDisk) -> Vec<Step> {
+    d.partitions
+        .iter()
+        .filter_map(|p| match &p.role {
+            PartitionRole::Esp { label, .. } => Some((p, label)),
+            _ => None,
+        })
+        .map(|(p, label)| {
+            let what = format!("making vfat {label} on {}", short(&p.device));
+            Step {
+                key: "mkfs",
+                what: what.clone(),
+                actions: vec![
+                    run(
+                        what,
+                        vec![
+                            s("mkfs.vfat"),
+                            s("-F"),
+                            s("32"),
+                            s("-n"),
+                            label.clone(),
+                            p.by_partlabel(),
+                        ],
+                    ),
+                    Action::Settle,
+                    Action::WaitFor(format!("/dev/disk/by-label/{label}")),
+                ],
+            }
+        })
+        .collect()
+}
+
+fn mkfs_step(vg: &VolumeGroup, lv: &LogicalVolume) -> Step {
+    let dev = lv.device(&vg.name);
+    let (what, argv, label) = match &lv.content {
+        LvContent::Ext4 {
+            label,
+            bytes_per_inode,
+            ..
+        } => {
+            let mut argv = vec![s("mkfs.ext4"), s("-F"), s("-L"), label.clone()];
+            if let Some(i) = bytes_per_inode {
+                argv.push(s("-i"));
+                argv.push(i.to_string());
+            }
+            argv.push(dev.clone());
+            (format!("making ext4 {label} on {dev}"), argv, label)
+        }
+        LvContent::Swap { label } => (
+            format!("making swap {label} on {dev}"),
+            vec![s("mkswap"), s("-L"), label.clone(), dev.clone()],
+            label,
+        ),
+    };
+    Step {
+        key: "mkfs",
+        what: what.clone(),
+        actions: vec![
+            run(what, argv),
+            Action::Settle,
+            Action::WaitFor(format!("/dev/disk/by-label/{label}")),
+        ],
+    }
+}
+
+/// `swapon` of every swap LV, after the mounts; none when the plan has no swap.
+fn swapon_step(l: &Layout) -> Option<Step> {
+    let swaps: Vec<&str> = l
+        .vgs
+        .iter()
+        .flat_map(|vg| &vg.lvs)
+        .filter_map(|lv| match &lv.content {
+            LvContent::Swap { label } => Some(label.as_str()),
+            _ => None,
+        })
+        .collect();
+    if swaps.is_empty() {
+        return None;
+    }
+    Some(Step {
+        key: "swapon",
+        what: format!("enabling swap {}", swaps.join(" ")),
+        actions: swaps
+            .iter()
+            .map(|label| {
+                run(
+                    format!("enabling swap {label}"),
+                    vec![s("swapon"), format!("/dev/disk/by-label/{label}")],
+                )
+            })
+            .collect(),
+    })
+}
+
+/// A filesystem to mount: (mountpoint, label, fstype, options, mode).
+pub type MountSpec = (String, String, &'static str, Vec<String>, Option<u32>);
+
+/// Every filesystem of the plan with a mount point, `/` first, then in path order
+/// (parents before children).
+pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
+    let mut m = Vec::new();
+    for d in &plan.layout.disks {
+        for p in &d.partitions {
+            if let PartitionRole::Esp {
+                label,
+                mountpoint: Some(mp),
+                mount_options,
+            } = &p.role
+            {
+                m.push((
+                    mp.clone(),
+                    label.clone(),
+                    "vfat",
+                    mount_options.clone(),
+                    None,
+                ));
+            }
+        }
+    }
+    for vg in &plan.layout.vgs {
+        for lv in &vg.lvs {
+            if let LvContent::Ext4 {
+                label,
+                mountpoint,
+                mount_options,
+                mode,
+                ..
+            } = &lv.content
+            {
+                m.push((
+                    mountpoint.clone(),
+                    label.clone(),
+                    "ext4",
+                    mount_options.clone(),
+                    *mode,
+                ));
+            }
+        }
+    }
+    m.sort_by(|a, b| (a.0 != "/", &a.0).cmp(&(b.0 != "/", &b.0)));
+    m
+}
+
+/// Mounts every filesystem under `/mnt` by label, making mount points, then the
+/// modes the plan asks for (`chmod 1777 /mnt/var/tmp`).
+pub fn mount_step(plan: &Plan) -> Step {
+    mount_step_except(plan, &[])
+}
+
+/// [`mount_step`] without the targets that are already mount points.
+pub fn mount_step_except(plan: &Plan, mounted: &[String]) -> Step {
+    let mut actions = Vec::new();
+    let list: Vec<MountSpec> = mounts(plan)
+        .into_iter()
+        .filter(|m| !mounted.contains(&target_path(&m.0)))
+        .collect();
+    for (mp, label, fstype, opts, mode) in &list {
+        let target = target_path(mp);
+        actions.push(run(
+            format!("making the mount point {target}"),
+            vec![s("mkdir"), s("-p"), target.clone()],
+        ));
+        let mut argv = vec![s("mount"), s("-t"), s(fstype)];
+        if !opts.is_empty() {
+            argv.push(s("-o"));
+            argv.push(opts.join(","));
+        }
+        argv.push(format!("/dev/disk/by-label/{label}"));
+        argv.push(target.clone());
+        actions.push(run(format!("mounting {label} on {target}"), argv));
+        if let Some(mode) = mode {
+            actions.push(run(
+                format!("setting mode {mode:o} on {target}"),
+                vec![s("chmod"), format!("{mode:o}"), target.clone()],
+            ));
+        }
+    }
+    Step {
+        key: "mount",
+        what: format!("mounting {} filesystems under {TARGET}", list.len()),
+        actions,
+    }
+}

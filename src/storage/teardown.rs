@@ -78,63 +78,98 @@ fn parents_of(g: &Graph, kname: &str) -> BTreeSet<String> {
 /// Orders the teardown of everything on `disks` (kernel names). Errors, before any
 /// command, when a stack also lives on a disk that is not named.
 pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
-    let sub = subtree(g, disks);
-    let names: BTreeSet<&str> = sub.iter().map(|n| n.kname.as_str()).collect();
-    let in_sub = |dev: &str| names.contains(dev.trim_start_matches("/dev/"));
+    let stack = Stack::on(g, disks)?;
+    let mut out = Vec::new();
+    unmount(g, &stack, &mut out);
+    remove_lvm(g, &stack, &mut out);
+    stop_arrays(&stack, &mut out);
+    wipe_disks(g, disks, &mut out);
+    rescan(disks, &mut out);
+    Ok(out)
+}
 
-    // Refuse stacks that reach a disk that is not named.
-    let mut foreign = Vec::new();
-    for n in &sub {
-        for p in parents_of(g, &n.kname) {
-            if !disks.contains(&p) {
-                foreign.push(format!("{} (also on {p})", n.kname));
-            }
-        }
-    }
-    let mut vgs: Vec<String> = Vec::new();
-    for pv in g.lvm.pvs.iter().filter(|p| in_sub(&p.name)) {
-        if let Some(vg) = &pv.vg {
-            if !vgs.contains(vg) {
-                vgs.push(vg.clone());
-            }
-        }
-    }
-    for vg in &vgs {
-        for pv in g.lvm.pvs.iter().filter(|p| p.vg.as_deref() == Some(vg)) {
-            if !in_sub(&pv.name) {
-                foreign.push(format!("VG {vg} (also on {})", pv.name));
-            }
-        }
-    }
-    let mut arrays: Vec<(String, Vec<String>)> = Vec::new();
-    for n in sub.iter().filter(|n| n.is_md()) {
-        arrays.push((n.kname.clone(), Vec::new()));
-    }
-    for a in &g.mdstat {
-        if a.members.iter().any(|m| in_sub(m)) || names.contains(a.name.as_str()) {
-            for m in &a.members {
-                if !in_sub(m) {
-                    foreign.push(format!("md array {} (also on {m})", a.name));
+/// What sits on the named disks: the device subtree, and the VGs and md arrays it
+/// holds (with their members).
+struct Stack<'a> {
+    sub: Vec<&'a LsblkNode>,
+    names: BTreeSet<&'a str>,
+    vgs: Vec<String>,
+    arrays: Vec<(String, Vec<String>)>,
+}
+
+impl<'a> Stack<'a> {
+    /// The stack on `disks`, or a refusal naming every part of it that also reaches a
+    /// disk that is not named.
+    fn on(g: &'a Graph, disks: &[String]) -> Result<Stack<'a>, String> {
+        let sub = subtree(g, disks);
+        let names: BTreeSet<&str> = sub.iter().map(|n| n.kname.as_str()).collect();
+        let in_sub = |dev: &str| names.contains(dev.trim_start_matches("/dev/"));
+        // Refuse stacks that reach a disk that is not named.
+        let mut foreign = Vec::new();
+        for n in &sub {
+            for p in parents_of(g, &n.kname) {
+                if !disks.contains(&p) {
+                    foreign.push(format!("{} (also on {p})", n.kname));
                 }
             }
-            match arrays.iter_mut().find(|(k, _)| k == &a.name) {
-                Some((_, members)) => members.clone_from(&a.members),
-                None => arrays.push((a.name.clone(), a.members.clone())),
+        }
+        let mut vgs: Vec<String> = Vec::new();
+        for pv in g.lvm.pvs.iter().filter(|p| in_sub(&p.name)) {
+            if let Some(vg) = &pv.vg {
+                if !vgs.contains(vg) {
+                    vgs.push(vg.clone());
+                }
             }
         }
-    }
-    if !foreign.is_empty() {
-        foreign.sort();
-        foreign.dedup();
-        return Err(format!(
-            "refusing to tear down: {} spans a disk the wipe switch does not name; name that \
-             disk too (or pre-nixos.wipe=all), or take it apart by hand",
-            foreign.join(", ")
-        ));
+        for vg in &vgs {
+            for pv in g.lvm.pvs.iter().filter(|p| p.vg.as_deref() == Some(vg)) {
+                if !in_sub(&pv.name) {
+                    foreign.push(format!("VG {vg} (also on {})", pv.name));
+                }
+            }
+        }
+        let mut arrays: Vec<(String, Vec<String>)> = Vec::new();
+        for n in sub.iter().filter(|n| n.is_md()) {
+            arrays.push((n.kname.clone(), Vec::new()));
+        }
+        for a in &g.mdstat {
+            if a.members.iter().any(|m| in_sub(m)) || names.contains(a.name.as_str()) {
+                for m in &a.members {
+                    if !in_sub(m) {
+                        foreign.push(format!("md array {} (also on {m})", a.name));
+                    }
+                }
+                match arrays.iter_mut().find(|(k, _)| k == &a.name) {
+                    Some((_, members)) => members.clone_from(&a.members),
+                    None => arrays.push((a.name.clone(), a.members.clone())),
+                }
+            }
+        }
+        if !foreign.is_empty() {
+            foreign.sort();
+            foreign.dedup();
+            return Err(format!(
+                "refusing to tear down: {} spans a disk the wipe switch does not name; name that \
+                 disk too (or pre-nixos.wipe=all), or take it apart by hand",
+                foreign.join(", ")
+            ));
+        }
+        Ok(Stack {
+            sub,
+            names,
+            vgs,
+            arrays,
+        })
     }
 
-    let mut out = Vec::new();
-    // 1. Unmount, deepest first; swapoff.
+    fn holds(&self, dev: &str) -> bool {
+        self.names.contains(dev.trim_start_matches("/dev/"))
+    }
+}
+
+/// Step 1: unmount, deepest first; swapoff.
+fn unmount(g: &Graph, stack: &Stack, out: &mut Vec<Cmd>) {
+    let (sub, names) = (&stack.sub, &stack.names);
     let mut mps: Vec<&str> = sub
         .iter()
         .flat_map(|n| n.mountpoints.iter().map(String::as_str))
@@ -151,7 +186,11 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
             out.push(cmd(format!("disabling swap {s}"), &["swapoff", s]));
         }
     }
-    // 2. LVM, VG by VG.
+}
+
+/// Step 2: LVM, VG by VG, then the PV labels.
+fn remove_lvm(g: &Graph, stack: &Stack, out: &mut Vec<Cmd>) {
+    let mut vgs = stack.vgs.clone();
     vgs.sort();
     for vg in &vgs {
         out.push(cmd(
@@ -171,7 +210,7 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
         .lvm
         .pvs
         .iter()
-        .filter(|p| in_sub(&p.name))
+        .filter(|p| stack.holds(&p.name))
         .map(|p| p.name.as_str())
         .collect();
     pvs.sort();
@@ -181,7 +220,13 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
             &["pvremove", "-ff", "-y", pv],
         ));
     }
-    // 3. md arrays: wipe contents, stop, zero members at once.
+}
+
+/// Step 3: md arrays: wipe contents, stop, zero members at once; then members of arrays
+/// that are not running.
+fn stop_arrays(stack: &Stack, out: &mut Vec<Cmd>) {
+    let sub = &stack.sub;
+    let mut arrays = stack.arrays.clone();
     arrays.sort();
     let mut zeroed = BTreeSet::new();
     for (md, members) in &arrays {
@@ -211,7 +256,7 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
         }
     }
     // Members of arrays that are not running.
-    for n in &sub {
+    for n in sub.iter() {
         if n.fstype.as_deref() == Some("linux_raid_member") && !zeroed.contains(&n.kname) {
             let mdev = n.dev();
             out.push(cmd(
@@ -220,7 +265,10 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
             ));
         }
     }
-    // 4. Signatures, partition tables, re-read, settle.
+}
+
+/// Step 4: signatures, partition tables, and a re-read of each named disk.
+fn wipe_disks(g: &Graph, disks: &[String], out: &mut Vec<Cmd>) {
     for d in disks {
         let Some(disk) = g.lsblk.iter().find(|n| &n.kname == d) else {
             continue;
@@ -249,8 +297,11 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
             &["blockdev", "--rereadpt", &dev],
         ));
     }
-    // udev may have skipped events while the disks were locked: have it look again
-    // at the now empty disks, then wait for it.
+}
+
+/// udev may have skipped events while the disks were locked: have it look again at the
+/// now empty disks, then wait for it.
+fn rescan(disks: &[String], out: &mut Vec<Cmd>) {
     let mut trigger = vec![
         "udevadm".to_owned(),
         "trigger".to_owned(),
@@ -262,7 +313,6 @@ pub fn plan_teardown(g: &Graph, disks: &[String]) -> Result<Vec<Cmd>, String> {
         "waiting for udev to settle",
         crate::storage::env::SETTLE_TIMEOUT,
     ));
-    Ok(out)
 }
 
 /// What is still on the disks after a pass (empty: torn down).

@@ -97,30 +97,61 @@ pub fn requested_swap(ram_bytes: u64, opts: &PlanOptions) -> (u64, String) {
 }
 
 /// Sizes every LV. Returns the LVs of each VG (same order as `vgs`) and the decisions.
+/// Reads as the rule does: main (slash, home), the swap LV, the swap VG's var_tmp and
+/// var_log (their sizes follow the swap), then large's data.
 pub fn size_volumes(
     vgs: &[VgSpace],
     ram_bytes: u64,
     opts: &PlanOptions,
 ) -> (Vec<Vec<LogicalVolume>>, Vec<Decision>) {
-    let mut lvs: Vec<Vec<LogicalVolume>> = vec![Vec::new(); vgs.len()];
-    let mut space: Vec<Space> = vgs.iter().map(|v| Space::new(v.extents)).collect();
-    let mut decisions = Vec::new();
-    let find = |role: Role| vgs.iter().position(|v| v.role == role);
-    let mut say = |subject: String, reason: String| decisions.push(Decision { subject, reason });
-
+    let mut s = Sizer {
+        vgs,
+        lvs: vec![Vec::new(); vgs.len()],
+        space: vgs.iter().map(|v| Space::new(v.extents)).collect(),
+        decisions: Vec::new(),
+    };
     let (want_swap, swap_source) = requested_swap(ram_bytes, opts);
+    if let Some(m) = s.find(Role::Main) {
+        s.main(m);
+    }
+    let swap_on_swap_vg = s.swap(want_swap, &swap_source);
+    if let Some(v) = s.find(Role::Swap) {
+        s.swap_vg(v, swap_on_swap_vg);
+    }
+    if let Some(l) = s.find(Role::Large) {
+        s.large(l);
+    }
+    (s.lvs, s.decisions)
+}
 
-    // main: slash, home, then maybe swap
-    if let Some(m) = find(Role::Main) {
+/// The LVs and free extents of every VG while [`size_volumes`] works through them.
+struct Sizer<'a> {
+    vgs: &'a [VgSpace],
+    lvs: Vec<Vec<LogicalVolume>>,
+    space: Vec<Space>,
+    decisions: Vec<Decision>,
+}
+
+impl Sizer<'_> {
+    fn find(&self, role: Role) -> Option<usize> {
+        self.vgs.iter().position(|v| v.role == role)
+    }
+
+    fn say(&mut self, subject: String, reason: String) {
+        self.decisions.push(Decision { subject, reason });
+    }
+
+    /// main: slash, home.
+    fn main(&mut self, m: usize) {
         let slash_want = extents_for(SLASH_BYTES);
-        let slash = space[m].take(slash_want);
+        let slash = self.space[m].take(slash_want);
         if slash == slash_want {
-            say(
+            self.say(
                 "lv main/slash".into(),
                 format!("{} for / on VG main", size(slash)),
             );
         } else {
-            say(
+            self.say(
                 "lv main/slash".into(),
                 format!(
                     "{} for / on VG main: all it has (less than {})",
@@ -129,13 +160,13 @@ pub fn size_volumes(
                 ),
             );
         }
-        lvs[m].push(ext4("slash", "/", slash));
+        self.lvs[m].push(ext4("slash", "/", slash));
 
-        let after_slash = space[m].free;
+        let after_slash = self.space[m].free;
         let home = extents_for(HOME_BYTES).min(after_slash / 4);
         if home > 0 {
-            space[m].take(home);
-            say(
+            self.space[m].take(home);
+            self.say(
                 "lv main/home".into(),
                 format!(
                     "{} for /home: min({}, ¼ of the {} left on main after slash)",
@@ -144,132 +175,144 @@ pub fn size_volumes(
                     size(after_slash)
                 ),
             );
-            lvs[m].push(ext4("home", "/home", home));
+            self.lvs[m].push(ext4("home", "/home", home));
         } else {
-            say(
+            self.say(
                 "lv main/home".into(),
                 "no /home volume: main has no room left after slash; /home stays on /".into(),
             );
         }
     }
 
-    // swap: on swap, else large, else main
-    let swap_vg = find(Role::Swap).or(find(Role::Large)).or(find(Role::Main));
-    let mut swap_on_swap_vg = 0;
-    match swap_vg {
-        _ if want_swap == 0 => say(
-            "lv swap".into(),
-            format!("no swap: the requested size is 0 ({swap_source})"),
-        ),
-        None => {}
-        Some(i) if vgs[i].role == Role::Main => {
-            let free = space[i].free;
-            if want_swap <= free / 4 {
-                space[i].take(want_swap);
-                say(
-                    "lv main/swap".into(),
-                    format!(
-                        "{} ({swap_source}) on VG main: no swap or large VG, and it fits in a quarter of main's {} free after slash and home",
-                        size(want_swap),
-                        size(free)
-                    ),
-                );
-                lvs[i].push(swap_lv(want_swap));
-            } else {
-                say(
-                    "lv swap".into(),
-                    format!(
-                        "no swap: {} ({swap_source}) does not fit in a quarter of main's {} free after slash and home, and there is no swap or large VG",
-                        size(want_swap),
-                        size(free)
-                    ),
-                );
-            }
-        }
-        Some(i) => {
-            let vg = vgs[i].name.clone();
-            let why_here = if vgs[i].role == Role::Swap {
-                "the two-disk rotating VG"
-            } else {
-                "no swap VG; large is the next choice"
-            };
-            let free = space[i].free;
-            if want_swap <= free {
-                space[i].take(want_swap);
-                say(
-                    format!("lv {vg}/swap"),
-                    format!(
-                        "{} ({swap_source}) on VG {vg} ({why_here})",
-                        size(want_swap)
-                    ),
-                );
-                lvs[i].push(swap_lv(want_swap));
-                swap_on_swap_vg = if vgs[i].role == Role::Swap {
-                    want_swap
+    /// The swap LV: on swap, else large, else main. Returns its size when it went to
+    /// the swap VG (which sizes var_tmp and var_log), else 0.
+    fn swap(&mut self, want_swap: u64, swap_source: &str) -> u64 {
+        let swap_vg = self
+            .find(Role::Swap)
+            .or(self.find(Role::Large))
+            .or(self.find(Role::Main));
+        let mut swap_on_swap_vg = 0;
+        match swap_vg {
+            _ if want_swap == 0 => self.say(
+                "lv swap".into(),
+                format!("no swap: the requested size is 0 ({swap_source})"),
+            ),
+            None => {}
+            Some(i) if self.vgs[i].role == Role::Main => {
+                let free = self.space[i].free;
+                if want_swap <= free / 4 {
+                    self.space[i].take(want_swap);
+                    self.say(
+                        "lv main/swap".into(),
+                        format!(
+                            "{} ({swap_source}) on VG main: no swap or large VG, and it fits in a quarter of main's {} free after slash and home",
+                            size(want_swap),
+                            size(free)
+                        ),
+                    );
+                    self.lvs[i].push(swap_lv(want_swap));
                 } else {
-                    0
+                    self.say(
+                        "lv swap".into(),
+                        format!(
+                            "no swap: {} ({swap_source}) does not fit in a quarter of main's {} free after slash and home, and there is no swap or large VG",
+                            size(want_swap),
+                            size(free)
+                        ),
+                    );
+                }
+            }
+            Some(i) => {
+                let vg = self.vgs[i].name.clone();
+                let why_here = if self.vgs[i].role == Role::Swap {
+                    "the two-disk rotating VG"
+                } else {
+                    "no swap VG; large is the next choice"
                 };
-            } else if free >= extents_for(SWAP_MIN_BYTES) {
-                space[i].take(free);
-                say(
-                    format!("lv {vg}/swap"),
-                    format!(
-                        "{} on VG {vg} ({why_here}): shrunk from {} ({swap_source}) to what fits",
-                        size(free),
-                        size(want_swap)
-                    ),
-                );
-                lvs[i].push(swap_lv(free));
-                swap_on_swap_vg = if vgs[i].role == Role::Swap { free } else { 0 };
-            } else {
-                say(
-                    "lv swap".into(),
-                    format!(
-                        "no swap: only {} free on VG {vg}, below the {} minimum",
-                        size(free),
-                        human_binary(SWAP_MIN_BYTES)
-                    ),
-                );
+                let free = self.space[i].free;
+                if want_swap <= free {
+                    self.space[i].take(want_swap);
+                    self.say(
+                        format!("lv {vg}/swap"),
+                        format!(
+                            "{} ({swap_source}) on VG {vg} ({why_here})",
+                            size(want_swap)
+                        ),
+                    );
+                    self.lvs[i].push(swap_lv(want_swap));
+                    swap_on_swap_vg = if self.vgs[i].role == Role::Swap {
+                        want_swap
+                    } else {
+                        0
+                    };
+                } else if free >= extents_for(SWAP_MIN_BYTES) {
+                    self.space[i].take(free);
+                    self.say(
+                        format!("lv {vg}/swap"),
+                        format!(
+                            "{} on VG {vg} ({why_here}): shrunk from {} ({swap_source}) to what fits",
+                            size(free),
+                            size(want_swap)
+                        ),
+                    );
+                    self.lvs[i].push(swap_lv(free));
+                    swap_on_swap_vg = if self.vgs[i].role == Role::Swap {
+                        free
+                    } else {
+                        0
+                    };
+                } else {
+                    self.say(
+                        "lv swap".into(),
+                        format!(
+                            "no swap: only {} free on VG {vg}, below the {} minimum",
+                            size(free),
+                            human_binary(SWAP_MIN_BYTES)
+                        ),
+                    );
+                }
             }
         }
+        swap_on_swap_vg
     }
 
-    // swap VG: var_tmp (= swap size) and var_log (min(4 GiB, swap size)) if there is room
-    if let Some(s) = find(Role::Swap) {
+    /// The swap VG: var_tmp (= swap size) and var_log (min(4 GiB, swap size)) if there
+    /// is room.
+    fn swap_vg(&mut self, s: usize, swap_on_swap_vg: u64) {
         if swap_on_swap_vg == 0 {
-            say(
+            self.say(
                 "lv swap/var_tmp".into(),
                 "no /var/tmp or /var/log volume: their sizes follow the swap, and VG swap has none"
                     .into(),
             );
         } else {
             let var_tmp = swap_on_swap_vg;
-            if space[s].free >= var_tmp {
-                space[s].take(var_tmp);
+            if self.space[s].free >= var_tmp {
+                self.space[s].take(var_tmp);
                 let mut lv = ext4("var_tmp", "/var/tmp", var_tmp);
                 if let LvContent::Ext4 { mode, .. } = &mut lv.content {
                     *mode = Some(0o1777);
                 }
-                lvs[s].push(lv);
-                say(
+                self.lvs[s].push(lv);
+                self.say(
                     "lv swap/var_tmp".into(),
                     format!("{} for /var/tmp (mode 1777): the swap size", size(var_tmp)),
                 );
             } else {
-                say(
+                self.say(
                     "lv swap/var_tmp".into(),
                     format!(
                         "no /var/tmp volume: only {} left on VG swap after swap, {} needed",
-                        size(space[s].free),
+                        size(self.space[s].free),
                         size(var_tmp)
                     ),
                 );
             }
             let var_log = extents_for(VAR_LOG_BYTES).min(swap_on_swap_vg);
-            if space[s].free >= var_log {
-                space[s].take(var_log);
-                lvs[s].push(ext4("var_log", "/var/log", var_log));
-                say(
+            if self.space[s].free >= var_log {
+                self.space[s].take(var_log);
+                self.lvs[s].push(ext4("var_log", "/var/log", var_log));
+                self.say(
                     "lv swap/var_log".into(),
                     format!(
                         "{} for /var/log: min({}, swap size)",
@@ -278,11 +321,11 @@ pub fn size_volumes(
                     ),
                 );
             } else {
-                say(
+                self.say(
                     "lv swap/var_log".into(),
                     format!(
                         "no /var/log volume: only {} left on VG swap, {} needed",
-                        size(space[s].free),
+                        size(self.space[s].free),
                         size(var_log)
                     ),
                 );
@@ -290,12 +333,12 @@ pub fn size_volumes(
         }
     }
 
-    // large: data
-    if let Some(l) = find(Role::Large) {
+    /// large: data.
+    fn large(&mut self, l: usize) {
         let want = extents_for(DATA_BYTES);
-        let data = space[l].take(want);
+        let data = self.space[l].take(want);
         if data == 0 {
-            say(
+            self.say(
                 "lv large/data".into(),
                 "no /data volume: VG large has no room left".into(),
             );
@@ -307,7 +350,7 @@ pub fn size_volumes(
             {
                 *bytes_per_inode = Some(DATA_BYTES_PER_INODE);
             }
-            lvs[l].push(lv);
+            self.lvs[l].push(lv);
             let how = if data == want {
                 String::new()
             } else {
@@ -316,7 +359,7 @@ pub fn size_volumes(
                     human_binary(DATA_BYTES)
                 )
             };
-            say(
+            self.say(
                 "lv large/data".into(),
                 format!(
                     "{}{how} for /data, one inode per {} bytes",
@@ -326,7 +369,6 @@ pub fn size_volumes(
             );
         }
     }
-    (lvs, decisions)
 }
 
 #[cfg(test)]

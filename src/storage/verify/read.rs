@@ -114,214 +114,20 @@ fn unknown(fstype: Option<&str>) -> String {
     format!("?{}", fstype.unwrap_or("nothing"))
 }
 
-/// The pure half of [`read_back`].
+/// The pure half of [`read_back`]: disks first (they name the arrays and PVs they
+/// hold), then those arrays, then the VGs on either.
 pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
-    let partlabel_path = |kname: &str| -> String {
-        find_node(&f.lsblk, kname)
-            .and_then(|n| n.partlabel.clone())
-            .map(|l| format!("/dev/disk/by-partlabel/{l}"))
-            .unwrap_or_else(|| format!("/dev/{kname}"))
+    let mut r = Reader {
+        f,
+        md_seen: BTreeMap::new(),
+        pv_paths: BTreeMap::new(),
     };
-    let pv_vg = |kname: &str| -> Option<String> {
-        f.lvm
-            .pvs
-            .iter()
-            .find(|p| p.name == format!("/dev/{kname}"))
-            .and_then(|p| p.vg.clone())
+    let mut out = Layout {
+        disks: r.disks(expected),
+        ..Layout::default()
     };
-    let md_name = |kname: &str| -> String {
-        f.md.get(kname)
-            .and_then(MdDetail::short_name)
-            .unwrap_or_else(|| kname.to_owned())
-    };
-
-    let mut out = Layout::default();
-    let mut md_seen: BTreeMap<String, String> = BTreeMap::new(); // kname → name
-    let mut pv_paths: BTreeMap<String, String> = BTreeMap::new(); // /dev/kname → plan path
-
-    for ed in &expected.disks {
-        let Some(kname) = f.disks.get(&ed.stable_path) else {
-            continue;
-        };
-        let Some(node) = find_node(&f.lsblk, kname) else {
-            continue;
-        };
-        let mut partitions = Vec::new();
-        for c in node.children.iter().filter(|c| c.kind == "part") {
-            let number = part_number(&node.kname, &c.kname);
-            let partlabel = c.partlabel.clone().unwrap_or_default();
-            let key = partlabel
-                .strip_prefix(&format!("disk-{}-", ed.key))
-                .unwrap_or(&partlabel)
-                .to_owned();
-            let role = match c.fstype.as_deref() {
-                Some("vfat") => PartitionRole::Esp {
-                    label: c.label.clone().unwrap_or_default(),
-                    mountpoint: mountpoint_of(c, &f.mounts),
-                    mount_options: Vec::new(),
-                },
-                Some("linux_raid_member") => {
-                    let array = c
-                        .children
-                        .iter()
-                        .find(|m| m.is_md())
-                        .map(|m| {
-                            md_seen.insert(m.kname.clone(), md_name(&m.kname));
-                            md_name(&m.kname)
-                        })
-                        .or_else(|| {
-                            c.label
-                                .as_deref()
-                                .map(|l| l.rsplit(':').next().unwrap_or(l).to_owned())
-                        })
-                        .unwrap_or_default();
-                    PartitionRole::RaidMember { array }
-                }
-                Some("LVM2_member") => {
-                    pv_paths.insert(c.dev(), partlabel_path(&c.kname));
-                    PartitionRole::Pv {
-                        vg: pv_vg(&c.kname).unwrap_or_default(),
-                    }
-                }
-                other => PartitionRole::Pv { vg: unknown(other) },
-            };
-            partitions.push(Partition {
-                number,
-                key,
-                partlabel,
-                device: c.dev(),
-                size_bytes: Some(c.size),
-                type_code: c
-                    .parttype
-                    .as_deref()
-                    .map(blockdev::type_code)
-                    .unwrap_or_default(),
-                role,
-            });
-        }
-        partitions.sort_by_key(|p| p.number);
-        out.disks.push(PlannedDisk {
-            key: ed.key.clone(),
-            name: kname.clone(),
-            stable_path: ed.stable_path.clone(),
-            serial: ed.serial.clone().or_else(|| node.serial.clone()),
-            size_bytes: node.size,
-            kind: ed.kind,
-            partitions,
-        });
-    }
-
-    for (kname, name) in &md_seen {
-        let Some(d) = f.md.get(kname) else { continue };
-        let node = find_node(&f.lsblk, kname);
-        let device = format!("/dev/md/{name}");
-        pv_paths.insert(format!("/dev/{kname}"), device);
-        out.arrays.push(RaidArray {
-            name: name.clone(),
-            level: d
-                .level_number()
-                .and_then(RaidLevel::from_number)
-                .unwrap_or(RaidLevel::Raid0),
-            metadata: d.metadata.clone(),
-            members: d
-                .members
-                .iter()
-                .map(|m| partlabel_path(m.trim_start_matches("/dev/")))
-                .collect(),
-            size_bytes: node.map(|n| n.size).unwrap_or(0),
-            vg: pv_vg(kname).unwrap_or_default(),
-        });
-        if d.level_number().and_then(RaidLevel::from_number).is_none() {
-            tracing::warn!(array = %name, level = %d.level, "unexpected md level");
-        }
-    }
-    out.arrays.sort_by(|a, b| a.name.cmp(&b.name));
-
-    // VGs whose PVs sit on the planned disks.
-    let mut vg_names: Vec<String> = Vec::new();
-    for pv in &f.lvm.pvs {
-        if let (Some(vg), true) = (&pv.vg, pv_paths.contains_key(&pv.name)) {
-            if !vg_names.contains(vg) {
-                vg_names.push(vg.clone());
-            }
-        }
-    }
-    for name in vg_names {
-        let Some(vg) = f.lvm.vgs.iter().find(|v| v.name == name) else {
-            continue;
-        };
-        let extent = if vg.extent_size == 0 {
-            EXTENT_BYTES
-        } else {
-            vg.extent_size
-        };
-        let pvs = f
-            .lvm
-            .pvs
-            .iter()
-            .filter(|p| p.vg.as_deref() == Some(&name))
-            .map(|p| {
-                pv_paths
-                    .get(&p.name)
-                    .cloned()
-                    .unwrap_or_else(|| p.name.clone())
-            })
-            .collect();
-        let lvs = f
-            .lvm
-            .lvs
-            .iter()
-            .filter(|l| l.vg == name)
-            .map(|l| {
-                let dm_name = format!("{}-{}", name.replace('-', "--"), l.name.replace('-', "--"));
-                let node = f
-                    .lsblk
-                    .iter()
-                    .flat_map(|n| n.walk())
-                    .find(|n| n.kind == "lvm" && n.name == dm_name);
-                let fstype = node.and_then(|n| n.fstype.as_deref());
-                let label = node.and_then(|n| n.label.clone()).unwrap_or_default();
-                let content = match fstype {
-                    Some("ext4") => {
-                        let mountpoint = node
-                            .and_then(|n| mountpoint_of(n, &f.mounts))
-                            .unwrap_or_default();
-                        let mode = (!mountpoint.is_empty())
-                            .then(|| {
-                                f.modes
-                                    .get(&crate::plan::naming::target_path(&mountpoint))
-                                    .copied()
-                            })
-                            .flatten();
-                        LvContent::Ext4 {
-                            label,
-                            mountpoint,
-                            mount_options: Vec::new(),
-                            bytes_per_inode: None,
-                            mode,
-                        }
-                    }
-                    Some("swap") => LvContent::Swap { label },
-                    other => LvContent::Swap {
-                        label: unknown(other),
-                    },
-                };
-                LogicalVolume {
-                    name: l.name.clone(),
-                    extents: l.size / extent,
-                    size_bytes: l.size,
-                    content,
-                }
-            })
-            .collect();
-        out.vgs.push(VolumeGroup {
-            name: name.clone(),
-            pvs,
-            extent_bytes: extent,
-            extents: vg.extent_count,
-            lvs,
-        });
-    }
+    out.arrays = r.arrays();
+    out.vgs = r.vgs();
     // The plan's VG order (main, swap, large, …); anything unexpected after it.
     out.vgs.sort_by_key(|v| {
         (
@@ -334,6 +140,248 @@ pub fn layout_from(expected: &Layout, f: &Facts) -> Layout {
         )
     });
     out
+}
+
+/// What [`layout_from`] has learnt so far: arrays seen on member partitions, and each
+/// PV's kernel path with the plan's path for it.
+struct Reader<'a> {
+    f: &'a Facts,
+    /// md kernel name → array name.
+    md_seen: BTreeMap<String, String>,
+    /// `/dev/<kname>` → the plan's path of that PV (by-partlabel, `/dev/md/<name>`).
+    pv_paths: BTreeMap<String, String>,
+}
+
+impl Reader<'_> {
+    fn partlabel_path(&self, kname: &str) -> String {
+        find_node(&self.f.lsblk, kname)
+            .and_then(|n| n.partlabel.clone())
+            .map(|l| format!("/dev/disk/by-partlabel/{l}"))
+            .unwrap_or_else(|| format!("/dev/{kname}"))
+    }
+
+    fn pv_vg(&self, kname: &str) -> Option<String> {
+        self.f
+            .lvm
+            .pvs
+            .iter()
+            .find(|p| p.name == format!("/dev/{kname}"))
+            .and_then(|p| p.vg.clone())
+    }
+
+    fn md_name(&self, kname: &str) -> String {
+        self.f
+            .md
+            .get(kname)
+            .and_then(MdDetail::short_name)
+            .unwrap_or_else(|| kname.to_owned())
+    }
+
+    /// The planned disks found, with their partitions keyed by number.
+    fn disks(&mut self, expected: &Layout) -> Vec<PlannedDisk> {
+        let mut out = Vec::new();
+        for ed in &expected.disks {
+            let Some(kname) = self.f.disks.get(&ed.stable_path) else {
+                continue;
+            };
+            let Some(node) = find_node(&self.f.lsblk, kname) else {
+                continue;
+            };
+            let mut partitions = Vec::new();
+            for c in node.children.iter().filter(|c| c.kind == "part") {
+                let number = part_number(&node.kname, &c.kname);
+                let partlabel = c.partlabel.clone().unwrap_or_default();
+                let key = partlabel
+                    .strip_prefix(&format!("disk-{}-", ed.key))
+                    .unwrap_or(&partlabel)
+                    .to_owned();
+                let role = match c.fstype.as_deref() {
+                    Some("vfat") => PartitionRole::Esp {
+                        label: c.label.clone().unwrap_or_default(),
+                        mountpoint: mountpoint_of(c, &self.f.mounts),
+                        mount_options: Vec::new(),
+                    },
+                    Some("linux_raid_member") => {
+                        let array = c
+                            .children
+                            .iter()
+                            .find(|m| m.is_md())
+                            .map(|m| {
+                                self.md_seen.insert(m.kname.clone(), self.md_name(&m.kname));
+                                self.md_name(&m.kname)
+                            })
+                            .or_else(|| {
+                                c.label
+                                    .as_deref()
+                                    .map(|l| l.rsplit(':').next().unwrap_or(l).to_owned())
+                            })
+                            .unwrap_or_default();
+                        PartitionRole::RaidMember { array }
+                    }
+                    Some("LVM2_member") => {
+                        self.pv_paths.insert(c.dev(), self.partlabel_path(&c.kname));
+                        PartitionRole::Pv {
+                            vg: self.pv_vg(&c.kname).unwrap_or_default(),
+                        }
+                    }
+                    other => PartitionRole::Pv { vg: unknown(other) },
+                };
+                partitions.push(Partition {
+                    number,
+                    key,
+                    partlabel,
+                    device: c.dev(),
+                    size_bytes: Some(c.size),
+                    type_code: c
+                        .parttype
+                        .as_deref()
+                        .map(blockdev::type_code)
+                        .unwrap_or_default(),
+                    role,
+                });
+            }
+            partitions.sort_by_key(|p| p.number);
+            out.push(PlannedDisk {
+                key: ed.key.clone(),
+                name: kname.clone(),
+                stable_path: ed.stable_path.clone(),
+                serial: ed.serial.clone().or_else(|| node.serial.clone()),
+                size_bytes: node.size,
+                kind: ed.kind,
+                partitions,
+            });
+        }
+        out
+    }
+
+    /// The md arrays seen on the planned disks' partitions.
+    fn arrays(&mut self) -> Vec<RaidArray> {
+        let mut out = Vec::new();
+        let seen = self.md_seen.clone();
+        for (kname, name) in &seen {
+            let Some(d) = self.f.md.get(kname) else {
+                continue;
+            };
+            let node = find_node(&self.f.lsblk, kname);
+            let device = format!("/dev/md/{name}");
+            self.pv_paths.insert(format!("/dev/{kname}"), device);
+            out.push(RaidArray {
+                name: name.clone(),
+                level: d
+                    .level_number()
+                    .and_then(RaidLevel::from_number)
+                    .unwrap_or(RaidLevel::Raid0),
+                metadata: d.metadata.clone(),
+                members: d
+                    .members
+                    .iter()
+                    .map(|m| self.partlabel_path(m.trim_start_matches("/dev/")))
+                    .collect(),
+                size_bytes: node.map(|n| n.size).unwrap_or(0),
+                vg: self.pv_vg(kname).unwrap_or_default(),
+            });
+            if d.level_number().and_then(RaidLevel::from_number).is_none() {
+                tracing::warn!(array = %name, level = %d.level, "unexpected md level");
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// VGs whose PVs sit on the planned disks or their arrays.
+    fn vgs(&self) -> Vec<VolumeGroup> {
+        let mut out = Vec::new();
+        let mut vg_names: Vec<String> = Vec::new();
+        for pv in &self.f.lvm.pvs {
+            if let (Some(vg), true) = (&pv.vg, self.pv_paths.contains_key(&pv.name)) {
+                if !vg_names.contains(vg) {
+                    vg_names.push(vg.clone());
+                }
+            }
+        }
+        for name in vg_names {
+            let Some(vg) = self.f.lvm.vgs.iter().find(|v| v.name == name) else {
+                continue;
+            };
+            let extent = if vg.extent_size == 0 {
+                EXTENT_BYTES
+            } else {
+                vg.extent_size
+            };
+            let pvs = self
+                .f
+                .lvm
+                .pvs
+                .iter()
+                .filter(|p| p.vg.as_deref() == Some(&name))
+                .map(|p| {
+                    self.pv_paths
+                        .get(&p.name)
+                        .cloned()
+                        .unwrap_or_else(|| p.name.clone())
+                })
+                .collect();
+            let lvs = self
+                .f
+                .lvm
+                .lvs
+                .iter()
+                .filter(|l| l.vg == name)
+                .map(|l| {
+                    let dm_name =
+                        format!("{}-{}", name.replace('-', "--"), l.name.replace('-', "--"));
+                    let node = self
+                        .f
+                        .lsblk
+                        .iter()
+                        .flat_map(|n| n.walk())
+                        .find(|n| n.kind == "lvm" && n.name == dm_name);
+                    let fstype = node.and_then(|n| n.fstype.as_deref());
+                    let label = node.and_then(|n| n.label.clone()).unwrap_or_default();
+                    let content = match fstype {
+                        Some("ext4") => {
+                            let mountpoint = node
+                                .and_then(|n| mountpoint_of(n, &self.f.mounts))
+                                .unwrap_or_default();
+                            let mode = (!mountpoint.is_empty())
+                                .then(|| {
+                                    self.f
+                                        .modes
+                                        .get(&crate::plan::naming::target_path(&mountpoint))
+                                        .copied()
+                                })
+                                .flatten();
+                            LvContent::Ext4 {
+                                label,
+                                mountpoint,
+                                mount_options: Vec::new(),
+                                bytes_per_inode: None,
+                                mode,
+                            }
+                        }
+                        Some("swap") => LvContent::Swap { label },
+                        other => LvContent::Swap {
+                            label: unknown(other),
+                        },
+                    };
+                    LogicalVolume {
+                        name: l.name.clone(),
+                        extents: l.size / extent,
+                        size_bytes: l.size,
+                        content,
+                    }
+                })
+                .collect();
+            out.push(VolumeGroup {
+                name: name.clone(),
+                pvs,
+                extent_bytes: extent,
+                extents: vg.extent_count,
+                lvs,
+            });
+        }
+        out
+    }
 }
 
 /// lsblk takes `FSTYPE`/`LABEL` from udev's database, and udev rewrites a device's

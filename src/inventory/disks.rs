@@ -54,6 +54,10 @@ fn excluded(name: &str, reason: impl Into<String>) -> Outcome {
 }
 
 /// Decides about one whole disk.
+///
+/// Long on purpose: the exclusion rules of SPEC §1 in the order they are tried (boot
+/// medium, device class, USB, removable, read-only, size), each a few lines that return;
+/// split up, the order that decides which reason an operator reads would be spread out.
 pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
     let host = cx.host;
     let tree = cx.tree;

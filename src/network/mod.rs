@@ -90,6 +90,9 @@ fn warn(r: &mut NetworkReport, msg: String) {
 }
 
 /// The stage on any host (the real one, or the dry-run recorder).
+///
+/// Long on purpose: the network pipeline top to bottom (scan, links up, carrier wait,
+/// choose, files, rename, reload, sshd, lease, status, announce), each step a call.
 pub fn run_stage(
     host: &dyn Host,
     state_dir: &Path,

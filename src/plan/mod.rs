@@ -78,51 +78,11 @@ fn names(disks: &[&Disk]) -> String {
         .join(", ")
 }
 
-/// Plans the storage of one machine.
+/// Plans the storage of one machine: the usable disks, their buckets and groups, each
+/// group built, the volumes sized, the decisions recorded.
 pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Result<Plan, PlanError> {
     let mut excluded: Vec<Excluded> = inv.excluded.clone();
-    let mut seen = std::collections::BTreeSet::new();
-    for d in &inv.disks {
-        if !seen.insert(d.stable_path.as_str()) {
-            return Err(PlanError::Invalid(format!(
-                "the inventory lists {} twice; stable paths must be unique",
-                d.stable_path
-            )));
-        }
-    }
-    let mut usable: Vec<&Disk> = Vec::new();
-    for d in &inv.disks {
-        match unusable(d) {
-            Some(reason) => excluded.push(Excluded {
-                name: d.name.clone(),
-                reason,
-            }),
-            None => usable.push(d),
-        }
-    }
-    if usable.is_empty() {
-        let why = if excluded.is_empty() {
-            "the inventory lists no disk at all".to_string()
-        } else {
-            let list: Vec<String> = excluded
-                .iter()
-                .map(|e| format!("{} ({})", e.name, e.reason))
-                .collect();
-            format!("every block device is excluded: {}", list.join(", "))
-        };
-        return Err(PlanError::NoUsableDisk(format!(
-            "{why}; attach a non-removable disk of at least 2 GiB to plan storage"
-        )));
-    }
-
-    if inv.ram_bytes == 0 && opts.swap_size_bytes.is_none() {
-        return Err(PlanError::Invalid(
-            "the inventory has no RAM size (ram_bytes 0: /proc/meminfo gave no MemTotal), so \
-             the swap size cannot be derived from RAM: give it with --swap-size SIZE or \
-             pre-nixos.swap=SIZE on the kernel command line"
-                .into(),
-        ));
-    }
+    let usable = usable_disks(inv, opts, &mut excluded)?;
 
     let groups = groups::assign(
         bucket_tier(Tier::Solid, &usable),
@@ -182,6 +142,59 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Result<Plan, PlanError> {
     })
 }
 
+/// The disks the plan may use; the others join `excluded` with their reason. Refuses an
+/// inventory that lists a stable path twice, has no usable disk, or gives no way to size
+/// swap.
+fn usable_disks<'a>(
+    inv: &'a Inventory,
+    opts: &PlanOptions,
+    excluded: &mut Vec<Excluded>,
+) -> Result<Vec<&'a Disk>, PlanError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for d in &inv.disks {
+        if !seen.insert(d.stable_path.as_str()) {
+            return Err(PlanError::Invalid(format!(
+                "the inventory lists {} twice; stable paths must be unique",
+                d.stable_path
+            )));
+        }
+    }
+    let mut usable: Vec<&Disk> = Vec::new();
+    for d in &inv.disks {
+        match unusable(d) {
+            Some(reason) => excluded.push(Excluded {
+                name: d.name.clone(),
+                reason,
+            }),
+            None => usable.push(d),
+        }
+    }
+    if usable.is_empty() {
+        let why = if excluded.is_empty() {
+            "the inventory lists no disk at all".to_string()
+        } else {
+            let list: Vec<String> = excluded
+                .iter()
+                .map(|e| format!("{} ({})", e.name, e.reason))
+                .collect();
+            format!("every block device is excluded: {}", list.join(", "))
+        };
+        return Err(PlanError::NoUsableDisk(format!(
+            "{why}; attach a non-removable disk of at least 2 GiB to plan storage"
+        )));
+    }
+
+    if inv.ram_bytes == 0 && opts.swap_size_bytes.is_none() {
+        return Err(PlanError::Invalid(
+            "the inventory has no RAM size (ram_bytes 0: /proc/meminfo gave no MemTotal), so \
+             the swap size cannot be derived from RAM: give it with --swap-size SIZE or \
+             pre-nixos.swap=SIZE on the kernel command line"
+                .into(),
+        ));
+    }
+    Ok(usable)
+}
+
 struct BuiltGroup {
     disks: Vec<PlannedDisk>,
     array: Option<RaidArray>,
@@ -192,6 +205,9 @@ struct BuiltGroup {
 }
 
 /// Partitions the disks of one group, builds its array, counts its extents.
+///
+/// Long on purpose: partitions, array and extent count share the member list and the
+/// smallest data partition; apart, each would recompute them.
 fn build_group(g: &Group, mode: Mode, excluded: &mut Vec<Excluded>) -> BuiltGroup {
     let vg = g.role.vg_name();
     let choice = raid::choose(g.bucket.tier, g.bucket.disks.len(), mode);

@@ -7,6 +7,10 @@ use std::io::Write;
 use crate::plan::{LvContent, PartitionRole, Plan};
 use crate::units::{human_binary, human_bytes};
 
+/// The one-screen summary of a plan.
+///
+/// Long on purpose: one block per section of the screen (disks, arrays, VGs and LVs,
+/// decisions, excluded), in screen order.
 pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     let l = &plan.layout;
     writeln!(

@@ -127,6 +127,8 @@ pub(super) fn as_boot_left_it(ctx: &Ctx, opts: &Options) -> Vec<Evidence> {
 
 /// Everything else, probed now. `light` is the status report without a read-back of the
 /// disks: it names the sshd unit whose status and journal are collected.
+///
+/// Long on purpose: it is the table itself, one row per item in bundle order.
 pub(super) fn live(ctx: &Ctx, opts: &Options, light: &report::StatusReport) -> Vec<Evidence> {
     let sshd_unit = light
         .sshd

@@ -89,6 +89,9 @@ pub(super) fn left_out_line(excluded: &[String]) -> Option<String> {
 }
 
 /// Renders the report for people: one screen.
+///
+/// Long on purpose: one block per line of the screen, in screen order, so the code
+/// reads as what the operator sees.
 pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,

@@ -9,7 +9,7 @@
 //! left to the executor.
 
 use crate::plan::{
-    LogicalVolume, LvContent, Partition, PartitionRole, Plan, PlannedDisk, RaidArray, VolumeGroup,
+    LogicalVolume, RaidLevel, LvContent, Partition, PartitionRole, Plan, PlannedDisk, RaidArray, VolumeGroup,
 };
 use crate::render::template::{attrset, comment_text, fill, nix_str};
 use crate::units::{human_binary, human_bytes, GIB, MIB};
@@ -123,12 +123,20 @@ fn render_array(a: &RaidArray) -> String {
         a.members.len(),
         human_binary(a.size_bytes)
     );
+    // The same flag the native executor passes (`exec::native::steps`); RAID0 has no
+    // redundancy to resync.
+    let extra_args = if a.level == RaidLevel::Raid0 {
+        String::new()
+    } else {
+        nix_str("--bitmap=internal")
+    };
     fill(
         MDADM,
         &[
             ("comment", &comment_text(&comment)),
             ("name", &a.name),
             ("level", &a.level.number().to_string()),
+            ("extra_args", &extra_args),
             ("vg", &esc(&a.vg)),
         ],
     )

@@ -243,6 +243,9 @@
         type = "mdadm";
         level = 5;
         metadata = "1.2";
+        # As the native executor creates it: a write-intent bitmap on every array with
+        # redundancy, so a crash resyncs only what was being written (disko >= 1.13.0).
+        extraArgs = [ "--bitmap=internal" ];
         content = {
           type = "lvm_pv";
           vg = "large";
@@ -253,6 +256,9 @@
         type = "mdadm";
         level = 1;
         metadata = "1.2";
+        # As the native executor creates it: a write-intent bitmap on every array with
+        # redundancy, so a crash resyncs only what was being written (disko >= 1.13.0).
+        extraArgs = [ "--bitmap=internal" ];
         content = {
           type = "lvm_pv";
           vg = "large_1";
@@ -263,6 +269,9 @@
         type = "mdadm";
         level = 1;
         metadata = "1.2";
+        # As the native executor creates it: a write-intent bitmap on every array with
+        # redundancy, so a crash resyncs only what was being written (disko >= 1.13.0).
+        extraArgs = [ "--bitmap=internal" ];
         content = {
           type = "lvm_pv";
           vg = "main";
@@ -273,6 +282,9 @@
         type = "mdadm";
         level = 1;
         metadata = "1.2";
+        # As the native executor creates it: a write-intent bitmap on every array with
+        # redundancy, so a crash resyncs only what was being written (disko >= 1.13.0).
+        extraArgs = [ "--bitmap=internal" ];
         content = {
           type = "lvm_pv";
           vg = "main_1";
@@ -283,6 +295,9 @@
         type = "mdadm";
         level = 1;
         metadata = "1.2";
+        # As the native executor creates it: a write-intent bitmap on every array with
+        # redundancy, so a crash resyncs only what was being written (disko >= 1.13.0).
+        extraArgs = [ "--bitmap=internal" ];
         content = {
           type = "lvm_pv";
           vg = "swap";

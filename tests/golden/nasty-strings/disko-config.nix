@@ -72,6 +72,9 @@
         type = "mdadm";
         level = 0;
         metadata = "1.2";
+        # As the native executor creates it: a write-intent bitmap on every array with
+        # redundancy, so a crash resyncs only what was being written (disko >= 1.13.0).
+        extraArgs = [  ];
         content = {
           type = "lvm_pv";
           vg = "main";

@@ -119,6 +119,9 @@
         type = "mdadm";
         level = 5;
         metadata = "1.2";
+        # As the native executor creates it: a write-intent bitmap on every array with
+        # redundancy, so a crash resyncs only what was being written (disko >= 1.13.0).
+        extraArgs = [ "--bitmap=internal" ];
         content = {
           type = "lvm_pv";
           vg = "large";

@@ -116,7 +116,7 @@ pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<St
         Ok(p) => p,
         Err(e) => return failed("plan", e.into()),
     };
-    let executor = ExecutorKind::choose(req.executor, ctx.host, &env.path_var);
+    let executor = req.executor.unwrap_or_default();
     // pre-nixos-force-cleanup=1 arrives here as wipe=all (kcmdline maps it).
     let request = Request {
         plan: &plan,

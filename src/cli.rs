@@ -183,7 +183,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
 
-    /// native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH.
+    /// native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix).
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorArg>,
 
@@ -241,7 +241,7 @@ pub struct BootArgs {
     #[command(flatten)]
     pub net: NetOptions,
 
-    /// native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH.
+    /// native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix).
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorArg>,
 

@@ -51,7 +51,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "help" -d 'Print
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l carrier-timeout -d 'How long to wait for a carrier on any candidate NIC' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l authorized-keys -d 'Root\'s authorized keys to install (default /etc/pre-nixos/authorized_keys)' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l lan -d 'Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)' -r
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH' -r -f -a "native\t''
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)' -r -f -a "native\t''
 disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
@@ -83,7 +83,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l j
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s h -l help -d 'Print help'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l plan -d 'Apply this storage-plan.json instead of planning this machine now' -r -F
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH' -r -f -a "native\t''
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)' -r -f -a "native\t''
 disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l wipe -d 'Disks that may be wiped: `all` or serials separated by commas' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''

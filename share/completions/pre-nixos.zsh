@@ -44,7 +44,7 @@ _arguments "${_arguments_options[@]}" : \
 '--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
 '--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
 '--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
-'--executor=[native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH]:EXECUTOR:(native disko)' \
+'--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
@@ -97,7 +97,7 @@ _arguments "${_arguments_options[@]}" : \
 (apply)
 _arguments "${_arguments_options[@]}" : \
 '--plan=[Apply this storage-plan.json instead of planning this machine now]:FILE:_files' \
-'--executor=[native (sgdisk, mdadm, lvm, mkfs) or disko; default disko when on PATH]:EXECUTOR:(native disko)' \
+'--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \

@@ -11,7 +11,6 @@ use crate::error::UsageError;
 use crate::host::dryrun::DryRunHost;
 use crate::host::Host;
 use crate::storage::env::Env;
-use crate::storage::exec::ExecutorKind;
 use crate::storage::{policy, provision, Request};
 
 /// `pre-nixos apply [--plan FILE] [--executor native|disko] [--wipe …] [--dry-run]`.
@@ -33,7 +32,7 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
         None => ctx.host,
     };
     let env = Env::new(host);
-    let executor = ExecutorKind::choose(args.executor.map(executor_kind), ctx.host, &env.path_var);
+    let executor = args.executor.map(executor_kind).unwrap_or_default();
     let dctx = ctx.with_host(host);
     let outcome = provision(
         &dctx,

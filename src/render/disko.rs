@@ -9,7 +9,8 @@
 //! left to the executor.
 
 use crate::plan::{
-    LogicalVolume, RaidLevel, LvContent, Partition, PartitionRole, Plan, PlannedDisk, RaidArray, VolumeGroup,
+    LogicalVolume, LvContent, Partition, PartitionRole, Plan, PlannedDisk, RaidArray, RaidLevel,
+    VolumeGroup,
 };
 use crate::render::template::{attrset, comment_text, fill, nix_str};
 use crate::units::{human_binary, human_bytes, GIB, MIB};

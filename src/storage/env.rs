@@ -171,6 +171,32 @@ pub fn find_tool(host: &dyn Host, path_var: &str, tool: &str) -> Option<PathBuf>
         .find(|p| host.exists(p))
 }
 
+/// Every external program pre-nixos runs and the packages it comes from: the one list
+/// that the package's wrapper PATH, the VM guest image and this check share.
+const RUNTIME_TOOLS: &str = include_str!("../../share/runtime-tools.tsv");
+
+/// `(nixpkgs attribute, Debian package)` of a program of [`RUNTIME_TOOLS`].
+pub fn package_of(tool: &str) -> Option<(&'static str, &'static str)> {
+    RUNTIME_TOOLS
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some((f.next()?, f.next()?, f.next()?))
+        })
+        .find(|(program, _, _)| *program == tool)
+        .map(|(_, nix, deb)| (nix, deb))
+}
+
+/// Where to get a missing program, for the operator: `mdadm (nixpkgs mdadm, Debian mdadm)`.
+fn where_from(tool: &str) -> String {
+    match package_of(tool) {
+        Some((nix, "-")) => format!("{tool} (nixpkgs {nix}; no Debian package)"),
+        Some((nix, deb)) => format!("{tool} (nixpkgs {nix}, Debian {deb})"),
+        None => tool.to_owned(),
+    }
+}
+
 /// Every tool must be there before the first disk is touched.
 pub fn check_tools(env: &Env, tools: &[&str]) -> anyhow::Result<()> {
     let missing: Vec<&str> = tools
@@ -181,11 +207,12 @@ pub fn check_tools(env: &Env, tools: &[&str]) -> anyhow::Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
+    let from: Vec<String> = missing.iter().map(|t| where_from(t)).collect();
     Err(anyhow!(
-        "checking tools: {} not found on PATH ({}); install it (mdadm, lvm2, gptfdisk, e2fsprogs, \
-         dosfstools, util-linux, systemd) — no disk was touched",
+        "checking tools: {} not found on PATH ({}); install {} — no disk was touched",
         missing.join(", "),
-        env.path_var
+        env.path_var,
+        from.join(", ")
     ))
 }
 
@@ -273,5 +300,39 @@ impl DiskLocks {
             }
         }
         first
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+
+    #[test]
+    fn a_missing_tool_is_named_with_the_packages_it_comes_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = FakeHost::new(dir.path());
+        let env = Env::new(&host).with_path("/nowhere");
+        let e = check_tools(&env, &["sgdisk", "disko"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("checking tools: sgdisk, disko not found on PATH (/nowhere)"),
+            "{e}"
+        );
+        assert!(
+            e.contains("install sgdisk (nixpkgs gptfdisk, Debian gdisk), disko (nixpkgs disko; no Debian package)"),
+            "{e}"
+        );
+        assert!(e.ends_with("no disk was touched"), "{e}");
+    }
+
+    #[test]
+    fn every_listed_program_has_its_packages() {
+        for tool in ["mdadm", "mkfs.vfat", "udevadm", "ethtool", "tar"] {
+            assert!(package_of(tool).is_some(), "{tool}");
+        }
+        assert_eq!(package_of("mount"), Some(("util-linux", "mount")));
+        assert_eq!(package_of("no-such-tool"), None);
     }
 }

@@ -255,6 +255,10 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     tools.sort();
     tools.dedup();
     check_tools(env, &tools).map_err(|e| StepError::new("tools", e))?;
+    if applies {
+        exec.preflight(env, plan)
+            .map_err(|e| StepError::new("preflight", e))?;
+    }
 
     if *policy == Policy::AlreadyProvisioned {
         env.begin(3);

@@ -610,3 +610,57 @@ fn a_wipe_switch_naming_some_dirty_disks_wipes_only_those() {
     }
     assert!(status_file(&m).starts_with("STATE=plan-only\nDETAIL=existing-storage\n"));
 }
+
+#[test]
+fn a_disko_that_cannot_build_its_scripts_is_refused_before_any_disk_is_touched() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.install_tools(&["disko"]);
+    // Someone's data on sdb, and a switch that allows wiping everything.
+    m.write(
+        "/run/pre-nixos-fixture/blkid/sdb",
+        "TYPE=ext4\nLABEL=olddata\n",
+    );
+    let host = FakeHost::new(m.root());
+    host.on(
+        &["disko", "--help"],
+        Response::stdout("Usage: disko --mode destroy,format,mount --yes-wipe-all-disks"),
+    );
+    host.on(
+        &["disko", "--dry-run"],
+        Response::fail(
+            1,
+            "error: cannot build '/nix/store/…-disko-destroy-format-mount.drv': no binary cache",
+        ),
+    );
+    let ctx = Ctx::new(&host, STATE);
+    let req = Request {
+        executor: ExecutorKind::Disko,
+        wipe: Some(crate::kcmdline::WipeSpec::All),
+        ..request(&plan)
+    };
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.status.state, State::Failed);
+    assert_eq!(out.status.detail, "preflight");
+    let st = status_file(&m);
+    assert!(st.contains("disko cannot build its scripts"), "{st}");
+    assert!(st.contains("No disk was touched"), "{st}");
+    assert!(st.contains("--executor native"), "{st}");
+    // The build was tried; nothing that writes to a disk ran.
+    let lines = host.command_lines();
+    assert!(
+        lines
+            .iter()
+            .any(|c| c.starts_with("disko --dry-run --mode")),
+        "{lines:?}"
+    );
+    for c in &lines {
+        assert!(
+            !["wipefs", "sgdisk", "mdadm", "pvcreate", "mkfs", "umount"]
+                .iter()
+                .any(|w| c.starts_with(w)),
+            "a disk was touched: {c} in {lines:?}"
+        );
+        assert!(!c.starts_with("disko --mode"), "disko ran: {c}");
+    }
+}

@@ -23,8 +23,11 @@ use crate::storage::env::{Env, StepError};
 
 pub const CONFIG_PATH: &str = "/var/log/pre-nixos/disko-config.nix";
 pub const PLAN_COPY_PATH: &str = "/var/log/pre-nixos/storage-plan.json";
-/// disko builds its scripts with nix before running them: give it time.
-pub const DISKO_TIMEOUT: Duration = Duration::from_secs(3600);
+/// disko builds its scripts with nix before running them, then partitions, creates the
+/// arrays and filesystems; md resync runs in the background. Below the unit's bound.
+pub const DISKO_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Building the scripts alone (`--dry-run`): everything is in the store or it fails.
+pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generation {
@@ -65,6 +68,14 @@ pub fn disko_command(g: Generation, config: &str) -> Cmd {
     Cmd::new("running disko", argv)
         .timeout(DISKO_TIMEOUT)
         .stream()
+}
+
+/// The same disko command with `--dry-run`: disko builds the scripts and prints their
+/// path instead of running them (every generation has the flag).
+pub fn build_only(mut cmd: Cmd) -> Cmd {
+    cmd.argv.insert(1, "--dry-run".to_owned());
+    cmd.what = "building disko's scripts (nothing is run)".to_owned();
+    cmd
 }
 
 #[derive(Default)]
@@ -108,26 +119,36 @@ impl Executor for Disko {
         t
     }
 
+    /// disko builds its scripts with Nix before it runs them (`--dry-run` builds and
+    /// stops there). On an image without their build closure and without a binary cache
+    /// that build fails; finding out here, before the teardown, means a disk is never
+    /// left half-applied by a disko that could not start.
+    fn preflight(&self, env: &Env, plan: &Plan) -> anyhow::Result<()> {
+        write_config(env, plan)?;
+        let g = self.probe(env)?;
+        let mut cmd = build_only(disko_command(g, CONFIG_PATH)).timeout(PREFLIGHT_TIMEOUT);
+        if let Some(p) = nix_path(
+            std::env::var("NIX_PATH").ok().as_deref(),
+            std::env::var("PRE_NIXOS_NIXPKGS").ok().as_deref(),
+        ) {
+            cmd = cmd.env("NIX_PATH", p);
+        }
+        env.run(&cmd).map(|_| ()).map_err(|e| {
+            anyhow!(
+                "disko cannot build its scripts on this machine: {e:#}. The image must carry \
+                 their build closure (or reach a binary cache); otherwise use the native \
+                 executor (the default, `--executor native`). No disk was touched"
+            )
+        })
+    }
+
     fn step_count(&self, plan: &Plan) -> usize {
         3 + usize::from(has_modes(plan))
     }
 
     fn apply(&self, env: &Env, plan: &Plan) -> Result<(), StepError> {
         env.step("disko-config", &format!("writing {CONFIG_PATH}"), || {
-            let config = crate::render::disko::render_disko(plan);
-            anyhow::ensure!(
-                !config.trim().is_empty(),
-                "rendering the disko configuration gave nothing"
-            );
-            env.host
-                .write_atomic(Path::new(CONFIG_PATH), config.as_bytes(), 0o644)?;
-            env.host
-                .write_atomic(
-                    Path::new(PLAN_COPY_PATH),
-                    crate::render::json::plan_to_json(plan).as_bytes(),
-                    0o644,
-                )
-                .map_err(anyhow::Error::from)
+            write_config(env, plan)
         })?;
         let generation = RefCell::new(None);
         env.step("disko", "asking disko which modes it has", || {
@@ -168,6 +189,24 @@ impl Executor for Disko {
         }
         Ok(())
     }
+}
+
+/// Writes the disko configuration and the plan beside it.
+fn write_config(env: &Env, plan: &Plan) -> anyhow::Result<()> {
+    let config = crate::render::disko::render_disko(plan);
+    anyhow::ensure!(
+        !config.trim().is_empty(),
+        "rendering the disko configuration gave nothing"
+    );
+    env.host
+        .write_atomic(Path::new(CONFIG_PATH), config.as_bytes(), 0o644)?;
+    env.host
+        .write_atomic(
+            Path::new(PLAN_COPY_PATH),
+            crate::render::json::plan_to_json(plan).as_bytes(),
+            0o644,
+        )
+        .map_err(anyhow::Error::from)
 }
 
 /// disko evaluates `<nixpkgs>`: when the unit gives no `NIX_PATH`, point it at the

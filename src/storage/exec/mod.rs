@@ -6,9 +6,8 @@
 pub mod disko;
 pub mod native;
 
-use crate::host::Host;
 use crate::plan::Plan;
-use crate::storage::env::{find_tool, Env, StepError};
+use crate::storage::env::{Env, StepError};
 
 /// An executor turns a plan into disks. Both get the same plan.
 pub trait Executor {
@@ -17,25 +16,25 @@ pub trait Executor {
     fn required_tools(&self, plan: &Plan) -> Vec<&'static str>;
     /// How many progress steps [`Executor::apply`] takes.
     fn step_count(&self, plan: &Plan) -> usize;
+    /// Checks, before any disk is touched (teardown included), that this executor can
+    /// run here. An error refuses the whole apply with nothing written to a disk.
+    fn preflight(&self, _env: &Env, _plan: &Plan) -> anyhow::Result<()> {
+        Ok(())
+    }
     fn apply(&self, env: &Env, plan: &Plan) -> Result<(), StepError>;
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which executor applies the plan. Native unless the operator asks for disko: native is
+/// the path the VM suite proves end to end, and disko builds its scripts with Nix at run
+/// time, which an offline image may not be able to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ExecutorKind {
+    #[default]
     Native,
     Disko,
 }
 
 impl ExecutorKind {
-    /// The operator's choice when given, else disko when it is on PATH, else native.
-    pub fn choose(choice: Option<ExecutorKind>, host: &dyn Host, path_var: &str) -> Self {
-        match choice {
-            Some(k) => k,
-            None if find_tool(host, path_var, "disko").is_some() => ExecutorKind::Disko,
-            None => ExecutorKind::Native,
-        }
-    }
-
     pub fn executor(self) -> Box<dyn Executor> {
         match self {
             ExecutorKind::Native => Box::new(native::Native),

@@ -607,3 +607,43 @@ fn the_scanner_finds_programs_in_each_form_the_code_uses() {
         ]
     );
 }
+
+/// The VM guest is built from the same list: scripts/vm/build-image installs the Debian
+/// package of every listed program, so a tool missing from the guest is a tool missing
+/// from the list, which the tests above catch.
+#[test]
+fn the_vm_guest_is_built_from_the_list() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = std::fs::read_to_string(root.join("scripts/vm/build-image")).unwrap();
+    assert!(
+        script.contains("share/runtime-tools.tsv"),
+        "scripts/vm/build-image no longer reads share/runtime-tools.tsv"
+    );
+    let pkgs_line = script
+        .lines()
+        .find(|l| l.starts_with("PKGS="))
+        .expect("build-image sets PKGS");
+    assert!(pkgs_line.contains("$TOOL_PKGS"), "{pkgs_line}");
+    // What build-image's awk takes from the list: every Debian package but `-`.
+    let list = std::fs::read_to_string(root.join("share/runtime-tools.tsv")).unwrap();
+    let debs: std::collections::BTreeSet<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split('\t').nth(2))
+        .filter(|d| *d != "-")
+        .collect();
+    for needed in [
+        "mdadm",
+        "lvm2",
+        "gdisk",
+        "ethtool",
+        "parted",
+        "openssh-server",
+        "tar",
+    ] {
+        assert!(
+            debs.contains(needed),
+            "{needed} not in the guest's packages"
+        );
+    }
+}

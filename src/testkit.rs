@@ -342,6 +342,11 @@ impl Machine {
         m
     }
 
+    /// A machine for `plan`, and the plan, for tests that need both.
+    pub fn with_plan(plan: Plan) -> (Machine, Plan) {
+        (Machine::for_plan(&plan), plan)
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }

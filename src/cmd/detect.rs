@@ -52,14 +52,10 @@ mod tests {
     use super::*;
     use crate::host::fake::FakeHost;
     use crate::testkit::{self, Machine};
-    fn machine() -> (Machine, crate::plan::Plan) {
-        let plan = testkit::ssd_and_hdd_pair();
-        (Machine::for_plan(&plan), plan)
-    }
 
     #[test]
     fn the_command_exits_0_1_2_for_existing_clean_failed() {
-        let (m, plan) = machine();
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
         let file = m.path("/plan.json");
         std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
         let host = FakeHost::new(m.root());
@@ -96,7 +92,7 @@ mod tests {
 
     #[test]
     fn a_failed_probe_is_a_detection_error_naming_the_device_not_a_clean_disk() {
-        let (m, plan) = machine();
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
         m.write("/run/pre-nixos-fixture/blkid/sdb.err", "EACCES\n");
         let host = FakeHost::new(m.root());
         let d = detect(&host, &plan.layout.disks).unwrap();
@@ -131,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_report_that_cannot_be_written_exits_2_not_1() {
-        let (m, plan) = machine();
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
         let file = m.path("/plan.json");
         std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
         let host = FakeHost::new(m.root());

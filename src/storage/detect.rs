@@ -256,14 +256,9 @@ mod tests {
     use crate::host::fake::FakeHost;
     use crate::testkit::{self, Machine};
 
-    fn machine() -> (Machine, crate::plan::Plan) {
-        let plan = testkit::ssd_and_hdd_pair();
-        (Machine::for_plan(&plan), plan)
-    }
-
     #[test]
     fn blank_disks_are_clean() {
-        let (m, plan) = machine();
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
         let host = FakeHost::new(m.root());
         let d = detect(&host, &plan.layout.disks).unwrap();
         assert!(d.all_clean(), "{d:?}");
@@ -275,7 +270,7 @@ mod tests {
 
     #[test]
     fn each_kind_of_residue_is_a_reason() {
-        let (m, plan) = machine();
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
         // sda: GPT with an ext4 partition mounted somewhere.
         m.write("/run/pre-nixos-fixture/blkid/sda", "PTTYPE=gpt\nPTUUID=x\n");
         m.write("/sys/block/sda/sda1/partition", "1\n");
@@ -318,7 +313,7 @@ mod tests {
 
     #[test]
     fn a_vanished_disk_is_reported_not_a_crash() {
-        let (m, plan) = machine();
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
         m.remove(&plan.layout.disks[2].stable_path);
         let host = FakeHost::new(m.root());
         let d = detect(&host, &plan.layout.disks).unwrap();
@@ -327,7 +322,7 @@ mod tests {
         let e = d.disks[2].error.as_deref().unwrap();
         assert!(e.contains("vanished"), "{e}");
         // The link still there but the device gone from sysfs mid-scan.
-        let (m, plan) = machine();
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
         m.remove("/sys/block/sdb");
         m.remove("/dev/sdb");
         let host = FakeHost::new(m.root());

@@ -31,6 +31,33 @@ fn status_file(m: &Machine) -> String {
     std::fs::read_to_string(m.path("/run/pre-nixos/storage-status")).unwrap_or_default()
 }
 
+/// `wipefs -a /dev/<dev>` clears what libblkid saw on it.
+fn wipefs_clears(host: &FakeHost, m: &Machine, dev: &str) {
+    let root = m.root().to_owned();
+    let fixture = format!("run/pre-nixos-fixture/blkid/{dev}");
+    host.on_with_effect(
+        &["wipefs", "-a", &format!("/dev/{dev}")],
+        Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join(&fixture)).unwrap();
+        },
+    );
+}
+
+/// `swapon`, the last native step, leaves the mounts and swaps of the disko-applied
+/// capture behind.
+fn swapon_completes_the_capture(host: &FakeHost, m: &Machine) {
+    let root = m.root().to_owned();
+    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
+        for (file, name) in [
+            ("proc/self/mountinfo", "mountinfo.txt"),
+            ("proc/swaps", "swaps.txt"),
+        ] {
+            std::fs::write(root.join(file), testkit::capture("disko-applied", name)).unwrap();
+        }
+    });
+}
+
 /// A machine with blank disks of the disko-applied capture, whose queries answer
 /// with the capture once the layout "exists" (after swapon, the last native step).
 fn capture_run() -> (Machine, FakeHost, Plan) {
@@ -39,27 +66,8 @@ fn capture_run() -> (Machine, FakeHost, Plan) {
     m.add_expected_nodes(&plan);
     let host = FakeHost::new(m.root());
     testkit::script_capture(&host, "disko-applied");
-    let root = m.root().to_owned();
-    host.on_with_effect(
-        &["wipefs", "-a", "/dev/sdc"],
-        Response::stdout(""),
-        move |_| {
-            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
-        },
-    );
-    let root = m.root().to_owned();
-    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
-        std::fs::write(
-            root.join("proc/self/mountinfo"),
-            testkit::capture("disko-applied", "mountinfo.txt"),
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("proc/swaps"),
-            testkit::capture("disko-applied", "swaps.txt"),
-        )
-        .unwrap();
-    });
+    wipefs_clears(&host, &m, "sdc");
+    swapon_completes_the_capture(&host, &m);
     (m, host, plan)
 }
 
@@ -357,35 +365,9 @@ fn a_wipe_switch_tears_down_then_applies() {
     host.on_with_effect(&["mdadm", "--stop"], Response::stdout(""), move |_| {
         std::fs::write(root.join("proc/mdstat"), "Personalities : [raid1]\n").unwrap();
     });
-    let root = m.root().to_owned();
-    host.on_with_effect(
-        &["wipefs", "-a", "/dev/sdb"],
-        Response::stdout(""),
-        move |_| {
-            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdb")).unwrap();
-        },
-    );
-    let root = m.root().to_owned();
-    host.on_with_effect(
-        &["wipefs", "-a", "/dev/sdc"],
-        Response::stdout(""),
-        move |_| {
-            std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc")).unwrap();
-        },
-    );
-    let root = m.root().to_owned();
-    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
-        std::fs::write(
-            root.join("proc/self/mountinfo"),
-            capture("disko-applied", "mountinfo.txt"),
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("proc/swaps"),
-            capture("disko-applied", "swaps.txt"),
-        )
-        .unwrap();
-    });
+    wipefs_clears(&host, &m, "sdb");
+    wipefs_clears(&host, &m, "sdc");
+    swapon_completes_the_capture(&host, &m);
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::Serials(vec![

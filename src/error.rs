@@ -1,6 +1,6 @@
 //! Errors a caller branches on, and exit codes.
 
-/// Exit codes documented in `--help` (see [`crate::cli::EXIT_CODES_HELP`]).
+/// Exit codes documented in `--help` (`EXIT_CODES_HELP` in `cli.rs`).
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;

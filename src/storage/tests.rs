@@ -300,7 +300,7 @@ fn a_second_run_while_one_applies_is_refused() {
 }
 
 #[test]
-fn a_dry_run_host_prints_the_same_commands_and_touches_nothing() {
+fn the_recording_host_prints_the_same_commands_and_touches_nothing() {
     let plan = testkit::ssd_and_hdd_pair();
     let m = Machine::for_plan(&plan);
     let fake = FakeHost::new(m.root());

@@ -9,8 +9,9 @@ call. Exit 0 = yes; otherwise it prints what was expected and what was found.
   judge.py status-json BDIR                `pre-nixos status --json` agrees with storage-status
   judge.py sshd-before-storage-end BDIR    sshd started before the storage stage ended
   judge.py announce BDIR yes|no            the console carries the announce line
-  judge.py layout BDIR [EXPECT.py]         independent readings match storage-plan.json, and
-                                           the scenario's own expectations hold on the readings
+  judge.py layout BDIR [SCENARIO]          independent readings match storage-plan.json, and
+                                           the scenario's own expectations (expectations.py)
+                                           hold on the readings
   judge.py figures SDIR NAME BASH-ASSOC    one JSON line of figures for the scenario
   judge.py table FIGURES.jsonl...          the figures table printed at the end of a run
 """
@@ -19,6 +20,8 @@ import json
 import os
 import re
 import sys
+
+import expectations
 
 GPT_TYPES = {
     "EF00": "c12a7328-f81f-11d2-ba4b-00a0c93ec93b",
@@ -391,7 +394,7 @@ def has_option(shown, wanted):
     return wanted in opts
 
 
-def cmd_layout(bdir, expect_file=None):
+def cmd_layout(bdir, scenario=None):
     r = Readings(bdir)
     problems, notes = [], []
     plan_text = read(os.path.join(bdir, "plan.json"), "")
@@ -544,15 +547,16 @@ def cmd_layout(bdir, expect_file=None):
         if (t == "/mnt" or t.startswith("/mnt/")) and t not in planned_mounts:
             problems.append(f"{t} is mounted but not in the plan")
 
-    # The scenario's own expectations, evaluated on the readings (not on the plan).
-    if expect_file:
-        env = {"r": r, "plan": plan, "layout": layout, "problems": problems, "notes": notes}
-
-        def expect(desc, cond):
-            (notes if cond else problems).append(("ok: " if cond else "expected: ") + desc)
-
-        env["expect"] = expect
-        exec(compile(read(expect_file), expect_file, "exec"), env)
+    # The scenario's own expectations (scripts/vm/expectations.py), evaluated on the readings.
+    if scenario:
+        if scenario not in expectations.EXPECT:
+            sys.exit(f"expectations.py has no expectations for scenario {scenario}")
+        for desc, cond in expectations.EXPECT[scenario]:
+            try:
+                ok = bool(cond(r, layout))
+            except (KeyError, TypeError, AttributeError) as e:
+                ok, desc = False, f"{desc} (could not evaluate: {e!r})"
+            (notes if ok else problems).append(("ok: " if ok else "expected: ") + desc)
     print("\n".join(notes))
     if problems:
         print("\n".join(problems), file=sys.stderr)

@@ -178,6 +178,19 @@ pub struct UnitReport {
     pub error: Option<String>,
 }
 
+impl UnitReport {
+    /// The boot flow's process is still running: `activating` while its start job runs,
+    /// `active (running)` once the unit (Type=exec) is started and storage goes on;
+    /// `active (exited)` is a finished run.
+    pub fn still_running(&self) -> bool {
+        match self.active_state.as_deref() {
+            Some("activating") => true,
+            Some("active") => self.sub_state.as_deref() == Some("running"),
+            _ => false,
+        }
+    }
+}
+
 /// `pre-nixos status [--json]`.
 pub fn command(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
     let report = gather(ctx, true);
@@ -279,7 +292,7 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
     };
     match (s.state, s.detail.as_str()) {
         (State::Applied, _) => None,
-        (State::Running, _) if unit_active == Some("activating") => {
+        (State::Running, _) if r.unit.still_running() => {
             Some("storage is being set up; run `pre-nixos status` again".into())
         }
         // systemd could not tell whether the run is still going.
@@ -886,7 +899,7 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
             if !s.disks.is_empty() {
                 writeln!(out, "          disks: {}", s.disks.join(" "))?;
             }
-            if s.state == State::Running && r.unit.active_state.as_deref() != Some("activating") {
+            if s.state == State::Running && !r.unit.still_running() {
                 if let Some(active) = &r.unit.active_state {
                     writeln!(
                         out,

@@ -52,7 +52,7 @@ pkgs.testers.runNixOSTest {
     print(machine.succeed("cat /run/pre-nixos/storage-status"))
     machine.succeed("grep -qx 'DETAIL=auto-applied' /run/pre-nixos/storage-status")
 
-    # The oneshot is done (RemainAfterExit keeps it active) and nothing is stuck.
+    # The flow is done (RemainAfterExit keeps the unit active (exited)) and nothing is stuck.
     machine.succeed("systemctl is-active pre-nixos.service")
     machine.wait_until_succeeds("systemctl is-active sshd.service", timeout=120)
     machine.wait_until_succeeds("test -z \"$(systemctl list-jobs --no-legend)\"", timeout=120)
@@ -72,10 +72,18 @@ pkgs.testers.runNixOSTest {
     sshd_up = int(machine.succeed(
         "systemctl show -p ActiveEnterTimestampMonotonic --value sshd.service"
     ))
-    boot_done = int(machine.succeed(
-        "systemctl show -p ActiveEnterTimestampMonotonic --value pre-nixos.service"
+    # Type=exec: the unit is active from the exec on; the flow ends when its process exits.
+    flow_done = int(machine.succeed(
+        "systemctl show -p ExecMainExitTimestampMonotonic --value pre-nixos.service"
     ))
-    assert 0 < sshd_up < boot_done, f"sshd active at {sshd_up}, pre-nixos done at {boot_done}"
+    assert 0 < sshd_up < flow_done, f"sshd active at {sshd_up}, pre-nixos done at {flow_done}"
+
+    # The boot did not wait for storage (issue 11): multi-user.target before the flow ended.
+    multi_user = int(machine.succeed(
+        "systemctl show -p ActiveEnterTimestampMonotonic --value multi-user.target"
+    ))
+    assert 0 < multi_user < flow_done, f"multi-user.target at {multi_user}, flow done at {flow_done}"
+    machine.succeed("systemctl is-system-running | grep -qx running")
 
     # The layout is mounted under /mnt and `status` agrees.
     machine.succeed("findmnt /mnt")

@@ -221,6 +221,7 @@ scenario_10() {
   seed_disks || return 1
   boot_vm pre-nixos.wipe=HDD0901 || return 1
   after_boot
+  boot_checks no yes
   check "storage-status after wipe=HDD0901 (recorded: the other disks still hold storage)" sh -c "cat '$BDIR/storage-status'; ! grep -q '^STATE=running' '$BDIR/storage-status'"
   check "no unit failed, no job left" sh -c "! grep -E '^(FAILED|JOB|ACTIVATING) ' '$BDIR/results.txt'"
   check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" running
@@ -339,7 +340,8 @@ EOF
   FWCFG=(-fw_cfg "name=opt/vmtest/fault/mkfs.ext4,file=$SDIR/mkfs.ext4-fault")
   boot_vm vmtest.fault=1 || return 1
   after_boot
-  check "boot finished (degraded only by pre-nixos.service)" sh -c "grep -E '^MARK boot-finished state=(running|degraded) ' '$BDIR/results.txt' && ! grep '^FAILED ' '$BDIR/results.txt' | grep -v ' pre-nixos.service '"
+  boot_checks yes yes
+  check "flow finished (degraded only by pre-nixos.service)" sh -c "grep -E '^MARK flow-finished state=(running|degraded) ' '$BDIR/results.txt' && ! grep '^FAILED ' '$BDIR/results.txt' | grep -v ' pre-nixos.service '"
   check "no job left, nothing stuck activating" sh -c "! grep -E '^(JOB|ACTIVATING) ' '$BDIR/results.txt'"
   check "the fault wrapper was in place" grep -q 'fault wrapper installed for mkfs.ext4' "$BDIR/journal-final.txt"
   check "storage-status STATE=failed" "$HERE_LIB/judge.py" status "$BDIR" failed -

@@ -21,8 +21,10 @@ use super::{Env, Executor, StepError, TARGET};
 
 pub const CONFIG_PATH: &str = "/var/log/pre-nixos/disko-config.nix";
 pub const PLAN_COPY_PATH: &str = "/var/log/pre-nixos/storage-plan.json";
-/// disko builds its scripts with nix before running them: give it time.
-pub const DISKO_TIMEOUT: Duration = Duration::from_secs(3600);
+/// disko builds its scripts with nix before running them: give it time, but stay below
+/// the unit's RuntimeMaxSec=45min (nixos/units/pre-nixos.service), so a hung disko fails
+/// with its own message, not with the unit's bound.
+pub const DISKO_TIMEOUT: Duration = Duration::from_secs(40 * 60);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Generation {

@@ -1,4 +1,4 @@
-//! The oneshot boot flow, read top to bottom: network and SSH first, then storage.
+//! The boot flow, read top to bottom: network and SSH first, then storage.
 //!
 //! `network::boot_stage` runs first and can never stop storage (it returns a report,
 //! and a panic inside it is caught and logged). Storage is: inventory → plan →
@@ -6,6 +6,9 @@
 //! the same name; a failure in any of them becomes `STATE=failed` with the stage as
 //! `DETAIL`, never an early exit without a status. Then one more line on every
 //! console with the storage result. Nothing here waits on a systemd job.
+//!
+//! SIGTERM and a panic in storage are failures too (`host::interrupt`): the commands'
+//! process groups are killed, `STATE=failed` names the step, and the console line follows.
 //!
 //! Exit status: 0 for applied and for every plan-only outcome, 1 for failed.
 
@@ -22,6 +25,10 @@ use crate::policy::Policy;
 use crate::status::{self, State, StorageStatus};
 
 pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
+    // SIGTERM (the unit's bound, a shutdown) ends the flow through its failure path.
+    if let Err(e) = crate::host::interrupt::install() {
+        tracing::warn!(error = %e, "installing the SIGTERM handler; an interrupted run may leave STATE=running");
+    }
     let boot = apply::boot_options(ctx.host);
     for w in &boot.warnings {
         tracing::warn!(warning = %w, "kernel command line");
@@ -29,7 +36,21 @@ pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
     wait_for_coldplug(ctx);
     let net = network_stage(ctx, args, &boot);
     let env = Env::new(ctx.host);
-    let outcome = storage_stage(ctx, &env, args, &boot, net.lan_mac.clone());
+    let outcome = match catch_unwind(AssertUnwindSafe(|| {
+        storage_stage(ctx, &env, args, &boot, net.lan_mac.clone())
+    })) {
+        Ok(o) => o,
+        // A panic is a failure like any other: STATE=failed and the final console line.
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".into());
+            let step = crate::host::interrupt::last_step().unwrap_or_else(|| "storage".into());
+            record_failure(ctx, &step, format!("pre-nixos panicked: {msg}"))
+        }
+    };
     let line = announce_line(&net, &outcome.status);
     let consoles = crate::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
@@ -89,27 +110,8 @@ pub fn storage_stage(
     lan_mac: Option<String>,
 ) -> Outcome {
     let failed = |step: &str, e: anyhow::Error| -> Outcome {
-        let error = format!("{e:#}");
-        tracing::error!(step, error = %error, "storage failed");
-        let status = StorageStatus {
-            state: State::Failed,
-            detail: step.to_owned(),
-            plan: None,
-            disks: Vec::new(),
-            error: Some(error.clone()),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            updated: status::now_rfc3339(),
-        };
-        if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
-            tracing::error!(error = %w, "writing storage-status");
-        }
-        Outcome {
-            policy: Policy::Failed {
-                step: step.to_owned(),
-                error,
-            },
-            status,
-        }
+        let error = crate::host::interrupt::error_text(&e, format!("{e:#}"));
+        record_failure(ctx, step, error)
     };
 
     let inventory = match crate::inventory::scan(ctx.host) {
@@ -132,6 +134,30 @@ pub fn storage_stage(
     match apply::provision(ctx, env, &request) {
         Ok(o) => o,
         Err(e) => failed("status", e),
+    }
+}
+
+/// Writes `STATE=failed`, `DETAIL=step`, `ERROR=error` and returns that outcome.
+fn record_failure(ctx: &Ctx, step: &str, error: String) -> Outcome {
+    tracing::error!(step, error = %error, "storage failed");
+    let status = StorageStatus {
+        state: State::Failed,
+        detail: step.to_owned(),
+        plan: None,
+        disks: Vec::new(),
+        error: Some(error.clone()),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        updated: status::now_rfc3339(),
+    };
+    if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
+        tracing::error!(error = %w, "writing storage-status");
+    }
+    Outcome {
+        policy: Policy::Failed {
+            step: step.to_owned(),
+            error,
+        },
+        status,
     }
 }
 

@@ -267,11 +267,12 @@ fn pre_nixos_starts_at_exec_so_the_boot_reaches_multi_user_while_storage_runs() 
     let held = holds_the_boot(&u);
     assert!(held.is_empty(), "{}", held.join("\n"));
     // The bound on the flow is RuntimeMaxSec= (TimeoutStartSec= only covers the exec
-    // with Type=exec).
+    // with Type=exec); SIGTERM goes to the main process so it can write its final state.
     assert!(
         u.get("Service", "TimeoutStartSec").is_empty(),
         "TimeoutStartSec= bounds only the exec of a Type=exec unit; the bound is RuntimeMaxSec="
     );
+    assert_eq!(u.get("Service", "KillMode"), ["mixed"]);
     assert!(runtime_bound(&u) > Duration::from_secs(60));
     let after: Vec<String> = u
         .get("Unit", "After")

@@ -101,6 +101,7 @@ impl<'a> Env<'a> {
         what: &str,
         f: impl FnOnce() -> anyhow::Result<()>,
     ) -> Result<(), StepError> {
+        crate::host::interrupt::note_step(key);
         let n = self.progress.done.get() + 1;
         self.progress.done.set(n);
         let total = self.progress.total.get().max(n);
@@ -480,11 +481,13 @@ fn apply_recorded(
             policy
         }
         Err(e) => {
+            // ERROR=interrupted … when SIGTERM stopped the step (host::interrupt).
+            let error = crate::host::interrupt::error_text(&e.error, one_line(&e.error));
             let failed = Policy::Failed {
                 step: e.step.clone(),
-                error: one_line(&e.error),
+                error: error.clone(),
             };
-            finish(&mut status, &failed, Some(one_line(&e.error)));
+            finish(&mut status, &failed, Some(error));
             failed
         }
     };

@@ -13,6 +13,7 @@ pub mod cmd;
 pub mod dryrun;
 pub mod fake;
 pub mod fsutil;
+pub mod interrupt;
 pub mod real;
 
 use std::collections::BTreeMap;

@@ -25,10 +25,6 @@ use crate::policy::Policy;
 use crate::status::{self, State, StorageStatus};
 
 pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
-    // SIGTERM (the unit's bound, a shutdown) ends the flow through its failure path.
-    if let Err(e) = crate::host::interrupt::install() {
-        tracing::warn!(error = %e, "installing the SIGTERM handler; an interrupted run may leave STATE=running");
-    }
     let boot = apply::boot_options(ctx.host);
     for w in &boot.warnings {
         tracing::warn!(warning = %w, "kernel command line");
@@ -36,21 +32,9 @@ pub fn run(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<u8> {
     wait_for_coldplug(ctx);
     let net = network_stage(ctx, args, &boot);
     let env = Env::new(ctx.host);
-    let outcome = match catch_unwind(AssertUnwindSafe(|| {
+    let outcome = guarded_storage(ctx, || {
         storage_stage(ctx, &env, args, &boot, net.lan_mac.clone())
-    })) {
-        Ok(o) => o,
-        // A panic is a failure like any other: STATE=failed and the final console line.
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| p.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(no message)".into());
-            let step = crate::host::interrupt::last_step().unwrap_or_else(|| "storage".into());
-            record_failure(ctx, &step, format!("pre-nixos panicked: {msg}"))
-        }
-    };
+    });
     let line = announce_line(&net, &outcome.status);
     let consoles = crate::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
@@ -134,6 +118,23 @@ pub fn storage_stage(
     match apply::provision(ctx, env, &request) {
         Ok(o) => o,
         Err(e) => failed("status", e),
+    }
+}
+
+/// Runs the storage stage so that a panic in it is a failure like any other:
+/// `STATE=failed` naming the step it was in, then the final console line.
+fn guarded_storage(ctx: &Ctx, stage: impl FnOnce() -> Outcome) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(stage)) {
+        Ok(o) => o,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".into());
+            let step = crate::host::interrupt::last_step().unwrap_or_else(|| "storage".into());
+            record_failure(ctx, &step, format!("pre-nixos panicked: {msg}"))
+        }
     }
 }
 

@@ -29,6 +29,11 @@ fn main() -> ExitCode {
         None => RealHost::new(),
     };
     let ctx = Ctx::new(&host, cli.global.state_dir.clone());
+    // SIGTERM/SIGINT end the run through its failure path (boot: STATE=failed, ERROR=
+    // interrupted …) after killing the running command's process group (host::interrupt).
+    if let Err(e) = pre_nixos::host::interrupt::install() {
+        tracing::warn!(error = %e, "installing the SIGTERM handler; an interrupted run may leave STATE=running");
+    }
     let result = match cli.command {
         None if cli.plan_only => render::plan_command(&ctx, &cli.plan_args),
         None => {

@@ -6,9 +6,10 @@
 //!   a bounded grace for the leader, then SIGKILL to the group, then a bounded reap.
 //!   [`kill_group`] does that; `host::real` calls it.
 //! - SIGTERM (the unit's RuntimeMaxSec= hit, a shutdown, `systemctl stop`) and SIGINT
-//!   only set a flag ([`install`]); the thread waiting for a command sees it within one
-//!   poll, kills that command's group and returns [`CmdError::Interrupted`]; every later
-//!   command is refused with the same error before it starts. The storage flow then ends
+//!   only set a flag ([`install`]; a second signal exits at once); the thread waiting for
+//!   a command sees it within one poll, kills that command's group and returns
+//!   [`CmdError::Interrupted`]; every later command is refused with the same error
+//!   before it starts. The storage flow then ends
 //!   through its ordinary failure path (the step that was running is `DETAIL=`), and
 //!   [`error_text`] makes its `ERROR=` start with `interrupted`. The unit sends SIGTERM
 //!   to the main process only (KillMode=mixed), so the children are ours to end.
@@ -16,11 +17,12 @@
 //!   unit's RuntimeMaxSec= (tests/units.rs checks the literal ones).
 //!
 //! The handler is nix's `sigaction` with an atomic flag rather than the signal-hook
-//! crate: nix is already a dependency, the handler does nothing but two atomic stores
-//! (async-signal-safe), and the waiting is done where the commands are waited for.
+//! crate: nix is already a dependency, the handler does nothing but atomic loads and
+//! stores and `_exit` (all async-signal-safe), and the waiting is done where the commands
+//! are waited for.
 
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{self, SaFlags, SigAction, SigHandler, SigSet, Signal};
@@ -43,11 +45,20 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_signal(sig: libc::c_int) {
+    // A second signal is an operator who will not wait for the orderly end (Ctrl-C twice
+    // on an interactive `pre-nixos apply`): leave at once, as without a handler.
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        // SAFETY: _exit is async-signal-safe.
+        unsafe { libc::_exit(128 + sig) }
+    }
+    // The signal first: whoever sees the flag can name it.
     SIGNAL.store(sig, Ordering::SeqCst);
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
-/// Installs the SIGTERM and SIGINT handlers (the boot flow calls this first).
+/// Installs the SIGTERM and SIGINT handlers (`main` does, for every verb: the commands
+/// run in their own process groups, so a terminal's Ctrl-C reaches only pre-nixos, which
+/// must then end them itself).
 pub fn install() -> nix::Result<()> {
     let action = SigAction::new(
         SigHandler::Handler(on_signal),
@@ -90,18 +101,19 @@ pub fn error_text(e: &anyhow::Error, text: String) -> String {
     }
 }
 
-static STEP: Mutex<Option<String>> = Mutex::new(None);
+thread_local! {
+    // Per thread: the flow's steps and the catch of its panic run on one thread.
+    static STEP: RefCell<Option<String>> = const { RefCell::new(None) };
+}
 
 /// Records the storage step that is starting, so a panic can still name it in `DETAIL=`.
 pub fn note_step(step: &str) {
-    if let Ok(mut s) = STEP.lock() {
-        *s = Some(step.to_owned());
-    }
+    STEP.with(|s| *s.borrow_mut() = Some(step.to_owned()));
 }
 
-/// The last step [`note_step`] recorded.
+/// The last step [`note_step`] recorded on this thread.
 pub fn last_step() -> Option<String> {
-    STEP.lock().ok().and_then(|s| s.clone())
+    STEP.with(|s| s.borrow().clone())
 }
 
 /// Ends a command's process group `pgid` (the leader's pid): SIGTERM to the group, up to

@@ -159,7 +159,7 @@ in
       # disko evaluates its config with <nixpkgs>; flake-built systems have no channel.
       # (The disko package from its flake sets this too; a pkgs.disko would not.)
       environment.NIX_PATH = "nixpkgs=${pkgs.path}";
-      # An empty ExecStart= first clears the packaged one (a oneshot may have several).
+      # An empty ExecStart= first clears the packaged one (Type=exec takes exactly one).
       serviceConfig.ExecStart = [
         ""
         # escapeSystemdExecArgs quotes and doubles `%`, so no argument turns into a

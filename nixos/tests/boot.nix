@@ -68,7 +68,7 @@ pkgs.testers.runNixOSTest {
         timeout=60,
     )
 
-    # Network and SSH first: sshd was up before the oneshot finished its storage work.
+    # Network and SSH first: sshd was up before the flow finished its storage work.
     sshd_up = int(machine.succeed(
         "systemctl show -p ActiveEnterTimestampMonotonic --value sshd.service"
     ))

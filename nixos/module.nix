@@ -188,7 +188,7 @@ in
           # The wrapper already carries the runtime tools; this PATH is for anything the
           # tool spawns through a shell and for `systemctl show` readers.
           path = cfg.package.runtimeTools or [ ];
-          # An empty ExecStart= first clears the packaged one.
+          # An empty ExecStart= first clears the packaged one (Type=exec takes exactly one).
           serviceConfig.ExecStart = [
             ""
             # escapeSystemdExecArgs quotes and doubles `%`, so no argument turns into a

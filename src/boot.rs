@@ -1,4 +1,4 @@
-//! The oneshot boot flow, read top to bottom: network and SSH first, then storage.
+//! The boot flow, read top to bottom: network and SSH first, then storage.
 //!
 //! `network::boot_stage` runs first and can never stop storage (it returns a report,
 //! and a panic inside it is caught and logged). Storage is: inventory → plan →
@@ -6,6 +6,9 @@
 //! the same name; a failure in any of them becomes `STATE=failed` with the stage as
 //! `DETAIL`, never an early exit without a status. Then one more line on every
 //! console with the storage result. Nothing here waits on a systemd job.
+//!
+//! SIGTERM and a panic in storage are failures too (`host::interrupt`): the commands'
+//! process groups are killed, `STATE=failed` names the step, and the console line follows.
 //!
 //! Exit status: 0 for applied and for every plan-only outcome, 1 for failed.
 
@@ -37,7 +40,7 @@ pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
     wait_for_coldplug(ctx);
     let net = network_stage(ctx, req);
     let env = Env::new(ctx.host);
-    let outcome = storage_stage(ctx, &env, req, net.lan_mac.clone());
+    let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, net.lan_mac.clone()));
     let line = announce_line(&net, &outcome.status);
     let consoles = network::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
@@ -85,27 +88,8 @@ fn guarded(stage: impl FnOnce() -> NetworkReport) -> NetworkReport {
 /// directory allows it) and an outcome.
 pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<String>) -> Outcome {
     let failed = |step: &str, e: anyhow::Error| -> Outcome {
-        let error = format!("{e:#}");
-        tracing::error!(step, error = %error, "storage failed");
-        let status = StorageStatus {
-            state: State::Failed,
-            detail: step.to_owned(),
-            plan: None,
-            disks: Vec::new(),
-            error: Some(error.clone()),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            updated: status::now_rfc3339(ctx.host),
-        };
-        if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
-            tracing::error!(error = %w, "writing storage-status");
-        }
-        Outcome {
-            policy: Policy::Failed {
-                step: step.to_owned(),
-                error,
-            },
-            status,
-        }
+        let error = crate::host::interrupt::error_text(&e, format!("{e:#}"));
+        record_failure(ctx, step, error)
     };
 
     let inventory = match crate::inventory::scan(ctx.host, &ctx.boot) {
@@ -128,6 +112,47 @@ pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<St
     match storage::provision(ctx, env, &request) {
         Ok(o) => o,
         Err(e) => failed("status", e),
+    }
+}
+
+/// Runs the storage stage so that a panic in it is a failure like any other:
+/// `STATE=failed` naming the step it was in, then the final console line.
+fn guarded_storage(ctx: &Ctx, stage: impl FnOnce() -> Outcome) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(stage)) {
+        Ok(o) => o,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "(no message)".into());
+            let step = crate::host::interrupt::last_step().unwrap_or_else(|| "storage".into());
+            record_failure(ctx, &step, format!("pre-nixos panicked: {msg}"))
+        }
+    }
+}
+
+/// Writes `STATE=failed`, `DETAIL=step`, `ERROR=error` and returns that outcome.
+fn record_failure(ctx: &Ctx, step: &str, error: String) -> Outcome {
+    tracing::error!(step, error = %error, "storage failed");
+    let status = StorageStatus {
+        state: State::Failed,
+        detail: step.to_owned(),
+        plan: None,
+        disks: Vec::new(),
+        error: Some(error.clone()),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        updated: status::now_rfc3339(ctx.host),
+    };
+    if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
+        tracing::error!(error = %w, "writing storage-status");
+    }
+    Outcome {
+        policy: Policy::Failed {
+            step: step.to_owned(),
+            error,
+        },
+        status,
     }
 }
 

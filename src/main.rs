@@ -30,6 +30,11 @@ fn main() -> ExitCode {
     };
     // The kernel command line is read and parsed here, once, for the whole run.
     let ctx = Ctx::new(&host, cli.global.state_dir.clone());
+    // SIGTERM/SIGINT end the run through its failure path (boot: STATE=failed, ERROR=
+    // interrupted …) after killing the running command's process group (host::interrupt).
+    if let Err(e) = pre_nixos::host::interrupt::install() {
+        tracing::warn!(error = %e, "installing the SIGTERM handler; an interrupted run may leave STATE=running");
+    }
     let result = cmd::dispatch(&ctx, cli);
     match result {
         Ok(code) => ExitCode::from(code),

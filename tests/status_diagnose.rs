@@ -402,6 +402,29 @@ fn status_when_running_but_the_unit_is_gone_says_it_was_interrupted() {
 }
 
 #[test]
+fn status_while_the_started_unit_still_runs_storage_says_so() {
+    // Type=exec: the unit is active (running) while storage runs, not activating.
+    let dir = tempfile::tempdir().unwrap();
+    let h = host_with_unit(dir.path(), &unit_show("active", "running", "success", "0"));
+    write_state(&h, &storage(State::Running, "apply", None));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let text = screen(&report::gather(&ctx, true));
+    assert_has(
+        &text,
+        "next:     storage is being set up; run `pre-nixos status` again",
+    );
+    assert!(!text.contains("interrupted"), "{text}");
+    // active (exited) with STATE=running is a run that stopped.
+    let h = host_with_unit(dir.path(), &unit_show("active", "exited", "success", "0"));
+    write_state(&h, &storage(State::Running, "apply", None));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    assert_has(
+        &screen(&report::gather(&ctx, true)),
+        "note: STATE=running but pre-nixos.service is active: the run was interrupted",
+    );
+}
+
+#[test]
 fn corrupt_storage_status_exits_2_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let h = host(dir.path());

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use pre_nixos::host::real::RealHost;
 use pre_nixos::host::{Cmd, CmdError, Host};
@@ -217,13 +218,62 @@ fn the_hazard_check_catches_each_kind_of_link() {
     assert!(deadlock_hazards(&reset).is_empty());
 }
 
+/// Why a unit wanted by a target would hold the boot for as long as its process runs:
+/// a start job lasts until the service is "started", which for these types is the end
+/// of ExecStart (oneshot), a READY=1 (notify) or the parent's exit (forking). Any
+/// running job keeps the manager "starting", and a target with the implicit After= of
+/// its .wants link is not reached until then. Empty means the boot does not wait.
+fn holds_the_boot(unit: &Unit) -> Vec<String> {
+    let me = &unit.name;
+    let wanted_by_target: Vec<String> = unit
+        .get("Install", "WantedBy")
+        .iter()
+        .chain(unit.get("Install", "RequiredBy").iter())
+        .flat_map(|v| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .filter(|t| t.ends_with(".target"))
+        .collect();
+    let mut out = Vec::new();
+    if wanted_by_target.is_empty() {
+        return out;
+    }
+    let ty = unit.get("Service", "Type");
+    // systemd's default is simple, or oneshot when there is no ExecStart.
+    let ty = ty.last().map(String::as_str).unwrap_or("simple");
+    if !matches!(ty, "exec" | "simple") {
+        out.push(format!(
+            "{me}: Type={ty} wanted by {wanted_by_target:?}: its start job lasts as long as \
+             its process, and the boot waits for it"
+        ));
+    }
+    for key in ["Before", "RequiredBy"] {
+        for v in unit.get("Unit", key) {
+            for t in v.split_whitespace() {
+                if t == "multi-user.target" || t == "default.target" {
+                    out.push(format!("{me}: {key}={t}"));
+                }
+            }
+        }
+    }
+    out
+}
+
 #[test]
-fn pre_nixos_is_a_oneshot_wanted_by_multi_user_after_udev() {
+fn pre_nixos_starts_at_exec_so_the_boot_reaches_multi_user_while_storage_runs() {
     let u = pre_nixos_unit();
-    assert_eq!(u.get("Service", "Type"), ["oneshot"]);
+    assert_eq!(u.get("Service", "Type"), ["exec"]);
     assert_eq!(u.get("Service", "RemainAfterExit"), ["yes"]);
     assert_eq!(u.get("Service", "ExecStart"), ["@bindir@/pre-nixos boot"]);
     assert_eq!(u.get("Install", "WantedBy"), ["multi-user.target"]);
+    let held = holds_the_boot(&u);
+    assert!(held.is_empty(), "{}", held.join("\n"));
+    // The bound on the flow is RuntimeMaxSec= (TimeoutStartSec= only covers the exec
+    // with Type=exec); SIGTERM goes to the main process so it can write its final state.
+    assert!(
+        u.get("Service", "TimeoutStartSec").is_empty(),
+        "TimeoutStartSec= bounds only the exec of a Type=exec unit; the bound is RuntimeMaxSec="
+    );
+    assert_eq!(u.get("Service", "KillMode"), ["mixed"]);
+    assert!(runtime_bound(&u) > Duration::from_secs(60));
     let after: Vec<String> = u
         .get("Unit", "After")
         .iter()
@@ -245,6 +295,116 @@ fn pre_nixos_is_a_oneshot_wanted_by_multi_user_after_udev() {
             assert_eq!(other, "systemd-udevd.service", "unexpected Wants={other}");
         }
     }
+}
+
+#[test]
+fn the_boot_hold_check_catches_a_oneshot_notify_or_forking_unit_wanted_by_a_target() {
+    // The check above must be able to fail: the shape issue 11 replaced, and variants.
+    for text in [
+        "[Service]\nType=oneshot\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+        "[Service]\nType=notify\n[Install]\nWantedBy=multi-user.target\n",
+        "[Service]\nType=forking\n[Install]\nRequiredBy=default.target\n",
+        "[Unit]\nBefore=multi-user.target\n[Service]\nType=exec\n[Install]\nWantedBy=multi-user.target\n",
+    ] {
+        let unit = Unit::parse("pre-nixos.service", text);
+        assert!(!holds_the_boot(&unit).is_empty(), "{text}");
+    }
+    let fine = "[Service]\nType=exec\n[Install]\nWantedBy=multi-user.target\n";
+    assert!(holds_the_boot(&Unit::parse("pre-nixos.service", fine)).is_empty());
+}
+
+/// A systemd time span as the unit spells it ("45min", "30s", "1h 5min", "90").
+fn systemd_span(text: &str) -> Duration {
+    let mut total = 0f64;
+    for part in text.split_whitespace() {
+        let digits: String = part
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let unit = &part[digits.len()..];
+        let n: f64 = digits
+            .parse()
+            .unwrap_or_else(|_| panic!("time span {text:?}"));
+        total += n * match unit {
+            "" | "s" | "sec" => 1.0,
+            "ms" => 1e-3,
+            "min" | "m" => 60.0,
+            "h" | "hr" => 3600.0,
+            other => panic!("time span {text:?}: unit {other:?}"),
+        };
+    }
+    Duration::from_secs_f64(total)
+}
+
+fn runtime_bound(u: &Unit) -> Duration {
+    let v = u.get("Service", "RuntimeMaxSec");
+    systemd_span(v.last().expect("pre-nixos.service has no RuntimeMaxSec="))
+}
+
+/// Every `Duration::from_secs(<literal>)` / `from_millis(<literal>)` in src/, as
+/// (file:line, duration): the command timeouts, waits and polls the tool can spend.
+fn literal_durations_in_src() -> Vec<(String, Duration)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut out = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            for (ctor, scale) in [
+                ("Duration::from_secs(", 1000u64),
+                ("Duration::from_millis(", 1),
+            ] {
+                let mut rest = line;
+                while let Some(i) = rest.find(ctor) {
+                    rest = &rest[i + ctor.len()..];
+                    let arg = &rest[..rest.find(')').unwrap_or(rest.len())];
+                    // Only literal products such as `40 * 60`; a variable is not a bound.
+                    let value: Option<u64> = arg
+                        .split('*')
+                        .map(|t| t.trim().replace('_', "").parse::<u64>().ok())
+                        .product();
+                    if let Some(v) = value {
+                        let at = format!("{}:{}", f.display(), n + 1);
+                        out.push((at, Duration::from_millis(v * scale)));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_units_bound_exceeds_every_timeout_in_the_tool() {
+    let bound = runtime_bound(&pre_nixos_unit());
+    let found = literal_durations_in_src();
+    // The scan must see the longest one, disko's whole run.
+    assert!(
+        found
+            .iter()
+            .any(|(_, d)| *d == pre_nixos::storage::exec::disko::DISKO_TIMEOUT),
+        "the scan did not find DISKO_TIMEOUT: {found:?}"
+    );
+    let over: Vec<_> = found.iter().filter(|(_, d)| *d >= bound).collect();
+    assert!(
+        over.is_empty(),
+        "timeouts not below RuntimeMaxSec={bound:?}: a command would outlive the unit: {over:?}"
+    );
+    assert!(pre_nixos::storage::exec::disko::DISKO_TIMEOUT < bound);
+    assert_eq!(systemd_span("1h 5min"), Duration::from_secs(3900));
 }
 
 /// Writes pre-nixos.service with @bindir@ → `bindir` into a fresh directory and runs

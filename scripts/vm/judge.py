@@ -9,8 +9,14 @@ call. Exit 0 = yes; otherwise it prints what was expected and what was found.
   judge.py status-json BDIR                `pre-nixos status --json` agrees with storage-status
   judge.py sshd-before-storage-end BDIR    sshd started before the storage stage ended
   judge.py announce BDIR yes|no            the console carries the announce line
-  judge.py layout BDIR [EXPECT.py]         independent readings match storage-plan.json, and
-                                           the scenario's own expectations hold on the readings
+  judge.py boot-while-storage BDIR WORK SSH  multi-user.target reached within a few seconds of
+                                           sshd (SSH=yes) and before the storage stage ended
+                                           (WORK=yes: storage did real work)
+  judge.py no-start-job BDIR               no "A start job is running" line for pre-nixos on
+                                           the console
+  judge.py layout BDIR [SCENARIO]          independent readings match storage-plan.json, and
+                                           the scenario's own expectations (expectations.py)
+                                           hold on the readings
   judge.py figures SDIR NAME BASH-ASSOC    one JSON line of figures for the scenario
   judge.py table FIGURES.jsonl...          the figures table printed at the end of a run
 """
@@ -19,6 +25,8 @@ import json
 import os
 import re
 import sys
+
+import expectations
 
 GPT_TYPES = {
     "EF00": "c12a7328-f81f-11d2-ba4b-00a0c93ec93b",
@@ -214,6 +222,67 @@ def cmd_sshd_before(bdir):
     print(f"sshd started at {started[0]:.2f}s, storage {start if start is not None else '-'}s -> {end:.2f}s")
 
 
+def multi_user_s(bdir):
+    """When the boot reached multi-user.target (seconds since boot, the journal's clock)."""
+    for line in read(os.path.join(bdir, "results.txt"), "").splitlines():
+        if line.startswith("MULTI_USER_US "):
+            v = line.split(" ", 1)[1].strip()
+            return int(v) / 1e6 if v.isdigit() and int(v) > 0 else None
+    return None
+
+
+def sshd_started(bdir):
+    ts = [t for t, who, msg in journal(bdir)
+          if who.startswith("systemd[1]") and re.match(r"Started (ssh|sshd)\.service", msg)]
+    return ts[0] if ts else None
+
+
+# "Within a few seconds of SSH": the boot may finish before sshd is up (pre-nixos' start
+# job ends at exec, the LAN comes after), never later than this after it.
+MULTI_USER_AFTER_SSHD_MAX_S = 5.0
+
+
+def cmd_boot_while_storage(bdir, work, ssh):
+    """multi-user.target was reached, within a few seconds of sshd, and (when the storage
+    stage did real work) before that stage ended."""
+    mu = multi_user_s(bdir)
+    if mu is None:
+        sys.exit("multi-user.target was never reached (no ActiveEnterTimestampMonotonic)")
+    start, end = storage_times(bdir)
+    sshd = sshd_started(bdir)
+    problems = []
+    if ssh == "yes":
+        if sshd is None:
+            problems.append("no 'Started ssh.service' in the journal")
+        elif mu > sshd + MULTI_USER_AFTER_SSHD_MAX_S:
+            problems.append(f"multi-user.target at {mu:.2f}s, more than {MULTI_USER_AFTER_SSHD_MAX_S:.0f} s "
+                            f"after sshd started at {sshd:.2f}s")
+    if work == "yes":
+        if end is None:
+            problems.append("the storage stage never ended (no final storage-status seen)")
+        elif mu >= end:
+            problems.append(f"multi-user.target at {mu:.2f}s, not before the storage stage ended at {end:.2f}s: "
+                            "the boot waited for storage")
+    if problems:
+        sys.exit("\n".join(problems))
+    print(f"multi-user.target at {mu:.2f}s, sshd {sshd if sshd is not None else '-'}s, "
+          f"storage {start if start is not None else '-'}s -> {end if end is not None else '-'}s")
+
+
+START_JOB_RE = re.compile(r"A (start|stop) job is running for .*")
+
+
+def cmd_no_start_job(bdir):
+    """No systemd "A start job is running for <pre-nixos>" line was drawn on the console."""
+    con = ANSI_RE.sub("", read(os.path.join(bdir, "console.log"), "").replace("\r", "\n"))
+    ours = [m.group(0) for m in START_JOB_RE.finditer(con)
+            if "pre-nixos" in m.group(0) or "provisioning" in m.group(0)]
+    if ours:
+        sys.exit(f"{len(ours)} job lines for pre-nixos on the console, e.g. {ours[0]!r}")
+    others = len(START_JOB_RE.findall(con))
+    print(f"none for pre-nixos ({others} for other units)")
+
+
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 ANNOUNCE_RE = re.compile(r"pre-nixos [0-9][^ :]*: lan (\S+) \S+ ssh root@(\S+) \S+ storage (\S+)")
 
@@ -391,7 +460,7 @@ def has_option(shown, wanted):
     return wanted in opts
 
 
-def cmd_layout(bdir, expect_file=None):
+def cmd_layout(bdir, scenario=None):
     r = Readings(bdir)
     problems, notes = [], []
     plan_text = read(os.path.join(bdir, "plan.json"), "")
@@ -544,15 +613,16 @@ def cmd_layout(bdir, expect_file=None):
         if (t == "/mnt" or t.startswith("/mnt/")) and t not in planned_mounts:
             problems.append(f"{t} is mounted but not in the plan")
 
-    # The scenario's own expectations, evaluated on the readings (not on the plan).
-    if expect_file:
-        env = {"r": r, "plan": plan, "layout": layout, "problems": problems, "notes": notes}
-
-        def expect(desc, cond):
-            (notes if cond else problems).append(("ok: " if cond else "expected: ") + desc)
-
-        env["expect"] = expect
-        exec(compile(read(expect_file), expect_file, "exec"), env)
+    # The scenario's own expectations (scripts/vm/expectations.py), evaluated on the readings.
+    if scenario:
+        if scenario not in expectations.EXPECT:
+            sys.exit(f"expectations.py has no expectations for scenario {scenario}")
+        for desc, cond in expectations.EXPECT[scenario]:
+            try:
+                ok = bool(cond(r, layout))
+            except (KeyError, TypeError, AttributeError) as e:
+                ok, desc = False, f"{desc} (could not evaluate: {e!r})"
+            (notes if ok else problems).append(("ok: " if ok else "expected: ") + desc)
     print("\n".join(notes))
     if problems:
         print("\n".join(problems), file=sys.stderr)
@@ -593,9 +663,12 @@ def cmd_figures(sdir, name, assoc):
             fig["lease_s"] = lease[0]
             if ssh:
                 fig["lease_to_ssh_s"] = round(float(ssh) - lease[0], 2)
-        sshd = [t for t, who, msg in j if who.startswith("systemd[1]") and re.match(r"Started (ssh|sshd)\.service", msg)]
-        if sshd:
-            fig["sshd_started_s"] = sshd[0]
+        sshd = sshd_started(b)
+        if sshd is not None:
+            fig["sshd_started_s"] = sshd
+        mu = multi_user_s(b)
+        if mu is not None:
+            fig["multi_user_s"] = round(mu, 2)
         start, end = storage_times(b)
         if start is not None and end is not None:
             fig["storage_start_s"], fig["storage_end_s"] = start, end
@@ -621,7 +694,9 @@ def cmd_table(files):
                 rows.append(json.loads(line))
             except ValueError:
                 pass
-    cols = [("scenario", "scn"), ("scenario_s", "total s"), ("boot_to_multi_user_s", "multi-user s"),
+    # sshd, multi-user and storage end: seconds since boot on the guest's clock.
+    cols = [("scenario", "scn"), ("scenario_s", "total s"), ("sshd_started_s", "sshd s"),
+            ("multi_user_s", "multi-user s"), ("storage_end_s", "storage end s"),
             ("boot_to_ssh_s", "ssh s"), ("lease_to_ssh_s", "lease->ssh s"), ("storage_s", "storage s"),
             ("rss_mib", "RSS MiB")]
     print("  ".join(f"{h:>12}" for _, h in cols) + "  slowest commands")
@@ -642,6 +717,8 @@ def main():
         "status-json": lambda: cmd_status_json(*args),
         "sshd-before-storage-end": lambda: cmd_sshd_before(*args),
         "announce": lambda: cmd_announce(*args),
+        "boot-while-storage": lambda: cmd_boot_while_storage(*args),
+        "no-start-job": lambda: cmd_no_start_job(*args),
         "layout": lambda: cmd_layout(*args),
         "figures": lambda: cmd_figures(*args),
         "table": lambda: cmd_table(args),

@@ -1,19 +1,20 @@
 # shellcheck shell=bash
 # The VM scenarios (issue 5, 1–16, plus "smoke"). Each is a function scenario_<name> that
 # declares its disks and NICs, boots, and checks; lib.sh does the machinery and the checks
-# every boot gets. Sizes are sparse: a 64G disk costs what is written to it.
-# # blkid_identities FILE: `blkid -o export` output as one sorted line per device holding
+# every boot gets; each scenario's expectations on its disks are in expectations.py (read by
+# judge.py layout), and SCENARIO_TITLE_<name> is the one-line description printed with the
+# result. Sizes are sparse: a 64G disk costs what is written to it.
+
+# blkid_identities FILE: `blkid -o export` output as one sorted line per device holding
 # its UUID, UUID_SUB and LABEL (a device's identity, whatever its kernel name).
 blkid_identities() {
   awk -v RS= '{ id=""; for (i = 1; i <= NF; i++) if ($i ~ /^(UUID|UUID_SUB|LABEL)=/) id = id " " $i; if (id != "") print id }' "$1" | sort
 }
 
-SCENARIO_TITLE_<name> is the one-line description printed with the result.
-
 GIB=$((1024 * 1024 * 1024))
 
 # applied_boot STATE DETAIL [KERNEL-ARGS...]: boot, read everything, run the standard checks
-# and compare the disks with the plan. The scenario adds its own expectations in $SDIR/expect.py.
+# and compare the disks with the plan and with the scenario's entry in expectations.py.
 applied_boot() {
   local state=$1 detail=$2
   shift 2
@@ -22,7 +23,7 @@ applied_boot() {
   std_checks "$state" "$detail" "${EXPECT_SSH_CHECKS:-yes}"
   net_checks
   if [ "$state" = applied ]; then
-    check "disks match the plan (lsblk, mdadm, lvs, blkid, findmnt)" "$HERE_LIB/judge.py" layout "$BDIR" "$SDIR/expect.py"
+    check "disks match the plan (lsblk, mdadm, lvs, blkid, findmnt)" "$HERE_LIB/judge.py" layout "$BDIR" "$SCN"
   fi
 }
 
@@ -39,17 +40,8 @@ net_checks() {
     "grep -qx 'LAN_IFACE=lan' '$BDIR/network-status' && grep -qix 'LAN_MAC=$mac' '$BDIR/network-status' && grep -q '^LAN_IPV4=$prefix\.15' '$BDIR/network-status'"
 }
 
-expect() { printf '%s\n' "$*" >>"$SDIR/expect.py"; }
-
 # jqe FILTER FILE: jq -e that fails on an empty or missing file (plain jq -e passes on no input).
 jqe() { [ -s "$2" ] && jq -e "$1" "$2"; }
-
-# Every planned disk is one of those; the guest root disk and the USB stick never are.
-expect_only_disks() { # SERIAL...
-  local s list=""
-  for s in "$@"; do list+="'$s',"; done
-  expect "expect('planned disks are exactly $*', {d.get('serial') for d in layout['disks']} == {$list})"
-}
 
 # ---------------------------------------------------------------------------- smoke
 SCENARIO_TITLE_smoke="machinery only: boot, report, qga, power-off"
@@ -68,13 +60,6 @@ SCENARIO_TITLE_1="one NVMe: main with ESP, /, /home, swap on main if it fits"
 scenario_1() {
   disk nvme 64G NVME0001
   nic 52:54:00:00:01:01 up
-  expect_only_disks NVME0001
-  expect "expect('VG main on the NVMe', r.vg_serials('main') == {'NVME0001'})"
-  expect "expect('/ is slash on main', r.lv('main','slash') is not None and r.mount_at('/mnt') is not None)"
-  expect "expect('/home is home on main', r.lv('main','home') is not None and r.mount_at('/mnt/home') is not None)"
-  expect "expect('ESP EFI mounted at /mnt/boot', (r.mount_at('/mnt/boot') or {}).get('fstype') == 'vfat')"
-  expect "expect('swap on main (2 x 1 GiB RAM fits)', r.lv('main','swap') is not None)"
-  expect "expect('no md array', not r.md_by_name)"
   applied_boot applied auto-applied
 }
 
@@ -83,11 +68,6 @@ scenario_2() {
   disk ssd 32G SSD0201
   disk ssd 32G SSD0202
   nic 52:54:00:00:02:01 up
-  expect_only_disks SSD0201 SSD0202
-  expect "expect('md main is RAID0 over both SSDs', [a for a in layout['arrays'] if a['name']=='main'] and r.md_level('main') == 'raid0' and r.md_serials('main') == {'SSD0201','SSD0202'})"
-  expect "expect('VG main on the RAID0', r.vg_serials('main') == {'SSD0201','SSD0202'})"
-  expect "expect('/ and /home on main', r.lv('main','slash') and r.lv('main','home'))"
-  expect "expect('an ESP on each SSD (EFI, EFI2)', sorted(v.get('LABEL') for k, v in r.blkid.items() if k.startswith('/dev/sd') and v.get('TYPE') == 'vfat' and k == v['DEVNAME']) == ['EFI', 'EFI2'])"
   applied_boot applied auto-applied
 }
 
@@ -95,13 +75,6 @@ layout_3_disks() {
   disk ssd 64G SSD0301
   disk hdd 8G HDD0301
   disk hdd 8G HDD0302
-  expect_only_disks SSD0301 HDD0301 HDD0302
-  expect "expect('main on the SSD', r.vg_serials('main') == {'SSD0301'})"
-  expect "expect('md swap is RAID1 over the two HDDs', r.md_level('swap') == 'raid1' and r.md_serials('swap') == {'HDD0301','HDD0302'})"
-  expect "expect('VG swap holds swap, var_tmp, var_log', all(r.lv('swap', n) for n in ('swap','var_tmp','var_log')))"
-  expect "expect('/var/tmp is mode 1777', r.modes.get('/mnt/var/tmp') == 0o1777)"
-  expect "expect('/var/log mounted', r.mount_at('/mnt/var/log') is not None)"
-  expect "expect('swap is not on main', r.lv('main','swap') is None)"
 }
 SCENARIO_TITLE_3="SSD + two equal HDDs: main on SSD, RAID1 swap with swap, var_tmp (1777), var_log"
 scenario_3() {
@@ -130,10 +103,6 @@ scenario_4() {
   local i
   for i in 1 2 3 4; do disk hdd 8G HDD040$i; done
   nic 52:54:00:00:04:01 up
-  expect_only_disks SSD0401 HDD0401 HDD0402 HDD0403 HDD0404
-  expect "expect('md large is RAID5 over the four HDDs', r.md_level('large') == 'raid5' and r.md_serials('large') == {'HDD0401','HDD0402','HDD0403','HDD0404'})"
-  expect "expect('VG large holds data (/data) and swap', r.lv('large','data') and r.lv('large','swap') and r.mount_at('/mnt/data'))"
-  expect "expect('main on the SSD', r.vg_serials('main') == {'SSD0401'})"
   applied_boot applied auto-applied
 }
 
@@ -145,11 +114,6 @@ scenario_5() {
   disk hdd 6G HDD0505
   disk hdd 6G HDD0506
   nic 52:54:00:00:05:01 up
-  expect_only_disks SSD0501 HDD0501 HDD0502 HDD0503 HDD0504 HDD0505 HDD0506
-  expect "expect('md large is RAID5 over the four 8G HDDs', r.md_level('large') == 'raid5' and r.md_serials('large') == {'HDD0501','HDD0502','HDD0503','HDD0504'})"
-  expect "expect('md swap is RAID1 over the two 6G HDDs', r.md_level('swap') == 'raid1' and r.md_serials('swap') == {'HDD0505','HDD0506'})"
-  expect "expect('swap LV on VG swap', r.lv('swap','swap') is not None and r.lv('large','swap') is None)"
-  expect "expect('data on large', r.lv('large','data') is not None)"
   applied_boot applied auto-applied
 }
 
@@ -160,11 +124,6 @@ scenario_6() {
   disk hdd 8G HDD0602
   disk hdd 10G HDD0603
   nic 52:54:00:00:06:01 up
-  expect_only_disks SSD0601 HDD0601 HDD0602 HDD0603
-  expect "expect('VG large on the largest HDD', r.vg_serials('large') == {'HDD0603'})"
-  expect "expect('VG large_1 on the 8G HDD, no LV', r.vg_serials('large_1') == {'HDD0602'} and not [l for l in r.lvs if l['vg_name']=='large_1'])"
-  expect "expect('VG large_2 on the 6G HDD, no LV', r.vg_serials('large_2') == {'HDD0601'} and not [l for l in r.lvs if l['vg_name']=='large_2'])"
-  expect "expect('no md array', not r.md_by_name)"
   applied_boot applied auto-applied
 }
 
@@ -173,9 +132,6 @@ scenario_7() {
   local i
   for i in 1 2 3; do disk hdd 24G HDD070$i; done
   nic 52:54:00:00:07:01 up
-  expect_only_disks HDD0701 HDD0702 HDD0703
-  expect "expect('md main is RAID5 over the three HDDs', r.md_level('main') == 'raid5' and r.md_serials('main') == {'HDD0701','HDD0702','HDD0703'})"
-  expect "expect('/ is slash on main', r.lv('main','slash') is not None and (r.mount_at('/mnt') or {}).get('fstype') == 'ext4')"
   applied_boot applied auto-applied
 }
 
@@ -237,10 +193,6 @@ seed_disks() {
     disk "$kind" - "$s" "$seeddir/$s.qcow2"
   done
   # The planned layout for these disks: main on the SSD, RAID5 large over the three HDDs.
-  expect_only_disks "${SEED_SERIALS[@]}"
-  expect "expect('main on the SSD', r.vg_serials('main') == {'SSD0901'})"
-  expect "expect('md large is RAID5 over the three HDDs', r.md_level('large') == 'raid5')"
-  expect "expect('seedvg is gone', 'seedvg' not in r.vgs)"
 }
 
 # disks_unchanged SERIAL...: each disk's content equals its seeded base (qemu-img compare).
@@ -269,6 +221,7 @@ scenario_10() {
   seed_disks || return 1
   boot_vm pre-nixos.wipe=HDD0901 || return 1
   after_boot
+  boot_checks no yes
   check "storage-status after wipe=HDD0901 (recorded: the other disks still hold storage)" sh -c "cat '$BDIR/storage-status'; ! grep -q '^STATE=running' '$BDIR/storage-status'"
   check "no unit failed, no job left" sh -c "! grep -E '^(FAILED|JOB|ACTIVATING) ' '$BDIR/results.txt'"
   check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" running
@@ -298,9 +251,6 @@ scenario_11() {
   disk nvme 64G NVME1101
   disk usb - USB1101 "$SDIR/stick-base.qcow2"
   nic 52:54:00:00:11:01 up
-  expect_only_disks NVME1101
-  expect "expect('the stick is mounted at /iso', (r.mount_at('/iso') or {}).get('source','').startswith('/dev/sd'))"
-  expect "expect('the root disk vda has no partition table', not r.nodes['vda'].get('children'))"
   applied_boot applied auto-applied vmtest.iso=1 || return 1
   check "inventory excludes the stick and the root disk, with reasons" sh -c \
     "[ -s '$BDIR/plan.json' ] && jq -e '[.excluded[] | tostring] | (map(test(\"vda\")) | any) and (map(test(\"sd\")) | any)' '$BDIR/plan.json'"
@@ -315,7 +265,6 @@ scenario_12() {
   disk nvme 64G NVME1201
   nic 52:54:00:00:12:01 down
   nic 52:54:00:00:12:02 up
-  expect_only_disks NVME1201
   applied_boot applied auto-applied || return 1
   check "the NIC without carrier is not lan" sh -c "m=\$($QMP qga $BDIR/qga.sock 20 'cat /sys/class/net/lan/address') && [ -n \"\$m\" ] && [ \"\$m\" != 52:54:00:00:12:01 ]"
   local pw_err=$BDIR/ssh-password.err
@@ -331,11 +280,10 @@ SCENARIO_TITLE_13="no carrier anywhere: boot completes, storage applied, warning
 scenario_13() {
   disk nvme 64G NVME1301
   nic 52:54:00:00:13:01 down
-  expect_only_disks NVME1301
   EXPECT_SSH=0 boot_vm || return 1
   after_boot
   std_checks applied auto-applied no
-  check "disks match the plan" "$HERE_LIB/judge.py" layout "$BDIR" "$SDIR/expect.py"
+  check "disks match the plan" "$HERE_LIB/judge.py" layout "$BDIR" "$SCN"
   check "sshd active anyway (a cable plugged in later must find it)" sh -c "grep -q '^ssh.service:ActiveState=active' '$BDIR/units.txt'"
   check "sshd active before the storage stage ended" "$HERE_LIB/judge.py" sshd-before-storage-end "$BDIR"
   check "a warning about no carrier was logged" sh -c "jq -r 'select((.PRIORITY|tonumber) <= 4) | .MESSAGE' '$BDIR/journal-pre-nixos.json' | grep -i carrier"
@@ -351,7 +299,6 @@ SCENARIO_TITLE_14="no console (-serial none), then a serial line nobody reads: b
 scenario_14() {
   disk nvme 64G NVME1401
   nic 52:54:00:00:14:01 up
-  expect_only_disks NVME1401
   SERIAL_MODE=none
   applied_boot applied auto-applied || return 1
   poweroff_vm
@@ -369,7 +316,6 @@ scenario_15() {
   ROOT_IMG=$VM_ROOT_NOKEY
   disk nvme 64G NVME1501
   nic 52:54:00:00:15:01 up
-  expect_only_disks NVME1501
   EXPECT_SSH=0 EXPECT_SSH_CHECKS=no applied_boot applied auto-applied || return 1
   check "sshd not running" sh -c "grep -q '^ssh.service:ActiveState=' '$BDIR/units.txt' && ! grep -q '^ssh.service:ActiveState=active' '$BDIR/units.txt'"
   check "nothing answers SSH on the forwarded port" sh -c "! $QMP wait-ssh $SSH_PORT 3"
@@ -377,13 +323,12 @@ scenario_15() {
 }
 
 # ---------------------------------------------------------------------------- 16 fault
-SCENARIO_TITLE_16="fault mid-apply (mkfs.ext4 of home fails): STATE=failed naming step and command; wipe=all converges"
+SCENARIO_TITLE_16="fault mid-apply (mkfs.ext4 of home fails), then hangs past the unit's bound: STATE=failed naming step and command, ERROR=interrupted, nothing left; wipe=all converges"
 scenario_16() {
   disk ssd 64G SSD1601
   disk hdd 8G HDD1601
   disk hdd 8G HDD1602
   nic 52:54:00:00:16:01 up
-  expect_only_disks SSD1601 HDD1601 HDD1602
   cat >"$SDIR/mkfs.ext4-fault" <<'EOF'
 #!/bin/sh
 # VM suite fault injection: mkfs.ext4 fails when asked for the filesystem labelled "home".
@@ -395,7 +340,8 @@ EOF
   FWCFG=(-fw_cfg "name=opt/vmtest/fault/mkfs.ext4,file=$SDIR/mkfs.ext4-fault")
   boot_vm vmtest.fault=1 || return 1
   after_boot
-  check "boot finished (degraded only by pre-nixos.service)" sh -c "grep -E '^MARK boot-finished state=(running|degraded) ' '$BDIR/results.txt' && ! grep '^FAILED ' '$BDIR/results.txt' | grep -v ' pre-nixos.service '"
+  boot_checks yes yes
+  check "flow finished (degraded only by pre-nixos.service)" sh -c "grep -E '^MARK flow-finished state=(running|degraded) ' '$BDIR/results.txt' && ! grep '^FAILED ' '$BDIR/results.txt' | grep -v ' pre-nixos.service '"
   check "no job left, nothing stuck activating" sh -c "! grep -E '^(JOB|ACTIVATING) ' '$BDIR/results.txt'"
   check "the fault wrapper was in place" grep -q 'fault wrapper installed for mkfs.ext4' "$BDIR/journal-final.txt"
   check "storage-status STATE=failed" "$HERE_LIB/judge.py" status "$BDIR" failed -
@@ -406,8 +352,55 @@ EOF
   check "SSH login with the embedded key" vssh true
   check "console carries the announce line" "$HERE_LIB/judge.py" announce "$BDIR" yes
   poweroff_vm
+  interrupted_boot
+  poweroff_vm
   FWCFG=()
   applied_boot applied wiped-and-applied pre-nixos.wipe=all
+}
+
+# interrupted_boot: issue 11's final word. mkfs.ext4 of "home" hangs, ignoring SIGTERM, with
+# a grandchild that ignores it too (a process stuck on a device); the unit's bound, shortened
+# to $HANG_BOUND s by a drop-in (vmtest.runtime_max), is hit mid-apply. pre-nixos must kill
+# the command's whole process group itself, end through its failure path (STATE=failed,
+# DETAIL=mkfs, ERROR=interrupted ...) and print its final console line; nothing of it is left.
+# The bound counts from the unit's start: on TCG the hang began ~75 s after it (wipe=all,
+# RAID1, LVM first), so 150 s leaves room for a loaded machine without a long boot.
+HANG_BOUND=150
+interrupted_boot() {
+  cat >"$SDIR/mkfs.ext4-hang" <<'EOF2'
+#!/bin/sh
+# VM suite fault injection: mkfs.ext4 of the filesystem labelled "home" never returns.
+for a in "$@"; do
+  case "$a" in home | -Lhome)
+    trap '' TERM
+    echo "vmtest: injected hang: mkfs.ext4 $*" >/dev/kmsg
+    sleep 100000 &
+    echo $! >/run/vmtest/hang-grandchild.pid
+    echo $$ >/run/vmtest/hang-leader.pid
+    while :; do sleep 1; done ;;
+  esac
+done
+exec /usr/sbin/mkfs.ext4 "$@"
+EOF2
+  FWCFG=(-fw_cfg "name=opt/vmtest/fault/mkfs.ext4,file=$SDIR/mkfs.ext4-hang")
+  # wipe=all: the first boot left its partial layout, which would otherwise be refused.
+  boot_vm vmtest.fault=1 pre-nixos.wipe=all vmtest.runtime_max=$HANG_BOUND || return 1
+  after_boot
+  boot_checks yes yes
+  check "the hang wrapper ran (mkfs.ext4 of home hung)" grep -q 'vmtest: injected hang: mkfs.ext4' "$BDIR/journal-final.txt"
+  check "pre-nixos.service ended by its ${HANG_BOUND}s bound (Result=timeout)" grep -q '^pre-nixos.service:Result=timeout' "$BDIR/units.txt"
+  check "flow finished (degraded only by pre-nixos.service)" sh -c "grep -E '^MARK flow-finished state=(running|degraded) ' '$BDIR/results.txt' && ! grep '^FAILED ' '$BDIR/results.txt' | grep -v ' pre-nixos.service '"
+  check "no job left, nothing stuck activating" sh -c "! grep -E '^(JOB|ACTIVATING) ' '$BDIR/results.txt'"
+  check "storage-status STATE=failed" "$HERE_LIB/judge.py" status "$BDIR" failed -
+  check "DETAIL names the step that hung (mkfs)" grep -qx 'DETAIL=mkfs' "$BDIR/storage-status"
+  check "ERROR says interrupted by SIGTERM, naming mkfs.ext4" grep -E "^ERROR='?interrupted by SIGTERM: .*mkfs\.ext4" "$BDIR/storage-status"
+  check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" failed
+  check "sshd active before the storage stage ended" "$HERE_LIB/judge.py" sshd-before-storage-end "$BDIR"
+  check "pre-nixos killed the hung command's process group" grep -q "interrupted; the command's process group was killed" "$BDIR/journal-final.txt"
+  check "nothing of pre-nixos left (hang leader, grandchild, unit cgroup)" gx \
+    'for p in $(cat /run/vmtest/hang-leader.pid /run/vmtest/hang-grandchild.pid); do [ -d /proc/$p ] && { echo "alive: $p $(cat /proc/$p/cmdline | tr "\0" " ")"; exit 1; }; done; c=/sys/fs/cgroup/system.slice/pre-nixos.service/cgroup.procs; if [ -s $c ]; then echo "in the cgroup: $(cat $c)"; exit 1; fi; echo "gone"'
+  check "systemd had nothing left to kill (no 'Killing process' for pre-nixos)" sh -c "[ -s '$BDIR/journal-final.txt' ] && ! grep -E 'pre-nixos\.service: Killing process' '$BDIR/journal-final.txt'"
+  check "the final console line says storage failed/mkfs" sh -c "sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' '$BDIR/console.log' | grep -a 'pre-nixos .*storage failed/mkfs'"
 }
 
 # ---------------------------------------------------------------------------- hold (debugging)

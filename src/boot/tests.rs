@@ -70,3 +70,24 @@ fn boot_always_ends_with_a_status_and_an_exit_code() {
         );
     }
 }
+
+#[test]
+fn a_panic_in_storage_writes_failed_naming_the_step() {
+    let m = Machine::new();
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, "/run/pre-nixos");
+    let out = guarded_storage(&ctx, || {
+        crate::host::interrupt::note_step("mkfs");
+        panic!("index out of bounds")
+    });
+    assert_eq!(out.exit_code(), 1);
+    let st = crate::state::status::read_storage(&host, ctx.state_dir())
+        .unwrap()
+        .expect("storage-status written");
+    assert_eq!(st.state, State::Failed, "{st:?}");
+    assert_eq!(st.detail, "mkfs", "{st:?}");
+    assert_eq!(
+        st.error.as_deref(),
+        Some("pre-nixos panicked: index out of bounds")
+    );
+}

@@ -18,7 +18,8 @@ pub struct Cmd {
     pub what: String,
     pub argv: Vec<String>,
     pub stdin: Option<Vec<u8>>,
-    /// Killed (SIGKILL) when still running after this long.
+    /// Its process group is killed when still running after this long (the real host
+    /// applies `interrupt::DEFAULT_TIMEOUT` when this is `None`).
     pub timeout: Option<Duration>,
     /// Exit codes that count as success (default: 0 only).
     pub ok_codes: Vec<i32>,
@@ -176,6 +177,19 @@ pub enum CmdError {
         what: String,
         argv: String,
         timeout: Duration,
+    },
+    /// pre-nixos was told to stop (SIGTERM/SIGINT): the command's process group was
+    /// killed (`started`), or the command was refused before it started.
+    #[error(
+        "{what}: {argv} {}",
+        if *.started { format!("was killed with its process group: pre-nixos received {signal}") }
+        else { format!("was not started: pre-nixos received {signal} and is stopping") }
+    )]
+    Interrupted {
+        what: String,
+        argv: String,
+        signal: String,
+        started: bool,
     },
     #[error("{what}: starting {argv}: {error}")]
     Spawn {

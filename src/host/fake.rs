@@ -33,6 +33,8 @@ pub enum Response {
     },
     NotFound,
     TimedOut,
+    /// The run was stopped by SIGTERM while this command ran (host::interrupt).
+    Interrupted,
 }
 
 impl Response {
@@ -200,6 +202,12 @@ impl Host for FakeHost {
             Response::NotFound => Err(CmdError::NotFound {
                 what: cmd.what.clone(),
                 program: cmd.program().to_owned(),
+            }),
+            Response::Interrupted => Err(CmdError::Interrupted {
+                what: cmd.what.clone(),
+                argv: cmd.display(),
+                signal: "SIGTERM".into(),
+                started: true,
             }),
             Response::TimedOut => {
                 if let Some(t) = cmd.timeout {

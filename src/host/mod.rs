@@ -14,6 +14,7 @@ pub mod dryrun;
 #[cfg(feature = "testkit")]
 pub mod fake;
 pub mod fsutil;
+pub mod interrupt;
 pub mod real;
 
 use std::collections::BTreeMap;

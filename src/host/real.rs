@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::cmd::{Cmd, CmdError, CmdOutput, STDERR_TAIL};
 use super::fsutil::tail;
+use super::interrupt;
 use super::{BlkidProbe, Host, UdevDevice};
 
 pub struct RealHost {
@@ -86,8 +87,20 @@ fn run_process(cmd: &Cmd) -> Result<CmdOutput, CmdError> {
     let argv = cmd.display();
     let program = cmd.program().to_owned();
     tracing::debug!(command = %argv, what = %cmd.what, "running");
+    // Stopping (SIGTERM): no new command starts (issue 11, see host::interrupt).
+    if interrupt::interrupted() {
+        return Err(CmdError::Interrupted {
+            what: cmd.what.clone(),
+            argv,
+            signal: interrupt::signal_name(),
+            started: false,
+        });
+    }
+    let timeout = cmd.timeout.unwrap_or(interrupt::DEFAULT_TIMEOUT);
     let start = Instant::now();
     let mut command = std::process::Command::new(&program);
+    // Its own process group: a timeout or an interruption kills what it forked too.
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
         .args(&cmd.argv[1..])
         .stdin(if cmd.stdin.is_some() {
@@ -140,17 +153,26 @@ fn run_process(cmd: &Cmd) -> Result<CmdOutput, CmdError> {
                 })
             }
         }
-        if let Some(t) = cmd.timeout {
-            if start.elapsed() >= t {
-                let _ = child.kill();
-                let _ = child.wait();
-                tracing::warn!(command = %argv, timeout_ms = t.as_millis() as u64, "command timed out");
+        let timed_out = start.elapsed() >= timeout;
+        if timed_out || interrupt::interrupted() {
+            let pgid = child.id();
+            interrupt::kill_group(pgid, || !matches!(child.try_wait(), Ok(None)));
+            if timed_out {
+                tracing::warn!(command = %argv, timeout_ms = timeout.as_millis() as u64, "command timed out; its process group was killed");
                 return Err(CmdError::TimedOut {
                     what: cmd.what.clone(),
                     argv,
-                    timeout: t,
+                    timeout,
                 });
             }
+            let signal = interrupt::signal_name();
+            tracing::warn!(command = %argv, signal = %signal, "interrupted; the command's process group was killed");
+            return Err(CmdError::Interrupted {
+                what: cmd.what.clone(),
+                argv,
+                signal,
+                started: true,
+            });
         }
         // Bounded poll of the child's state; the readers drain its pipes meanwhile.
         std::thread::sleep(Duration::from_millis(5));

@@ -79,6 +79,7 @@ impl<'a> Env<'a> {
         what: &str,
         f: impl FnOnce() -> anyhow::Result<()>,
     ) -> Result<(), StepError> {
+        crate::host::interrupt::note_step(key);
         let n = self.progress.done.get() + 1;
         self.progress.done.set(n);
         let total = self.progress.total.get().max(n);

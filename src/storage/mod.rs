@@ -208,16 +208,14 @@ fn apply_recorded(
             policy
         }
         Err(e) => {
+            // ERROR=interrupted … when SIGTERM stopped the step (host::interrupt).
+            let error =
+                crate::host::interrupt::error_text(&e.error, crate::text::error_line(&e.error));
             let failed = Policy::Failed {
                 step: e.step.clone(),
-                error: crate::text::error_line(&e.error),
+                error: error.clone(),
             };
-            finish(
-                host,
-                &mut status,
-                &failed,
-                Some(crate::text::error_line(&e.error)),
-            );
+            finish(host, &mut status, &failed, Some(error));
             failed
         }
     };

@@ -196,6 +196,30 @@ fn a_command_failing_mid_apply_records_failed_and_stops() {
 }
 
 #[test]
+fn an_interrupted_command_mid_apply_records_failed_interrupted_and_stops() {
+    // SIGTERM while mkfs runs (the unit's bound, a shutdown): the normal failure path,
+    // with ERROR= saying it was an interruption, and nothing runs after it.
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    host.on(&["mkfs.ext4", "-F", "-L", "home"], Response::Interrupted);
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    assert_eq!(out.exit_code(), 1);
+    let st = status_file(&m);
+    assert!(st.starts_with("STATE=failed\nDETAIL=mkfs\n"), "{st}");
+    assert!(
+        st.contains("ERROR='interrupted by SIGTERM: making ext4 home on /dev/main/home: mkfs.ext4 -F -L home /dev/main/home was killed with its process group"),
+        "{st}"
+    );
+    assert_eq!(
+        host.command_lines().last().unwrap(),
+        "mkfs.ext4 -F -L home /dev/main/home"
+    );
+}
+
+#[test]
 fn a_plan_from_another_machine_is_refused() {
     let plan = testkit::ssd_and_hdd_pair();
     let m = Machine::for_plan(&plan);

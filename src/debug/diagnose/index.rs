@@ -78,7 +78,7 @@ pub(super) fn entry_for_error(
         CmdError::NotFound { .. } => (Outcome::NotFound, None),
         CmdError::TimedOut { .. } => (Outcome::TimedOut, None),
         CmdError::Failed { output, .. } => (Outcome::Failed, output.status),
-        CmdError::Spawn { .. } => (Outcome::Error, None),
+        CmdError::Spawn { .. } | CmdError::Interrupted { .. } => (Outcome::Error, None),
     };
     IndexEntry {
         item: item.to_owned(),

@@ -136,7 +136,7 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
             if !s.disks.is_empty() {
                 writeln!(out, "          disks: {}", s.disks.join(" "))?;
             }
-            if s.state == State::Running && r.unit.active_state.as_deref() != Some("activating") {
+            if s.state == State::Running && !r.unit.still_running() {
                 if let Some(active) = &r.unit.active_state {
                     writeln!(
                         out,

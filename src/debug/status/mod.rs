@@ -182,6 +182,19 @@ pub struct UnitReport {
     pub error: Option<String>,
 }
 
+impl UnitReport {
+    /// The boot flow's process is still running: `activating` while its start job runs,
+    /// `active (running)` once the unit (Type=exec) is started and storage goes on;
+    /// `active (exited)` is a finished run.
+    pub fn still_running(&self) -> bool {
+        match self.active_state.as_deref() {
+            Some("activating") => true,
+            Some("active") => self.sub_state.as_deref() == Some("running"),
+            _ => false,
+        }
+    }
+}
+
 /// 2 when a state file is unreadable or corrupt, else 0 (whatever the storage state:
 /// the report itself succeeded).
 pub fn exit_code(report: &StatusReport) -> u8 {
@@ -269,7 +282,7 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
     };
     match (s.state, s.detail.as_str()) {
         (State::Applied, _) => None,
-        (State::Running, _) if unit_active == Some("activating") => {
+        (State::Running, _) if r.unit.still_running() => {
             Some("storage is being set up; run `pre-nixos status` again".into())
         }
         // systemd could not tell whether the run is still going.

@@ -43,6 +43,9 @@ pub fn probe_error(e: &CmdError) -> String {
         CmdError::Spawn { argv, error, .. } => {
             format!("{} could not be started: {error}", program(argv))
         }
+        CmdError::Interrupted { argv, signal, .. } => {
+            format!("{} interrupted by {signal}", program(argv))
+        }
     }
 }
 

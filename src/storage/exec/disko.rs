@@ -24,7 +24,9 @@ use crate::storage::env::{Env, StepError};
 pub const CONFIG_PATH: &str = "/var/log/pre-nixos/disko-config.nix";
 pub const PLAN_COPY_PATH: &str = "/var/log/pre-nixos/storage-plan.json";
 /// disko builds its scripts with nix before running them, then partitions, creates the
-/// arrays and filesystems; md resync runs in the background. Below the unit's bound.
+/// arrays and filesystems; md resync runs in the background. Well below the unit's
+/// RuntimeMaxSec=45min (nixos/units/pre-nixos.service), so a hung disko fails with its
+/// own message, not with the unit's bound.
 pub const DISKO_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Building the scripts alone (`--dry-run`): everything is in the store or it fails.
 pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10 * 60);

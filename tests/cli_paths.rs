@@ -103,6 +103,12 @@ fn a_relative_authorized_keys_file_is_read_from_the_working_directory() {
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(!stdout.contains("no authorized key"), "{stdout}");
+    // A dry run speaks in the conditional and probes no sshd it did not start
+    // (issue 14, item 6): the log says "would", no `systemctl is-active` ran.
+    assert!(stderr.contains("would merge authorized keys"), "{stderr}");
+    assert!(!stderr.contains("authorized keys merged"), "{stderr}");
+    assert!(!stderr.contains("is-active"), "{stderr}");
+    assert!(!stdout.contains("storage running"), "{stdout}");
     // The key was read, so the dry run would install it; and the state directory is
     // the relative one.
     assert!(

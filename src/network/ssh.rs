@@ -414,7 +414,11 @@ pub fn setup(host: &dyn Host, key_file: Option<&Path>) -> SshOutcome {
     if let Err(e) = host.run(&cmd) {
         return refuse(format!("not started: {e}"));
     }
-    tracing::info!(unit, "sshd start queued");
+    tracing::info!(
+        unit,
+        "{}",
+        super::said(host, "sshd start queued", "would queue sshd start")
+    );
     SshOutcome {
         started: true,
         status: "ready".into(),
@@ -477,7 +481,8 @@ fn install_keys(host: &dyn Host, keys: &[PublicKey]) -> anyhow::Result<()> {
     let merged = merge_keys(&existing, keys);
     if merged != existing {
         host.write_atomic(&file, merged.as_bytes(), 0o600)?;
-        tracing::info!(path = %file.display(), keys = keys.len(), "authorized keys merged");
+        tracing::info!(path = %file.display(), keys = keys.len(), "{}",
+            super::said(host, "authorized keys merged", "would merge authorized keys"));
     } else {
         host.set_mode(&file, 0o600)
             .context("setting authorized_keys to 0600")?;
@@ -544,7 +549,8 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
     tracing::info!(
         path = SSHD_CONFIG,
         replaced_symlink = is_link,
-        "sshd_config hardened"
+        "{}",
+        super::said(host, "sshd_config hardened", "would harden sshd_config")
     );
     Ok(())
 }

@@ -182,6 +182,27 @@ fn relative_plan_and_inventory_files_are_read_from_the_working_directory() {
         !stderr.contains("reading the plan file"),
         "exit {code}\n{stdout}\n{stderr}"
     );
+    // The plan's disks are not on this machine: every failing identity check is listed
+    // once, apart from the commands, and the verdict is not repeated on stderr.
+    let disks = serde_json::from_str::<serde_json::Value>(&plan).unwrap()["layout"]["disks"]
+        .as_array()
+        .unwrap()
+        .len();
+    for l in [
+        format!("# identity checks that fail on this machine ({disks} of {disks} disks)"),
+        "storage: failed/identity (see the identity checks above)".to_owned(),
+    ] {
+        assert!(stdout.contains(&l), "{l:?} missing:\n{stdout}");
+    }
+    assert_eq!(
+        stdout.matches("#   checking the identity of ").count(),
+        disks,
+        "{stdout}"
+    );
+    assert!(
+        !stderr.lines().any(|l| l.starts_with("storage: ")),
+        "{stderr}"
+    );
     // Whatever this machine makes of the plan, the dry run would record it in the
     // relative state directory.
     assert!(

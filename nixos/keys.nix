@@ -2,9 +2,16 @@
 # that `cargo test` can evaluate them with Debian's nix-instantiate and no nixpkgs.
 #
 # A line of authorized_keys is `[options ]<type> <base64>[ comment]`. We accept the key
-# types OpenSSH accepts for user keys and require the base64 blob to follow the type;
-# anything else (a private key, a fingerprint, a path, a key broken over two lines) is
-# malformed. Options must be ones sshd knows, with quoted values.
+# types OpenSSH accepts for user keys (plain and certificates; not ssh-dss, which
+# OpenSSH refuses) and require the base64 blob to follow the type; anything else (a
+# private key, a fingerprint, a path, a key broken over two lines) is malformed.
+# Options must be ones sshd knows, with quoted values. Leading blanks and a trailing CR
+# (CRLF files) are allowed, as sshd allows them.
+#
+# These are the rules of the runtime parser too (src/network/ssh.rs, parse_key_line:
+# same type and option lists); tests/fixtures/authorized_keys/corpus.txt is run
+# against both. The runtime also decodes the base64 and checks the type inside it,
+# which builtins cannot do.
 let
   keyTypes = [
     "ssh-ed25519"
@@ -14,6 +21,13 @@ let
     "ecdsa-sha2-nistp521"
     "sk-ssh-ed25519@openssh.com"
     "sk-ecdsa-sha2-nistp256@openssh.com"
+    "ssh-ed25519-cert-v01@openssh.com"
+    "ssh-rsa-cert-v01@openssh.com"
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com"
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com"
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com"
+    "sk-ssh-ed25519-cert-v01@openssh.com"
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com"
   ];
   escape = builtins.replaceStrings [ "." "+" ] [ "\\." "\\+" ];
   typeAlternatives = builtins.concatStringsSep "|" (map escape keyTypes);
@@ -46,7 +60,10 @@ let
   # A value is double-quoted; inside, a backslash escapes the next character.
   option = "(${builtins.concatStringsSep "|" optionNames})(=\"([^\"\\]|\\\\.)*\")?";
   options = "${option}(,${option})*";
-  keyPattern = "(${options}[ \t]+)?(${typeAlternatives})[ \t]+[A-Za-z0-9+/]+={0,3}([ \t].*)?";
+  keyPattern = "[ \t]*(${options}[ \t]+)?(${typeAlternatives})[ \t]+[A-Za-z0-9+/]+={0,3}([ \t].*)?";
+
+  # A CRLF file's lines end in a CR; sshd ignores it, so do we.
+  dropCR = line: let m = builtins.match "(.*)\r" line; in if m == null then line else builtins.head m;
 
   # Lines of a file that carry a key: blank lines and comments are allowed in
   # authorized_keys files and dropped here.
@@ -54,7 +71,7 @@ let
     text:
     builtins.filter (
       line: builtins.isString line && builtins.match "[ \t]*(#.*)?" line == null
-    ) (builtins.split "\n" text);
+    ) (map (l: if builtins.isString l then dropCR l else l) (builtins.split "\n" text));
 in
 rec {
   inherit keyTypes keyLines;
@@ -65,7 +82,7 @@ rec {
     key:
     builtins.isString key
     && builtins.match "[^\n]*" key != null
-    && builtins.match keyPattern key != null;
+    && builtins.match keyPattern (dropCR key) != null;
 
   # The entries of `keys` that are not well-formed, for the assertion message.
   invalidKeys = keys: builtins.filter (k: !(isValidKey k)) keys;

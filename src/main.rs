@@ -11,7 +11,7 @@ use pre_nixos::host::real::RealHost;
 use pre_nixos::{cmd, logging};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = e.exit_code();
@@ -19,7 +19,10 @@ fn main() -> ExitCode {
             return ExitCode::from(code as u8);
         }
     };
-    if let Err(msg) = cli.check() {
+    if let Err(msg) = cli
+        .check()
+        .and_then(|()| cmd::resolve_relative_paths(&mut cli, std::env::current_dir))
+    {
         eprintln!("pre-nixos: error: {msg}");
         return ExitCode::from(2);
     }

@@ -68,3 +68,38 @@ fn exit_code_page_quotes_the_help_table() {
         "docs/exit-codes.md does not quote cli::EXIT_CODES_HELP verbatim; update the page"
     );
 }
+
+/// The README tells an operator what comes after each outcome, with the paths the code
+/// really writes.
+#[test]
+fn readme_says_what_to_do_after_success_and_after_failure() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = |title: &str| -> String {
+        let start = readme
+            .find(&format!("\n## {title}\n"))
+            .unwrap_or_else(|| panic!("README has no `## {title}` section"));
+        let body = &readme[start + title.len() + 5..];
+        body[..body.find("\n## ").unwrap_or(body.len())].to_owned()
+    };
+    let after = section("After success");
+    for needle in [
+        format!("{}/", pre_nixos::storage::STUB_DIR),
+        "hardware-disk.nix".to_owned(),
+        "network-lan.nix".to_owned(),
+        "nixos-generate-config --root /mnt --no-filesystems".to_owned(),
+        "nixos-install".to_owned(),
+    ] {
+        assert!(after.contains(&needle), "After success lacks {needle:?}");
+    }
+    let fails = section("When it fails");
+    for needle in [
+        "pre-nixos apply --dry-run",
+        "pre-nixos apply --wipe",
+        "pre-nixos.wipe=",
+        "pre-nixos diagnose",
+        "corrupt",
+    ] {
+        assert!(fails.contains(needle), "When it fails lacks {needle:?}");
+    }
+}

@@ -967,3 +967,63 @@ fn a_malformed_runtime_tool_line_fails_evaluation() {
         );
     }
 }
+
+/// `tests/fixtures/authorized_keys/corpus.txt` through nixos/keys.nix: every line gets
+/// the answer the runtime parser gives it (src/network/ssh.rs tests the same file), so
+/// a key the image build accepts is one the boot accepts.
+#[test]
+fn the_shared_key_corpus_gets_the_same_answers_from_keys_nix() {
+    let text =
+        std::fs::read_to_string(repo().join("tests/fixtures/authorized_keys/corpus.txt")).unwrap();
+    let cases: Vec<(String, String, String)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let mut p = l.splitn(3, '|');
+            let expect = p.next().unwrap().to_owned();
+            let note = p.next().unwrap().to_owned();
+            (expect, note, p.next().unwrap().replace("<CR>", "\r"))
+        })
+        .collect();
+    assert!(cases.len() > 40);
+    // The lines go in as JSON (any byte of a key line survives), each both as a
+    // one-line file (keyLines: skipped or kept) and as an option string (isValidKey).
+    let dir = tempfile::tempdir().unwrap();
+    let lines_json = dir.path().join("lines.json");
+    let lines: Vec<&str> = cases.iter().map(|c| c.2.as_str()).collect();
+    std::fs::write(&lines_json, serde_json::to_string(&lines).unwrap()).unwrap();
+    let got = eval_keys(&format!(
+        "map (l: {{ lines = builtins.length (keys.keyLines l); valid = keys.isValidKey l; }}) \
+         (builtins.fromJSON (builtins.readFile {}))",
+        lines_json.display()
+    ))
+    .unwrap();
+    let got = got.as_array().unwrap();
+    assert_eq!(got.len(), cases.len());
+    let mut wrong = Vec::new();
+    for ((expect, note, line), g) in cases.iter().zip(got) {
+        let kept = g["lines"].as_u64().unwrap();
+        let valid = g["valid"].as_bool().unwrap();
+        let answer = match (kept, valid) {
+            (0, _) => "skip",
+            (1, true) => "key",
+            (1, false) => "refuse",
+            _ => "split",
+        };
+        if answer != expect {
+            wrong.push(format!(
+                "{note}: expected {expect}, keys.nix says {answer}: {line:?}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The two lists of key types are one list.
+    let nix_types = eval_keys("keys.keyTypes").unwrap();
+    let nix_types: Vec<&str> = nix_types
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(nix_types, pre_nixos::network::ssh::KEY_TYPES);
+}

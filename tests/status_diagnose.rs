@@ -377,6 +377,12 @@ fn status_when_failed_shows_the_error() {
         &text,
         "next:     storage setup failed: `journalctl -b -u pre-nixos` shows each step",
     );
+    // How to retry: the dry run first, then the wipe switch naming the plan's disks.
+    assert_has(&text, "first `pre-nixos apply --dry-run`");
+    assert_has(
+        &text,
+        "boot with pre-nixos.wipe=A1,B2 (or pre-nixos.wipe=all), or run `pre-nixos apply --wipe A1,B2`",
+    );
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["storage"]["state"], "failed");
     assert_eq!(json["storage"]["error"], err);
@@ -445,6 +451,15 @@ fn corrupt_storage_status_exits_2_naming_the_file() {
         &text,
         "PROBLEM:  /run/pre-nixos/storage-status is corrupt: line 2 is not KEY=VALUE: \"this is not a status line\"",
     );
+    // Said as corrupt where the storage state goes, not as "nothing written yet", and
+    // the fix is not a blind restart of the boot flow.
+    assert_has(
+        &text,
+        "storage:  unknown: storage-status is corrupt (see PROBLEM)",
+    );
+    assert!(!text.contains("no storage-status written yet"), "{text}");
+    assert!(!text.contains("systemctl restart"), "{text}");
+    assert_has(&text, "`pre-nixos apply --dry-run` what a new run would do");
     // The rest of the report is still there.
     assert_has(&text, "lan:      lan 52:54:00:12:34:56 10.0.2.15");
     assert_has(

@@ -89,7 +89,7 @@ _pre__nixos() {
 
     case "${cmd}" in
         pre__nixos)
-            opts="-v -h -V --root --state-dir --verbose --plan-only --output --inventory --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
+            opts="-v -h -V --state-dir --verbose --plan-only --output --inventory --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -126,8 +126,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__apply)
-            opts="-v -h --plan --executor --wipe --dry-run --mode --swap-size --root --state-dir --verbose --help"
+        pre__nixos__subcmd__apply)
+            opts="-v -h --plan --executor --wipe --dry-run --mode --swap-size --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,8 +168,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__boot)
-            opts="-v -h --carrier-timeout --authorized-keys --lan --executor --mode --swap-size --root --state-dir --verbose --help"
+        pre__nixos__subcmd__boot)
+            opts="-v -h --carrier-timeout --authorized-keys --lan --executor --mode --swap-size --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,8 +214,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__completions)
-            opts="-v -h --root --state-dir --verbose --help bash elvish fish powershell zsh"
+        pre__nixos__subcmd__completions)
+            opts="-v -h --state-dir --verbose --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -236,8 +236,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__detect__subcmd__storage)
-            opts="-v -h --json --plan --root --state-dir --verbose --help"
+        pre__nixos__subcmd__detect__subcmd__storage)
+            opts="-v -h --json --plan --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,8 +262,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__diagnose)
-            opts="-v -h --out --root --state-dir --verbose --help"
+        pre__nixos__subcmd__diagnose)
+            opts="-v -h --out --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,7 +288,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help)
+        pre__nixos__subcmd__help)
             opts="boot plan inventory detect-storage apply network status diagnose completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -302,7 +302,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__apply)
+        pre__nixos__subcmd__help__subcmd__apply)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -316,7 +316,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__boot)
+        pre__nixos__subcmd__help__subcmd__boot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -330,7 +330,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__completions)
+        pre__nixos__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -344,7 +344,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__detect__subcmd__storage)
+        pre__nixos__subcmd__help__subcmd__detect__subcmd__storage)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -358,7 +358,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__diagnose)
+        pre__nixos__subcmd__help__subcmd__diagnose)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -372,7 +372,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__help)
+        pre__nixos__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -386,7 +386,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__inventory)
+        pre__nixos__subcmd__help__subcmd__inventory)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -400,7 +400,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__man)
+        pre__nixos__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -414,7 +414,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__network)
+        pre__nixos__subcmd__help__subcmd__network)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -428,7 +428,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__plan)
+        pre__nixos__subcmd__help__subcmd__plan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -442,7 +442,7 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__help__subcmd__status)
+        pre__nixos__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -456,8 +456,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__inventory)
-            opts="-v -h --json --root --state-dir --verbose --help"
+        pre__nixos__subcmd__inventory)
+            opts="-v -h --json --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -478,8 +478,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__man)
-            opts="-v -h --root --state-dir --verbose --help"
+        pre__nixos__subcmd__man)
+            opts="-v -h --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,8 +500,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__network)
-            opts="-v -h --dry-run --carrier-timeout --authorized-keys --lan --root --state-dir --verbose --help"
+        pre__nixos__subcmd__network)
+            opts="-v -h --dry-run --carrier-timeout --authorized-keys --lan --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -534,8 +534,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__plan)
-            opts="-v -h --output --inventory --mode --swap-size --root --state-dir --verbose --help"
+        pre__nixos__subcmd__plan)
+            opts="-v -h --output --inventory --mode --swap-size --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -572,8 +572,8 @@ _pre__nixos() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        pre__subcmd__nixos__subcmd__status)
-            opts="-v -h --json --root --state-dir --verbose --help"
+        pre__nixos__subcmd__status)
+            opts="-v -h --json --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -24,7 +24,6 @@ function __fish_pre_nixos_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l output -d 'What to print: the one-screen summary, storage-plan.json, or disko-config.nix' -r -f -a "summary\t'One screen for people'
 json\t'storage-plan.json'
@@ -56,7 +55,6 @@ disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l swap-size -d 'Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s h -l help -d 'Print help'
@@ -67,17 +65,14 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l inventory -
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l swap-size -d 'Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l json -d 'Print schema-versioned JSON'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -s h -l help -d 'Print help'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l plan -d 'Check the disks of this plan instead of planning this machine' -r -F
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l json -d 'Print every planned disk with the reasons it is not clean, as JSON'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s v -l verbose -d 'More log output (repeat for more)'
@@ -89,7 +84,6 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l wipe -d 'D
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l swap-size -d 'Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l dry-run -d 'Print every command in order and change nothing'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -s v -l verbose -d 'More log output (repeat for more)'
@@ -97,26 +91,21 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -s h -l help 
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l carrier-timeout -d 'How long to wait for a carrier on any candidate NIC' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l authorized-keys -d 'Root\'s authorized keys to install (default /etc/pre-nixos/authorized_keys)' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l lan -d 'Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)' -r
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l dry-run -d 'Show NICs, scores, the choice and the files and commands; change nothing'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -s h -l help -d 'Print help'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l json -d 'Print the report as schema-versioned JSON'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s h -l help -d 'Print help'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -l out -d 'Where to put the bundle (default /var/log/pre-nixos/diagnose)' -r -F
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s h -l help -d 'Print help'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -l root -d 'Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -s h -l help -d 'Print help'

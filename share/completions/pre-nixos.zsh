@@ -15,7 +15,6 @@ _pre-nixos() {
 
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--output=[What to print\: the one-screen summary, storage-plan.json, or disko-config.nix]:OUTPUT:((summary\:"One screen for people"
 json\:"storage-plan.json"
@@ -47,7 +46,6 @@ _arguments "${_arguments_options[@]}" : \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
@@ -63,7 +61,6 @@ disko\:"disko-config.nix"))' \
 '--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
@@ -73,7 +70,6 @@ disko\:"disko-config.nix"))' \
 ;;
 (inventory)
 _arguments "${_arguments_options[@]}" : \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--json[Print schema-versioned JSON]' \
 '*-v[More log output (repeat for more)]' \
@@ -85,7 +81,6 @@ _arguments "${_arguments_options[@]}" : \
 (detect-storage)
 _arguments "${_arguments_options[@]}" : \
 '--plan=[Check the disks of this plan instead of planning this machine]:FILE:_files' \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--json[Print every planned disk with the reasons it is not clean, as JSON]' \
 '*-v[More log output (repeat for more)]' \
@@ -101,7 +96,6 @@ _arguments "${_arguments_options[@]}" : \
 '--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--dry-run[Print every command in order and change nothing]' \
 '*-v[More log output (repeat for more)]' \
@@ -115,7 +109,6 @@ _arguments "${_arguments_options[@]}" : \
 '--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
 '--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
 '--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--dry-run[Show NICs, scores, the choice and the files and commands; change nothing]' \
 '*-v[More log output (repeat for more)]' \
@@ -126,7 +119,6 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (status)
 _arguments "${_arguments_options[@]}" : \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--json[Print the report as schema-versioned JSON]' \
 '*-v[More log output (repeat for more)]' \
@@ -138,7 +130,6 @@ _arguments "${_arguments_options[@]}" : \
 (diagnose)
 _arguments "${_arguments_options[@]}" : \
 '--out=[Where to put the bundle (default /var/log/pre-nixos/diagnose)]:DIR:_files' \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
@@ -148,7 +139,6 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
@@ -159,7 +149,6 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (man)
 _arguments "${_arguments_options[@]}" : \
-'--root=[Root of the system to read (sysfs, procfs, /etc); for fixture trees and chroots]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \

@@ -54,6 +54,25 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
         for c in d.commands() {
             writeln!(out, "# {}\n{}", c.what, c.display())?;
         }
+        let failures = crate::storage::identity_failures(host, &plan);
+        if !failures.is_empty() {
+            writeln!(
+                out,
+                "# identity checks that fail on this machine ({} of {} disks); a real apply \
+                 here stops before its first disk command:",
+                failures.len(),
+                plan.layout.disks.len()
+            )?;
+            for f in &failures {
+                writeln!(out, "#   {f}")?;
+            }
+            writeln!(
+                out,
+                "storage: {}/{} (see the identity checks above)",
+                outcome.status.state, outcome.status.detail
+            )?;
+            return Ok(outcome.exit_code());
+        }
     }
     println!(
         "storage: {}/{}{}",

@@ -20,6 +20,9 @@ pub fn load_or_make_plan(
         // The operator's own file, relative to their working directory.
         let text = std::fs::read_to_string(f)
             .map_err(|e| UsageError::new(format!("reading the plan file {}: {e}", f.display())))?;
+        if let Some(hint) = not_a_plan(f, &text) {
+            return Err(UsageError::new(hint).into());
+        }
         let plan = crate::render::json::plan_from_json(&text).map_err(|e| {
             // serde names missing and unknown fields itself; for a wrong value, name
             // the field whose value it is.
@@ -34,9 +37,9 @@ pub fn load_or_make_plan(
             let problem = problem.strip_prefix("plan file: ").unwrap_or(&problem);
             UsageError::new(format!(
                 "the plan file {} is not a valid plan: {problem}{near}; write a fresh one \
-                 with `pre-nixos plan --output json > {}`",
+                 with `pre-nixos plan --output json > {}` and pass that",
                 f.display(),
-                f.display()
+                fresh_plan_name(f)
             ))
         })?;
         if plan.schema_version != crate::plan::PLAN_SCHEMA_VERSION {
@@ -53,6 +56,30 @@ pub fn load_or_make_plan(
     let inv = crate::inventory::scan(ctx.host, &ctx.boot).context("reading the inventory")?;
     let plan = crate::plan::plan(&inv, opts).context("planning storage")?;
     Ok(plan)
+}
+
+/// A file that is well-formed but something else than a plan, said with what to run
+/// instead: today the inventory (`pre-nixos inventory --json`, or one of `examples/`),
+/// the input a plan is made from and the likeliest thing to pass by mistake.
+fn not_a_plan(f: &Path, text: &str) -> Option<String> {
+    serde_json::from_str::<crate::inventory::Inventory>(text).ok()?;
+    Some(format!(
+        "{} is an inventory, not a plan; make a plan from it with `pre-nixos plan \
+         --inventory {} --output json > {}` and pass that to --plan",
+        f.display(),
+        f.display(),
+        fresh_plan_name(f)
+    ))
+}
+
+/// Where a suggested `pre-nixos plan … >` should write: never the file the operator
+/// named (the shell truncates it before pre-nixos reads it, so their input is lost).
+fn fresh_plan_name(named: &Path) -> &'static str {
+    if named.file_name().is_some_and(|n| n == "plan.json") {
+        "new-plan.json"
+    } else {
+        "plan.json"
+    }
 }
 
 /// The JSON key whose value a serde error at `line L column C` points into.
@@ -122,6 +149,45 @@ mod tests {
             msg.contains("schema_version") && msg.contains("99"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn an_inventory_given_as_a_plan_says_what_to_run_instead() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = FakeHost::new(dir.path());
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        let inv = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ssd-3.json");
+        let err = load_or_make_plan(&ctx, Some(&inv), &PlanOptions::default()).unwrap_err();
+        assert_eq!(crate::error::exit_code_for(&err), 2);
+        let msg = format!("{err:#}");
+        let f = inv.display().to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "{f} is an inventory, not a plan; make a plan from it with `pre-nixos plan \
+                 --inventory {f} --output json > plan.json` and pass that to --plan"
+            )
+        );
+    }
+
+    #[test]
+    fn no_hint_overwrites_the_named_file() {
+        let good = serde_json::to_string_pretty(&testkit::single_nvme()).unwrap();
+        for name in ["storage-plan.json", "plan.json", "ssd-3.json"] {
+            let dir = tempfile::tempdir().unwrap();
+            let f = dir.path().join(name);
+            std::fs::write(&f, good.replacen("\"layout\"", "\"lay_out\"", 1)).unwrap();
+            let host = FakeHost::new(dir.path());
+            let ctx = Ctx::new(&host, "/run/pre-nixos");
+            let msg = format!(
+                "{:#}",
+                load_or_make_plan(&ctx, Some(&f), &PlanOptions::default()).unwrap_err()
+            );
+            let (_, target) = msg.rsplit_once("> ").expect(&msg);
+            let target = target.split('`').next().unwrap();
+            assert_ne!(Path::new(target).file_name(), f.file_name(), "{msg}");
+            assert!(!msg.contains(&format!("> {}", f.display())), "{msg}");
+        }
     }
 
     #[test]

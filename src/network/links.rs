@@ -82,7 +82,7 @@ pub fn write_if_changed(
         return Ok(false);
     }
     host.write_atomic(path, content.as_bytes(), mode)?;
-    tracing::info!(path = %path.display(), "written");
+    tracing::info!(path = %path.display(), "{}", crate::network::said(host, "written", "would write"));
     Ok(true)
 }
 

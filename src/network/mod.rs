@@ -142,8 +142,14 @@ pub fn run_stage(
     let ssh = ssh::setup(host, opts.authorized_keys.as_deref());
     r.ssh = ssh.status.clone();
 
-    // 4. The lease.
-    if r.lan_iface.is_some() && !host.exists(&Path::new("/sys/class/net").join(LAN)) {
+    // 4. The lease. A dry run renamed nothing and started no DHCP client: there is
+    // no lease to wait for, and nothing to warn about.
+    if r.lan_iface.is_some() && !host.changes_are_real() {
+        tracing::info!(
+            "would wait up to {} s for a DHCP lease on lan",
+            address::LEASE_TIMEOUT.as_secs()
+        );
+    } else if r.lan_iface.is_some() && !host.exists(&Path::new("/sys/class/net").join(LAN)) {
         // Only in a dry run (the rename was recorded, not made) or a racing udev.
         warn(
             &mut r,
@@ -159,9 +165,16 @@ pub fn run_stage(
         }
     }
 
-    // 5. Is sshd really up? (A query; its start job was queued above.)
-    if ssh.started {
+    // 5. Is sshd really up? (A query; its start job was queued above.) In a dry run
+    // the start was only recorded: polling the live sshd would report on a start
+    // that never happened.
+    if ssh.started && host.changes_are_real() {
         r.ssh = ssh::wait_active(host, &ssh.unit, ssh::ACTIVE_TIMEOUT);
+    } else if ssh.started {
+        r.ssh = format!(
+            "would be started (a reload-or-restart of {} would be queued)",
+            ssh.unit
+        );
     }
 
     // 6. network-status, then the consoles.
@@ -175,9 +188,24 @@ pub fn run_stage(
     if let Err(e) = status::write_network(host, state_dir, &st) {
         warn(&mut r, e.to_string());
     }
-    t.announce = announce_line(&r);
+    // The network stage alone says nothing about storage it has not touched.
+    t.announce = if host.changes_are_real() {
+        announce_line(&r)
+    } else {
+        announce_line_with_storage(&r, "not part of this dry run")
+    };
     announce::announce(host, &t.announce);
     (r, t)
+}
+
+/// How a change is logged: done on a host whose changes are real, in the conditional
+/// on the dry-run host (which recorded the change instead of making it).
+pub(crate) fn said(host: &dyn Host, done: &'static str, would: &'static str) -> &'static str {
+    if host.changes_are_real() {
+        done
+    } else {
+        would
+    }
 }
 
 /// `pre-nixos <version>: lan <ip> — ssh root@<ip> — storage running`, or what is
@@ -237,7 +265,7 @@ fn configure_lan(host: &dyn Host, choice: &Choice, r: &mut NetworkReport, t: &mu
                     tracing::info!(device = LAN, "already lan; left as it is");
                 }
                 Ok(rename::Renamed::From(old)) => {
-                    tracing::info!(device = %old, new_name = LAN, "renamed");
+                    tracing::info!(device = %old, new_name = LAN, "{}", said(host, "renamed", "would rename"));
                     changed = true;
                 }
                 Ok(rename::Renamed::Vanished(n)) => {

@@ -33,15 +33,53 @@ pub const HARDENED: &[(&str, &str)] = &[
 const BEGIN: &str = "# BEGIN pre-nixos hardening (first value wins in sshd; keep above any Match)";
 const END: &str = "# END pre-nixos hardening";
 
-const KEY_TYPES: &[&str] = &[
+/// The key types OpenSSH accepts in authorized_keys, plain and as certificates. The
+/// same list, and every other rule of a key line, is in `nixos/keys.nix` (the image
+/// build checks keys with it); `tests/fixtures/authorized_keys/corpus.txt` holds both
+/// to the same answers. `ssh-dss` is not here: OpenSSH refuses DSA keys, so an image
+/// carrying only one would boot with nobody able to log in.
+pub const KEY_TYPES: &[&str] = &[
     "ssh-ed25519",
     "ssh-rsa",
-    "ssh-dss",
     "ecdsa-sha2-nistp256",
     "ecdsa-sha2-nistp384",
     "ecdsa-sha2-nistp521",
     "sk-ssh-ed25519@openssh.com",
     "sk-ecdsa-sha2-nistp256@openssh.com",
+    "ssh-ed25519-cert-v01@openssh.com",
+    "ssh-rsa-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp256-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp384-cert-v01@openssh.com",
+    "ecdsa-sha2-nistp521-cert-v01@openssh.com",
+    "sk-ssh-ed25519-cert-v01@openssh.com",
+    "sk-ecdsa-sha2-nistp256-cert-v01@openssh.com",
+];
+
+/// The options sshd(8) knows (AUTHORIZED_KEYS FILE FORMAT). sshd ignores a line with
+/// an option it does not know, so such a line is refused here (and in keys.nix).
+pub const OPTION_NAMES: &[&str] = &[
+    "agent-forwarding",
+    "cert-authority",
+    "command",
+    "environment",
+    "expiry-time",
+    "from",
+    "no-agent-forwarding",
+    "no-port-forwarding",
+    "no-pty",
+    "no-touch-required",
+    "no-user-rc",
+    "no-X11-forwarding",
+    "permitlisten",
+    "permitopen",
+    "port-forwarding",
+    "principals",
+    "pty",
+    "restrict",
+    "tunnel",
+    "user-rc",
+    "verify-required",
+    "X11-forwarding",
 ];
 
 /// One public key line.
@@ -60,42 +98,120 @@ pub struct PublicKey {
 pub fn parse_authorized_keys(text: &str) -> Result<Vec<PublicKey>, String> {
     let mut keys = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
+        if let Some(key) = parse_key_line(raw).map_err(|e| format!("line {}: {e}", i + 1))? {
+            keys.push(key);
         }
-        let toks: Vec<&str> = line.split_whitespace().collect();
-        let pos = toks
-            .iter()
-            .position(|t| KEY_TYPES.contains(t))
-            .ok_or_else(|| {
-                format!(
-                    "line {}: no known key type (expected e.g. ssh-ed25519 AAAA…)",
-                    i + 1
-                )
-            })?;
-        let blob = toks
-            .get(pos + 1)
-            .ok_or_else(|| format!("line {}: {} without key data", i + 1, toks[pos]))?;
-        let bytes =
-            base64_decode(blob).ok_or_else(|| format!("line {}: key data is not base64", i + 1))?;
-        if blob_key_type(&bytes).as_deref() != Some(toks[pos]) {
-            return Err(format!(
-                "line {}: key data does not hold a {} key",
-                i + 1,
-                toks[pos]
-            ));
-        }
-        keys.push(PublicKey {
-            key_type: toks[pos].to_owned(),
-            blob: (*blob).to_owned(),
-            line: line.to_owned(),
-        });
     }
     if keys.is_empty() {
         return Err("no key in it".into());
     }
     Ok(keys)
+}
+
+/// One line of an authorized_keys file: `[options ]<type> <base64>[ comment]`.
+/// `Ok(None)` for a blank line or a comment. A trailing CR (a file saved with CRLF
+/// endings) is dropped, as sshd does. Options are comma-separated words, each
+/// `name` or `name="value"`; inside the quotes spaces, commas and `\"` are part of
+/// the value, so `command="echo ssh-ed25519 hi"` is one option, not a key.
+pub fn parse_key_line(raw: &str) -> Result<Option<PublicKey>, String> {
+    let line = raw.strip_suffix('\r').unwrap_or(raw).trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let first = line.split_whitespace().next().unwrap_or_default();
+    if first.starts_with("ssh-dss") {
+        return Err(DSA_REFUSED.to_owned());
+    }
+    let rest = if KEY_TYPES.contains(&first) {
+        line
+    } else {
+        let end = options_end(line)?;
+        check_options(&line[..end])?;
+        line[end..].trim_start()
+    };
+    let mut toks = rest.split_whitespace();
+    let key_type = toks.next().unwrap_or_default();
+    if !KEY_TYPES.contains(&key_type) {
+        return Err(if key_type.starts_with("ssh-dss") {
+            DSA_REFUSED.to_owned()
+        } else {
+            "no known key type (expected e.g. ssh-ed25519 AAAA…)".to_owned()
+        });
+    }
+    let blob = toks
+        .next()
+        .ok_or_else(|| format!("{key_type} without key data"))?;
+    let bytes = base64_decode(blob).ok_or("key data is not base64")?;
+    if blob_key_type(&bytes).as_deref() != Some(key_type) {
+        return Err(format!("key data does not hold a {key_type} key"));
+    }
+    Ok(Some(PublicKey {
+        key_type: key_type.to_owned(),
+        blob: blob.to_owned(),
+        line: line.to_owned(),
+    }))
+}
+
+const DSA_REFUSED: &str =
+    "ssh-dss (DSA) keys are refused by OpenSSH; use an ed25519 key (ssh-keygen -t ed25519)";
+
+/// The byte offset where the options field ends: the first blank outside quotes.
+fn options_end(line: &str) -> Result<usize, String> {
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ' ' | '\t' if !quoted => return Ok(i),
+            _ => {}
+        }
+    }
+    Err(if quoted {
+        "an option value's quote is not closed".to_owned()
+    } else {
+        "options but no key after them".to_owned()
+    })
+}
+
+/// Every comma-separated option is one sshd knows, bare or with a quoted value.
+fn check_options(field: &str) -> Result<(), String> {
+    let mut opts = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in field.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                opts.push(&field[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    opts.push(&field[start..]);
+    for opt in opts {
+        let (name, value) = match opt.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (opt, None),
+        };
+        if !OPTION_NAMES.contains(&name) {
+            return Err(format!(
+                "no known key type (expected e.g. ssh-ed25519 AAAA…), and `{name}` is not \
+                 an option sshd knows"
+            ));
+        }
+        if let Some(v) = value {
+            if v.len() < 2 || !v.starts_with('"') || !v.ends_with('"') {
+                return Err(format!(
+                    "option `{name}`: its value must be in double quotes"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn blob_key_type(b: &[u8]) -> Option<String> {
@@ -298,7 +414,11 @@ pub fn setup(host: &dyn Host, key_file: Option<&Path>) -> SshOutcome {
     if let Err(e) = host.run(&cmd) {
         return refuse(format!("not started: {e}"));
     }
-    tracing::info!(unit, "sshd start queued");
+    tracing::info!(
+        unit,
+        "{}",
+        super::said(host, "sshd start queued", "would queue sshd start")
+    );
     SshOutcome {
         started: true,
         status: "ready".into(),
@@ -361,7 +481,8 @@ fn install_keys(host: &dyn Host, keys: &[PublicKey]) -> anyhow::Result<()> {
     let merged = merge_keys(&existing, keys);
     if merged != existing {
         host.write_atomic(&file, merged.as_bytes(), 0o600)?;
-        tracing::info!(path = %file.display(), keys = keys.len(), "authorized keys merged");
+        tracing::info!(path = %file.display(), keys = keys.len(), "{}",
+            super::said(host, "authorized keys merged", "would merge authorized keys"));
     } else {
         host.set_mode(&file, 0o600)
             .context("setting authorized_keys to 0600")?;
@@ -428,7 +549,8 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
     tracing::info!(
         path = SSHD_CONFIG,
         replaced_symlink = is_link,
-        "sshd_config hardened"
+        "{}",
+        super::said(host, "sshd_config hardened", "would harden sshd_config")
     );
     Ok(())
 }
@@ -493,6 +615,88 @@ pub fn hardening_problems(sshd_t: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `tests/fixtures/authorized_keys/corpus.txt`: (expect, note, line), `<CR>`
+    /// replaced by a carriage return. nixos/keys.nix is run on the same file
+    /// (tests/nix_files.rs).
+    fn corpus() -> Vec<(String, String, String)> {
+        include_str!("../../tests/fixtures/authorized_keys/corpus.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let mut parts = l.splitn(3, '|');
+                let expect = parts.next().unwrap().to_owned();
+                let note = parts.next().expect("expect|note|line").to_owned();
+                let line = parts
+                    .next()
+                    .expect("expect|note|line")
+                    .replace("<CR>", "\r");
+                (expect, note, line)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_shared_corpus_gets_the_expected_answer_line_by_line() {
+        let corpus = corpus();
+        assert!(corpus.len() > 40, "{}", corpus.len());
+        for (expect, note, line) in &corpus {
+            let got = parse_key_line(line);
+            match (expect.as_str(), &got) {
+                ("key", Ok(Some(k))) => assert!(line.contains(&k.blob), "{note}"),
+                ("skip", Ok(None)) | ("refuse", Err(_)) => {}
+                _ => panic!("{note}: expected {expect}, got {got:?} for {line:?}"),
+            }
+        }
+        // Every type the rules accept has a line in the corpus.
+        for t in KEY_TYPES {
+            assert!(
+                corpus
+                    .iter()
+                    .any(|(e, _, l)| e == "key" && l.split_whitespace().any(|w| w == *t)),
+                "no accepted corpus line of type {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_shared_corpus_as_one_crlf_file() {
+        let corpus = corpus();
+        let good: Vec<&str> = corpus
+            .iter()
+            .filter(|(e, _, _)| e != "refuse")
+            .map(|(_, _, l)| l.as_str())
+            .collect();
+        let keys = parse_authorized_keys(&(good.join("\r\n") + "\r\n")).unwrap();
+        assert_eq!(
+            keys.len(),
+            corpus.iter().filter(|(e, _, _)| e == "key").count()
+        );
+        assert!(keys.iter().all(|k| !k.line.ends_with('\r')));
+        // One refused line refuses the whole file, naming its line number.
+        for (e, note, bad) in &corpus {
+            if e != "refuse" {
+                continue;
+            }
+            let text = format!("{}\n{bad}\n", good[0]);
+            let err = parse_authorized_keys(&text).unwrap_err();
+            assert!(err.starts_with("line 2: "), "{note}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_dsa_key_is_refused_with_the_fix() {
+        let line = corpus()
+            .into_iter()
+            .find(|(_, n, _)| n.starts_with("ssh-dss:"))
+            .unwrap()
+            .2;
+        let e = parse_key_line(&line).unwrap_err();
+        assert!(
+            e.contains("ssh-dss") && e.contains("ssh-keygen -t ed25519"),
+            "{e}"
+        );
+    }
 
     pub(crate) const KEY_A: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOdy7Cm9Eg7Wic9soJOxDSVXfSsNoZQuyhTfzPI8VdLC op@a";

@@ -789,14 +789,19 @@ fn a_preview_changes_nothing_and_shows_everything() {
     let fake = t.host(&[]);
     let dry = dryrun::DryRunHost::new(&fake);
     let (r, trace) = stage(&dry);
-    // Only reads ran for real.
+    // Only reads ran for real, and no probe of the sshd whose start was only
+    // recorded (no `systemctl is-active` polling, no 20 s wait).
     assert!(
-        fake.command_lines()
-            .iter()
-            .all(|l| l.starts_with("ip -j") || l.starts_with("systemctl is-active")),
+        fake.command_lines().iter().all(|l| l.starts_with("ip -j")),
         "{:?}",
         fake.command_lines()
     );
+    assert_eq!(
+        r.ssh,
+        "would be started (a reload-or-restart of sshd.service would be queued)"
+    );
+    // No warning about the lease the dry run never asked for.
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     assert!(!t.p("etc/systemd/network").exists());
     assert!(!t.p("run/pre-nixos/network-status").exists());
     assert!(t
@@ -821,9 +826,21 @@ fn a_preview_changes_nothing_and_shows_everything() {
         "run    systemctl reload-or-restart --no-block sshd.service",
         "write  /run/pre-nixos/network-status (mode 644):",
         "print  /dev/ttyS0: pre-nixos",
+        "ssh: would be started",
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
+    // The console line claims no storage state and no sshd that is "ready".
+    assert!(!out.contains("storage running"), "{out}");
+    assert!(!out.contains("ready"), "{out}");
+    assert!(
+        trace.announce.ends_with(
+            "— ssh would be started (a reload-or-restart of sshd.service would be queued) \
+             — storage not part of this dry run"
+        ),
+        "{}",
+        trace.announce
+    );
 }
 
 /// Copies a guest capture (`NAME.link` files standing for symlinks) into a tempdir

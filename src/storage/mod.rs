@@ -100,13 +100,32 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
     };
     let policy = decide(req, &detection, provisioned, identity.as_ref().err());
     tracing::info!(state = %policy.state(), detail = %policy.detail(), "storage policy: {}", policy.message());
-    eprintln_ui(&format!("storage: {}", policy.message()));
+    // A dry run's caller lists every failing identity check itself
+    // ([`identity_failures`]); the first one again here would be the same news twice.
+    if !is_identity_failure(&policy) || env.host.changes_are_real() {
+        eprintln_ui(&format!("storage: {}", policy.message()));
+    }
     let status = initial_status(ctx, req.plan, identity.ok());
     if policy.writes() || policy == Policy::AlreadyProvisioned {
         apply_recorded(ctx, env, req, policy, status)
     } else {
         record_unchanged(ctx, env, req.plan, policy, status)
     }
+}
+
+fn is_identity_failure(policy: &Policy) -> bool {
+    matches!(policy, Policy::Failed { step, .. } if step == "identity")
+}
+
+/// Every identity check of `plan` that fails on this machine, one line per disk (the
+/// same check [`provision`] makes before it writes anything).
+pub fn identity_failures(host: &dyn Host, plan: &Plan) -> Vec<String> {
+    plan.layout
+        .disks
+        .iter()
+        .filter_map(|d| check_identity(host, d).err())
+        .map(|e| format!("{e:#}"))
+        .collect()
 }
 
 /// Every planned disk found again by stable path, serial and size: the current

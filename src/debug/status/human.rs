@@ -146,7 +146,20 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
                 }
             }
         }
-        None if !r.nothing_run_yet => writeln!(out, "storage:  no storage-status written yet")?,
+        None if !r.nothing_run_yet => match r
+            .problems
+            .iter()
+            .find(|p| p.file.ends_with(status::STORAGE_STATUS))
+        {
+            // The file is there but says nothing usable: that is not "not written yet".
+            Some(p) => writeln!(
+                out,
+                "storage:  unknown: {} {} (see PROBLEM)",
+                status::STORAGE_STATUS,
+                p.problem.split(':').next().unwrap_or(&p.problem)
+            )?,
+            None => writeln!(out, "storage:  no storage-status written yet")?,
+        },
         None => {}
     }
     // Plan.

@@ -322,7 +322,26 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
                 .into(),
         ),
         (State::PlanOnly, _) => None,
-        (State::Failed, _) => Some(format!("storage setup failed: {EVIDENCE}")),
+        (State::Failed, _) => {
+            // A failed attempt may have left partitions, arrays or LVM behind, so a new
+            // one needs the wipe switch; the dry run first shows what it would run.
+            let serials: Vec<String> = plan
+                .map(|p| {
+                    p.layout
+                        .disks
+                        .iter()
+                        .filter_map(|d| d.serial.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(format!(
+                "storage setup failed: {EVIDENCE}. To retry once the cause is fixed: first \
+                 `pre-nixos apply --dry-run` (what a new attempt would run; changes nothing), \
+                 then, DESTROYING what is on the planned disks (the failed attempt's leftovers \
+                 included), {}",
+                crate::storage::policy::wipe_advice(&serials)
+            ))
+        }
     }
 }
 
@@ -336,8 +355,12 @@ fn status_problem(e: &StatusError) -> FileProblem {
         StatusError::Corrupt { path, problem } => FileProblem {
             file: path.clone(),
             problem: format!("is corrupt: {problem}"),
-            hint: "pre-nixos writes it atomically, so something else changed it; \
-                   look at it, then `systemctl restart pre-nixos` rewrites it"
+            // Not "restart the unit": a new boot flow on disks a run may have half
+            // written is a decision, made after looking.
+            hint: "pre-nixos replaces it atomically, so something else wrote it; look at it, \
+                   then `pre-nixos detect-storage` shows what the disks hold and \
+                   `pre-nixos apply --dry-run` what a new run would do (a new run rewrites \
+                   the file)"
                 .into(),
         },
     }

@@ -297,15 +297,7 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
         (State::PlanOnly, "existing-storage") => {
             // Every planned disk's serial: wiping a clean disk loses nothing, so naming
             // them all lifts the refusal whichever of them hold data.
-            let serials: Vec<String> = plan
-                .map(|p| {
-                    p.layout
-                        .disks
-                        .iter()
-                        .filter_map(|d| d.serial.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let serials = plan_serials(plan);
             Some(format!(
                 "nothing was changed because the disks hold data; to use them anyway, \
                  DESTROYING what is on them, {}",
@@ -325,15 +317,7 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
         (State::Failed, _) => {
             // A failed attempt may have left partitions, arrays or LVM behind, so a new
             // one needs the wipe switch; the dry run first shows what it would run.
-            let serials: Vec<String> = plan
-                .map(|p| {
-                    p.layout
-                        .disks
-                        .iter()
-                        .filter_map(|d| d.serial.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let serials = plan_serials(plan);
             Some(format!(
                 "storage setup failed: {EVIDENCE}. To retry once the cause is fixed: first \
                  `pre-nixos apply --dry-run` (what a new attempt would run; changes nothing), \
@@ -343,6 +327,18 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
             ))
         }
     }
+}
+
+/// The serials of every planned disk (none without a plan): what a wipe switch names.
+fn plan_serials(plan: Option<&Plan>) -> Vec<String> {
+    plan.map(|p| {
+        p.layout
+            .disks
+            .iter()
+            .filter_map(|d| d.serial.clone())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 fn status_problem(e: &StatusError) -> FileProblem {

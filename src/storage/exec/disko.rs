@@ -128,13 +128,8 @@ impl Executor for Disko {
     fn preflight(&self, env: &Env, plan: &Plan) -> anyhow::Result<()> {
         write_config(env, plan)?;
         let g = self.probe(env)?;
-        let mut cmd = build_only(disko_command(g, CONFIG_PATH)).timeout(PREFLIGHT_TIMEOUT);
-        if let Some(p) = nix_path(
-            std::env::var("NIX_PATH").ok().as_deref(),
-            std::env::var("PRE_NIXOS_NIXPKGS").ok().as_deref(),
-        ) {
-            cmd = cmd.env("NIX_PATH", p);
-        }
+        let cmd =
+            with_nix_path(build_only(disko_command(g, CONFIG_PATH))).timeout(PREFLIGHT_TIMEOUT);
         env.run(&cmd).map(|_| ()).map_err(|e| {
             anyhow!(
                 "disko cannot build its scripts on this machine: {e:#}. The image must carry \
@@ -158,13 +153,7 @@ impl Executor for Disko {
             Ok(())
         })?;
         let g = generation.into_inner().unwrap_or(Generation::Legacy);
-        let mut cmd = disko_command(g, CONFIG_PATH);
-        if let Some(nix_path) = nix_path(
-            std::env::var("NIX_PATH").ok().as_deref(),
-            std::env::var("PRE_NIXOS_NIXPKGS").ok().as_deref(),
-        ) {
-            cmd = cmd.env("NIX_PATH", nix_path);
-        }
+        let cmd = with_nix_path(disko_command(g, CONFIG_PATH));
         env.step("disko", &format!("running {}", cmd.display()), || {
             env.run(&cmd).map(|_| ())
         })?;
@@ -209,6 +198,18 @@ fn write_config(env: &Env, plan: &Plan) -> anyhow::Result<()> {
             0o644,
         )
         .map_err(anyhow::Error::from)
+}
+
+/// The disko command with the `NIX_PATH` [`nix_path`] fills in from this process's
+/// environment: the build in the preflight and the run see the same nixpkgs.
+fn with_nix_path(cmd: Cmd) -> Cmd {
+    match nix_path(
+        std::env::var("NIX_PATH").ok().as_deref(),
+        std::env::var("PRE_NIXOS_NIXPKGS").ok().as_deref(),
+    ) {
+        Some(p) => cmd.env("NIX_PATH", p),
+        None => cmd,
+    }
 }
 
 /// disko evaluates `<nixpkgs>`: when the unit gives no `NIX_PATH`, point it at the

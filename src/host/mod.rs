@@ -98,8 +98,9 @@ pub trait Host: Send + Sync {
 
     /// Whether changes made through this host are real, so reading the machine back
     /// after them sees them. Only the dry-run host says no: it records changes instead
-    /// of making them, so a read-back (verify, teardown's second look) has nothing to
-    /// find and is skipped.
+    /// of making them. The stages then skip what would only read back or wait on a change
+    /// that was never made (verify, teardown's second look, the DHCP lease, sshd's start)
+    /// and word their log lines in the conditional (`network::said`).
     fn changes_are_real(&self) -> bool {
         true
     }

@@ -150,7 +150,8 @@ pub fn run_stage(
             address::LEASE_TIMEOUT.as_secs()
         );
     } else if r.lan_iface.is_some() && !host.exists(&Path::new("/sys/class/net").join(LAN)) {
-        // Only in a dry run (the rename was recorded, not made) or a racing udev.
+        // The rename was made but `lan` is gone again: udev raced us (a dry run, which
+        // renames nothing, was handled above).
         warn(
             &mut r,
             "no interface called lan exists now; not waiting for a lease".into(),

@@ -6,7 +6,10 @@
 //! Only `pre-nixos.*` keys, the predecessor's `pre-nixos-force-cleanup` and the boot
 //! medium (`boot=`, `root=`) are read; every other key belongs to someone else and is
 //! ignored. An unknown `pre-nixos` key or a malformed value is a warning, never an
-//! error: a typo on a console must not stop a machine from booting.
+//! error: a typo on a console must not stop a machine from booting. Where a value is
+//! malformed the safe reading wins: a wipe switch that cannot be read wipes nothing, a
+//! plan-only switch that cannot be read is plan-only, and a command line that cannot
+//! be read at all (unreadable, not UTF-8) makes the whole boot plan-only.
 
 use std::path::Path;
 
@@ -63,8 +66,16 @@ fn quoted(input: &str) -> IResult<&str, &str> {
     ))(input)
 }
 
+/// The kernel's separators: `isspace()` in lib/ctype.c, ASCII only (a non-breaking
+/// space is part of a parameter there, so it is here).
+const SEPARATORS: &str = " \t\n\x0b\x0c\r";
+
+fn is_separator(c: char) -> bool {
+    SEPARATORS.contains(c)
+}
+
 fn unquoted(input: &str) -> IResult<&str, &str> {
-    is_not(" \t\n\r\"")(input)
+    is_not(" \t\n\x0b\x0c\r\"")(input)
 }
 
 /// One whitespace-free (outside quotes) parameter, quotes removed.
@@ -73,10 +84,11 @@ fn param(input: &str) -> IResult<&str, String> {
 }
 
 fn space(input: &str) -> IResult<&str, &str> {
-    take_while1(|c: char| c.is_whitespace())(input)
+    take_while1(is_separator)(input)
 }
 
-/// Splits a command line into parameters, in order.
+/// Splits a command line into parameters, in order, up to a bare `--`: what follows it
+/// is init's, not the kernel's (`parse_args` stops there), so it is never read.
 pub fn parse_params(cmdline: &str) -> Vec<Param> {
     let mut rest = cmdline;
     let mut out = Vec::new();
@@ -92,6 +104,7 @@ pub fn parse_params(cmdline: &str) -> Vec<Param> {
                 rest = r;
                 let (key, value) = match p.split_once('=') {
                     Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                    None if p == "--" => break,
                     None => (p, None),
                 };
                 out.push(Param { key, value });
@@ -105,10 +118,10 @@ pub fn parse_params(cmdline: &str) -> Vec<Param> {
 }
 
 /// Parses a whole kernel command line. Later parameters override earlier ones, as
-/// for the kernel.
+/// for the kernel; `pre-nixos-force-cleanup` is a wipe switch like any other, so a
+/// later `pre-nixos.wipe=S1` or `pre-nixos-force-cleanup=0` narrows or cancels it.
 pub fn parse(cmdline: &str) -> BootOptions {
     let mut o = BootOptions::default();
-    let mut force_cleanup = false;
     for Param { key, value } in parse_params(cmdline) {
         let shown = match &value {
             Some(v) => format!("{key}={v}"),
@@ -125,19 +138,35 @@ pub fn parse(cmdline: &str) -> BootOptions {
             },
             "pre-nixos.plan-only" => match flag(value.as_deref()) {
                 Some(b) => o.plan_only = b,
-                None => o.warnings.push(format!(
-                    "{shown}: expected pre-nixos.plan-only=1 or =0; ignored"
-                )),
+                // Someone asked for something about plan-only; the reading that
+                // touches no disk is the one to take.
+                None => {
+                    o.plan_only = true;
+                    o.warnings.push(format!(
+                        "{shown}: expected pre-nixos.plan-only=1 or =0; taken as plan-only"
+                    ));
+                }
             },
             "pre-nixos.wipe" => match parse_wipe(v) {
                 Ok(w) => o.wipe = Some(w),
-                Err(e) => o.warnings.push(format!("{shown}: {e}; ignored")),
+                // An empty or malformed list cancels any earlier switch: a typo must
+                // never leave an earlier `wipe=all` in force.
+                Err(e) => {
+                    o.wipe = None;
+                    o.warnings
+                        .push(format!("{shown}: {e}; no disk will be wiped"));
+                }
             },
             "pre-nixos-force-cleanup" => match flag(value.as_deref()) {
-                Some(b) => force_cleanup = b,
-                None => o.warnings.push(format!(
-                    "{shown}: expected pre-nixos-force-cleanup=1 or =0; ignored"
-                )),
+                // The predecessor's switch: `=1` is `pre-nixos.wipe=all`.
+                Some(true) => o.wipe = Some(WipeSpec::All),
+                Some(false) => o.wipe = None,
+                None => {
+                    o.wipe = None;
+                    o.warnings.push(format!(
+                        "{shown}: expected pre-nixos-force-cleanup=1 or =0; no disk will be wiped"
+                    ));
+                }
             },
             "pre-nixos.lan" => match normalize_mac(v) {
                 Some(mac) => o.lan_mac = Some(mac),
@@ -169,25 +198,24 @@ pub fn parse(cmdline: &str) -> BootOptions {
             _ => {}
         }
     }
-    if force_cleanup {
-        // The predecessor's switch means "wipe everything", which covers any list.
-        o.wipe = Some(WipeSpec::All);
-    }
     o
 }
 
-/// Reads and parses `/proc/cmdline`, logging each warning. An unreadable command line
-/// gives the defaults (with a warning), never an error.
+/// Reads and parses `/proc/cmdline`, logging each warning. A command line that cannot
+/// be read, or is not UTF-8 (`read_to_string` says `InvalidData`), gives the defaults
+/// with plan-only on, never an error: whatever switches it held, none of them can be
+/// trusted to say "apply" or "wipe".
 pub fn read(host: &dyn Host) -> BootOptions {
     let path = Path::new("/proc/cmdline");
     let o = match host.read_to_string(path) {
         Ok(text) => parse(&text),
-        Err(e) => {
-            let mut o = BootOptions::default();
-            o.warnings
-                .push(format!("reading /proc/cmdline: {e}; using defaults"));
-            o
-        }
+        Err(e) => BootOptions {
+            plan_only: true,
+            warnings: vec![format!(
+                "reading /proc/cmdline: {e}; every switch at its default, storage plan-only"
+            )],
+            ..BootOptions::default()
+        },
     };
     for w in &o.warnings {
         tracing::warn!(file = "/proc/cmdline", "kernel command line: {w}");
@@ -310,11 +338,103 @@ mod tests {
     }
 
     #[test]
-    fn force_cleanup_means_wipe_all_even_after_a_list() {
-        let o = parse("pre-nixos-force-cleanup=1 pre-nixos.wipe=S1");
-        assert_eq!(o.wipe, Some(WipeSpec::All));
-        let o = parse("pre-nixos-force-cleanup=0 pre-nixos.wipe=S1");
-        assert_eq!(o.wipe, Some(WipeSpec::Serials(vec!["S1".into()])));
+    fn force_cleanup_is_a_wipe_switch_the_last_one_wins() {
+        let all = Some(WipeSpec::All);
+        let s1 = Some(WipeSpec::Serials(vec!["S1".into()]));
+        assert_eq!(parse("pre-nixos-force-cleanup=1").wipe, all);
+        assert_eq!(parse("pre-nixos-force-cleanup").wipe, all);
+        assert_eq!(
+            parse("pre-nixos.wipe=S1 pre-nixos-force-cleanup=1").wipe,
+            all
+        );
+        assert_eq!(
+            parse("pre-nixos-force-cleanup=1 pre-nixos.wipe=S1").wipe,
+            s1
+        );
+        assert_eq!(
+            parse("pre-nixos-force-cleanup=0 pre-nixos.wipe=S1").wipe,
+            s1
+        );
+        // `=0` after `wipe=all` (or `=1`) cancels it.
+        assert_eq!(
+            parse("pre-nixos.wipe=all pre-nixos-force-cleanup=0").wipe,
+            None
+        );
+        assert_eq!(
+            parse("pre-nixos-force-cleanup=1 pre-nixos-force-cleanup=0").wipe,
+            None
+        );
+        // A value that is neither: no wipe, with a warning.
+        let o = parse("pre-nixos.wipe=all pre-nixos-force-cleanup=maybe");
+        assert_eq!(o.wipe, None);
+        assert!(
+            o.warnings[0].contains("no disk will be wiped"),
+            "{:?}",
+            o.warnings
+        );
+    }
+
+    #[test]
+    fn an_empty_or_malformed_wipe_cancels_an_earlier_one() {
+        for line in [
+            "pre-nixos.wipe=all pre-nixos.wipe=",
+            "pre-nixos.wipe=all pre-nixos.wipe",
+            "pre-nixos.wipe=all pre-nixos.wipe=S1,,S2",
+            "pre-nixos.wipe=all pre-nixos.wipe=\"\"",
+            "pre-nixos.wipe=all pre-nixos.wipe=\" , \"",
+        ] {
+            let o = parse(line);
+            assert_eq!(o.wipe, None, "{line}");
+            assert_eq!(o.warnings.len(), 1, "{line}: {:?}", o.warnings);
+        }
+        // A well-formed later list narrows an earlier `all`.
+        assert_eq!(
+            parse("pre-nixos.wipe=all pre-nixos.wipe=S2").wipe,
+            Some(WipeSpec::Serials(vec!["S2".into()]))
+        );
+    }
+
+    #[test]
+    fn a_malformed_plan_only_is_plan_only() {
+        let o = parse("pre-nixos.plan-only=maybe");
+        assert!(o.plan_only);
+        assert!(
+            o.warnings[0].contains("taken as plan-only"),
+            "{:?}",
+            o.warnings
+        );
+        assert!(!parse("pre-nixos.plan-only=1 pre-nixos.plan-only=0").plan_only);
+    }
+
+    #[test]
+    fn vertical_tab_and_form_feed_separate_but_unicode_spaces_do_not() {
+        assert_eq!(
+            params("a=1\x0bb=2\x0cc=3\r\nd"),
+            vec![
+                ("a".into(), Some("1".into())),
+                ("b".into(), Some("2".into())),
+                ("c".into(), Some("3".into())),
+                ("d".into(), None),
+            ]
+        );
+        // The kernel splits on ASCII whitespace only.
+        assert_eq!(
+            params("a=1\u{a0}b=2 c"),
+            vec![("a".into(), Some("1\u{a0}b=2".into())), ("c".into(), None)]
+        );
+        // A leading non-ASCII space is part of the first parameter too.
+        assert_eq!(params("\u{2003}x"), vec![("\u{2003}x".into(), None)]);
+    }
+
+    #[test]
+    fn nothing_after_a_bare_double_dash_is_read() {
+        let o = parse("quiet pre-nixos.mode=careful -- pre-nixos.wipe=all pre-nixos.mode=fast");
+        assert_eq!(o.wipe, None);
+        assert_eq!(o.mode, Some(Mode::Careful));
+        assert!(o.warnings.is_empty());
+        assert_eq!(params("a -- b").len(), 1);
+        // `--=x` and a quoted `"--"` with a value are parameters like any other.
+        assert_eq!(params("--=x b").len(), 2);
     }
 
     #[test]
@@ -325,7 +445,8 @@ mod tests {
              boot=/dev/sr0 quiet foo.bar=1",
         );
         assert_eq!(o.mode, None);
-        assert!(!o.plan_only);
+        // The safe readings: plan-only that cannot be read is on, a wipe list is off.
+        assert!(o.plan_only);
         assert_eq!(o.wipe, None);
         assert_eq!(o.lan_mac, None);
         assert_eq!(o.swap_size_bytes, None);
@@ -398,10 +519,25 @@ mod tests {
         let o = read(&host);
         assert_eq!(o.mode, Some(Mode::Careful));
         assert_eq!(o.warnings.len(), 1, "{:?}", o.warnings);
-        // No /proc/cmdline at all: defaults plus a warning naming the file.
+        // No /proc/cmdline at all: defaults, plan-only, and a warning naming the file.
         let empty = tempfile::tempdir().unwrap();
         let o = read(&crate::host::fake::FakeHost::new(empty.path()));
         assert_eq!(o.mode, None);
+        assert!(o.plan_only);
         assert!(o.warnings[0].starts_with("reading /proc/cmdline"));
+    }
+
+    #[test]
+    fn a_command_line_that_is_not_utf8_is_plan_only_with_nothing_else_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("proc")).unwrap();
+        let mut line = b"pre-nixos.wipe=all pre-nixos.mode=careful ".to_vec();
+        line.extend_from_slice(b"x=\xff\xfe\n");
+        std::fs::write(dir.path().join("proc/cmdline"), line).unwrap();
+        let o = read(&crate::host::fake::FakeHost::new(dir.path()));
+        assert!(o.plan_only);
+        assert_eq!(o.wipe, None);
+        assert_eq!(o.mode, None);
+        assert!(o.warnings[0].contains("plan-only"), "{:?}", o.warnings);
     }
 }

@@ -52,11 +52,13 @@ pub fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
+        // The kernel escapes with three octal digits, so at most \377; anything larger
+        // (`\777`) is not an escape and must not overflow a byte.
+        let octal = b.get(i + 1..i + 4).filter(|d| {
+            b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)) && d[0] <= b'3'
+        });
+        if let Some(d) = octal {
+            out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
             i += 4;
         } else {
             out.push(b[i]);
@@ -319,6 +321,9 @@ mod tests {
         assert!(is_live_mount(&m[0]) && is_live_mount(&m[1]));
         assert_eq!(unescape("a\\134b\\011c\\012"), "a\\b\tc\n");
         assert_eq!(unescape("trailing\\04"), "trailing\\04");
+        // Three octal digits above \377 are no escape (and no u8 overflow).
+        assert_eq!(unescape("x\\777y"), "x\\777y");
+        assert_eq!(unescape("x\\477"), "x\\477");
     }
 
     #[test]

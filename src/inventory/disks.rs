@@ -389,13 +389,18 @@ fn is_partition_link(l: &str) -> bool {
 
 /// Decodes udev's `\x20`-style escapes (`ID_MODEL_ENC`).
 fn decode_udev(s: &str) -> String {
+    // Works on bytes only: `\x` may be followed by any character (udev data is not
+    // ours), and slicing the `str` there could split a multi-byte character.
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') && i + 3 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 2..i + 4], 16) {
-                out.push(v);
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+            if let (Some(hi), Some(lo)) = (
+                b.get(i + 2).and_then(|c| hex_digit(*c)),
+                b.get(i + 3).and_then(|c| hex_digit(*c)),
+            ) {
+                out.push(hi * 16 + lo);
                 i += 4;
                 continue;
             }
@@ -404,6 +409,12 @@ fn decode_udev(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_digit(c: u8) -> Option<u8> {
+    char::from(c)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
 }
 
 #[cfg(test)]
@@ -485,6 +496,11 @@ mod tests {
             "QEMU HARDDISK   "
         );
         assert_eq!(decode_udev("a\\xZZ"), "a\\xZZ");
+        // A multi-byte character right after `\x`, a short escape at the end: kept as
+        // they are, never a panic (slicing the str there split the character).
+        assert_eq!(decode_udev("a\\x\u{e9}b"), "a\\x\u{e9}b");
+        assert_eq!(decode_udev("a\\x4\u{e9}"), "a\\x4\u{e9}");
+        assert_eq!(decode_udev("end\\x4"), "end\\x4");
         assert!(is_partition_link("ata-X_Y-part12"));
         assert!(!is_partition_link("usb-QEMU_QEMU_HARDDISK_USB0001-0:0"));
     }

@@ -167,6 +167,27 @@ pub fn wipe_targets(wipe: &WipeSpec, disks: &[PlannedDisk]) -> Result<Vec<String
                     }
                 ));
             }
+            // Placeholder and cloned serials exist (`0000000000`, two disks of one
+            // batch): a serial is a name for one disk or for none, never a group.
+            let shared: Vec<String> = serials
+                .iter()
+                .filter_map(|s| {
+                    let holders: Vec<&str> = disks
+                        .iter()
+                        .filter(|d| d.serial.as_deref() == Some(s.as_str()))
+                        .map(|d| d.stable_path.as_str())
+                        .collect();
+                    (holders.len() > 1).then(|| format!("{s} ({})", holders.join(", ")))
+                })
+                .collect();
+            if !shared.is_empty() {
+                return Err(format!(
+                    "the wipe switch names serial {} which more than one planned disk carries; \
+                     a serial must name one disk, so nothing was touched: use \
+                     pre-nixos.wipe=all (or `apply --wipe all`), or wipe those disks by hand",
+                    shared.join(", ")
+                ));
+            }
             Ok(disks
                 .iter()
                 .filter(|d| d.serial.as_ref().is_some_and(|s| serials.contains(s)))
@@ -469,6 +490,43 @@ mod tests {
         assert_eq!(row(&p), ("failed".into(), "wipe-switch".into()));
         assert!(p.message().contains("NOPE"), "{}", p.message());
         assert!(!p.writes());
+    }
+
+    #[test]
+    fn a_serial_two_planned_disks_carry_is_refused_before_anything() {
+        let mut plan = testkit::ssd_and_hdd_pair();
+        plan.layout.disks[2].serial = plan.layout.disks[1].serial.clone();
+        let shared = plan.layout.disks[1].serial.clone().unwrap();
+        let e =
+            wipe_targets(&WipeSpec::Serials(vec![shared.clone()]), &plan.layout.disks).unwrap_err();
+        assert!(e.contains(&shared), "{e}");
+        assert!(e.contains(&plan.layout.disks[1].stable_path), "{e}");
+        assert!(e.contains(&plan.layout.disks[2].stable_path), "{e}");
+        assert!(e.contains("nothing was touched"), "{e}");
+        // The decision fails at the wipe switch, so no disk is written.
+        let det = detection(&plan, &[1, 2], None);
+        let wipe = WipeSpec::Serials(vec![shared]);
+        let p = decide(&Inputs {
+            disks: &plan.layout.disks,
+            detection: Ok(&det),
+            provisioned: Some(false),
+            boot: &BootOptions::default(),
+            wipe: Some(&wipe),
+        });
+        assert_eq!(row(&p), ("failed".into(), "wipe-switch".into()));
+        assert!(!p.writes());
+        // `all` still names both, and a serial only one disk carries still works.
+        assert_eq!(
+            wipe_targets(&WipeSpec::All, &plan.layout.disks)
+                .unwrap()
+                .len(),
+            3
+        );
+        let only = plan.layout.disks[0].serial.clone().unwrap();
+        assert_eq!(
+            wipe_targets(&WipeSpec::Serials(vec![only]), &plan.layout.disks).unwrap(),
+            vec![plan.layout.disks[0].stable_path.clone()]
+        );
     }
 
     #[test]

@@ -241,7 +241,9 @@ fn harden(host: &dyn Host) -> anyhow::Result<()> {
                 .and_then(|n| {
                     hardened
                         .lines()
-                        .nth(n - 1)
+                        // sshd counts lines from 1; a `line 0` from a damaged sshd must
+                        // not underflow.
+                        .nth(n.checked_sub(1)?)
                         .map(|l| format!(" (line {n}: `{l}`)"))
                 })
                 .unwrap_or_default();

@@ -204,6 +204,17 @@ pub struct FileLock {
     shown: std::path::PathBuf,
 }
 
+/// The apply lock's descriptor while it is held (-1 otherwise). Every command started
+/// meanwhile inherits it (see `real::run_process`), so the lock lives as long as any
+/// process we started: after a `kill -9` of pre-nixos an orphaned `mkfs` or `mdadm`
+/// still holds it, and a second run waits for it instead of writing beside it.
+static INHERITED_LOCK_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// The descriptor a child must keep open across exec, if any.
+pub fn inherited_lock_fd() -> i32 {
+    INHERITED_LOCK_FD.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 impl FileLock {
     /// A guard that holds nothing: the dry-run host's answer.
     pub fn none(shown: &Path) -> FileLock {
@@ -232,6 +243,12 @@ impl FileLock {
     fn release(&mut self) -> io::Result<()> {
         use std::os::fd::AsRawFd;
         if let Some(f) = self.file.take() {
+            let _ = INHERITED_LOCK_FD.compare_exchange(
+                f.as_raw_fd(),
+                -1,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            );
             // SAFETY: unlocking a descriptor we own; closing it would also unlock.
             let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
             if rc != 0 {
@@ -279,6 +296,9 @@ pub fn lock(real: &Path, shown: &Path, kind: LockKind) -> io::Result<FileLock> {
         return Err(name(e, "locking"));
     }
     tracing::debug!(path = %shown.display(), "lock taken");
+    if kind == LockKind::Create {
+        INHERITED_LOCK_FD.store(file.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);
+    }
     Ok(FileLock {
         file: Some(file),
         shown: shown.to_path_buf(),

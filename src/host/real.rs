@@ -82,6 +82,32 @@ impl Host for RealHost {
     }
 }
 
+/// Runs in the child between fork and exec.
+///
+/// - `PR_SET_PDEATHSIG`: a `kill -9` of pre-nixos kills the command too, instead of
+///   leaving it writing to a disk nobody watches. The signal follows the death of the
+///   *thread* that forked, which is fine here: a command runs to its end on the thread
+///   that started it (`run_process` waits for it).
+/// - The parent may have died before the prctl: then exit at once, nothing started.
+/// - The apply lock's descriptor stays open across exec (its close-on-exec flag is
+///   cleared in this child only), so the lock outlives us for as long as the command
+///   or anything it forked lives.
+fn child_setup(parent: u32, lock_fd: i32) -> io::Result<()> {
+    // SAFETY: plain syscalls on integers; no memory is shared or allocated.
+    unsafe {
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if u32::try_from(libc::getppid()).ok() != Some(parent) {
+            return Err(io::Error::from_raw_os_error(libc::ESRCH));
+        }
+        if lock_fd >= 0 && libc::fcntl(lock_fd, libc::F_SETFD, 0) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 #[allow(clippy::disallowed_types)] // the one place a process is started
 fn run_process(cmd: &Cmd) -> Result<CmdOutput, CmdError> {
     let argv = cmd.display();
@@ -101,6 +127,15 @@ fn run_process(cmd: &Cmd) -> Result<CmdOutput, CmdError> {
     let mut command = std::process::Command::new(&program);
     // Its own process group: a timeout or an interruption kills what it forked too.
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let parent = std::process::id();
+    let lock_fd = super::fsutil::inherited_lock_fd();
+    // SAFETY: `child_setup` makes only async-signal-safe calls (prctl, getppid, fcntl)
+    // and allocates nothing, as the code between fork and exec must.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+            child_setup(parent, lock_fd)
+        });
+    }
     command
         .args(&cmd.argv[1..])
         .stdin(if cmd.stdin.is_some() {

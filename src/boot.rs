@@ -19,6 +19,7 @@ use crate::context::Ctx;
 use crate::host::Cmd;
 use crate::network::{self, NetworkReport};
 use crate::plan::PlanOptions;
+use crate::state::lock::ApplyLock;
 use crate::state::status::{self, State, StorageStatus};
 use crate::storage::env::Env;
 use crate::storage::exec::ExecutorKind;
@@ -144,8 +145,18 @@ fn record_failure(ctx: &Ctx, step: &str, error: String) -> Outcome {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         updated: status::now_rfc3339(ctx.host),
     };
-    if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
-        tracing::error!(error = %w, "writing storage-status");
+    // Under the apply lock like every other writer. When another run holds it, the
+    // status is that run's: this failure is in the journal and the exit code only.
+    match ApplyLock::acquire(ctx.host, ctx.state_dir()) {
+        Ok(lock) => {
+            if let Err(w) = status::write_storage(ctx.host, ctx.state_dir(), &status) {
+                tracing::error!(error = %w, "writing storage-status");
+            }
+            let _ = lock.close();
+        }
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "storage-status left to the run that holds the lock");
+        }
     }
     Outcome {
         policy: Policy::Failed {

@@ -1,12 +1,11 @@
 //! `kill -9` of pre-nixos while it holds the apply lock and a command runs: the command
 //! dies with it (parent-death signal), and the lock stays held for as long as anything
 //! that command forked is still alive, so a second run can never write beside an
-//! orphan. The "pre-nixos" here is this test binary run again as a child process
-//! (`PARENT_DEATH_ROLE=holder`), which takes the lock and runs the command through the
-//! real host exactly as the storage stage does.
+//! orphan. The "pre-nixos" here is this test binary run again as a child process (the
+//! ignored `holder_role`), which takes the lock and runs the command through the real
+//! host exactly as the storage stage does.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pre_nixos::host::real::RealHost;
@@ -88,15 +87,25 @@ fn holder_role() {
 
 #[test]
 fn kill_9_kills_the_command_and_the_lock_outlives_its_orphans() {
-    let _one = ONE_LOCK_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_LOCK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
-    let mut holder = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "holder_role", "--ignored", "--nocapture"])
-        .env("STATE", &state)
-        .spawn()
-        .unwrap();
+    let exe = std::env::current_exe().unwrap().display().to_string();
+    let st = state.display().to_string();
+    let holder_run = std::thread::spawn(move || {
+        RealHost::new().run(
+            &Cmd::new(
+                "the run that gets killed",
+                [exe.as_str(), "--exact", "holder_role", "--ignored"],
+            )
+            .env("STATE", st),
+        )
+    });
     let child = wait_for_pid(&state.join("child"));
+    // The lock file holds its owner's pid: the holder's.
+    let holder = wait_for_pid(&state.join("apply.lock"));
     let grandchild = wait_for_pid(&state.join("grandchild"));
     let mut cleanup = KillOnDrop(vec![child, grandchild]);
     let host = RealHost::new();
@@ -106,8 +115,14 @@ fn kill_9_kills_the_command_and_the_lock_outlives_its_orphans() {
         .expect("lock is held");
     assert!(format!("{e:#}").contains("another pre-nixos"), "{e:#}");
 
-    holder.kill().unwrap(); // SIGKILL: no handler, no cleanup
-    holder.wait().unwrap();
+    // SIGKILL: no handler, no cleanup.
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(holder),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let ended = holder_run.join().unwrap();
+    assert!(ended.is_err(), "the holder was killed: {ended:?}");
     assert!(
         wait_until_dead(child),
         "the command {child} outlived a kill -9 of its parent"
@@ -155,7 +170,9 @@ fn lock_fds_in_a_command(host: &RealHost) -> usize {
 
 #[test]
 fn commands_inherit_the_lock_only_while_it_is_held() {
-    let _one = ONE_LOCK_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let _one = ONE_LOCK_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().unwrap();
     let host = RealHost::new();
     assert_eq!(lock_fds_in_a_command(&host), 0);

@@ -91,3 +91,25 @@ fn a_panic_in_storage_writes_failed_naming_the_step() {
         Some("pre-nixos panicked: index out of bounds")
     );
 }
+
+#[test]
+fn a_failure_while_another_run_holds_the_lock_leaves_its_status_alone() {
+    let m = Machine::new();
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, "/run/pre-nixos");
+    let other = ApplyLock::acquire(&host, ctx.state_dir()).unwrap();
+    m.write("/run/pre-nixos/storage-status", "STATE=running\nDETAIL=\n");
+    let out = guarded_storage(&ctx, || panic!("boom"));
+    assert_eq!(out.exit_code(), 1);
+    assert_eq!(
+        std::fs::read_to_string(m.path("/run/pre-nixos/storage-status")).unwrap(),
+        "STATE=running\nDETAIL=\n"
+    );
+    other.close().unwrap();
+    // Free again: the failure is recorded.
+    guarded_storage(&ctx, || panic!("boom"));
+    let st = status::read_storage(&host, ctx.state_dir())
+        .unwrap()
+        .unwrap();
+    assert_eq!(st.state, State::Failed);
+}

@@ -13,6 +13,18 @@ use crate::host::{FileLock, Host, LockKind};
 
 pub const LOCK_FILE: &str = "apply.lock";
 
+/// Another run holds the lock: the caller writes nothing (not even a status), because
+/// the state files are that run's.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "another pre-nixos (pid {pid}) is applying storage right now ({path} is locked); \
+     wait for it to finish, then check `pre-nixos status`"
+)]
+pub struct Busy {
+    pub pid: String,
+    pub path: String,
+}
+
 pub struct ApplyLock {
     lock: FileLock,
 }
@@ -36,12 +48,11 @@ impl ApplyLock {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 let owner = host.read_to_string(&path).unwrap_or_default();
-                anyhow::bail!(
-                    "another pre-nixos (pid {}) is applying storage right now ({} is locked); \
-                     wait for it to finish, then check `pre-nixos status`",
-                    owner.trim().if_empty("unknown"),
-                    host.path(&path).display()
-                );
+                return Err(Busy {
+                    pid: owner.trim().if_empty("unknown").to_owned(),
+                    path: host.path(&path).display().to_string(),
+                }
+                .into());
             }
             Err(e) => return Err(e).with_context(unwritable),
         };

@@ -28,6 +28,7 @@ use crate::context::Ctx;
 use crate::host::Host;
 use crate::kcmdline::{BootOptions, WipeSpec};
 use crate::plan::{Plan, PlannedDisk};
+use crate::state::lock::ApplyLock;
 use crate::state::status::{self, State, StorageStatus};
 
 use detect::Detection;
@@ -92,6 +93,10 @@ fn already_provisioned(host: &dyn Host, plan: &Plan) -> Option<bool> {
 /// and error. Errors are for "could not even record what happens" (state directory,
 /// lock).
 pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome> {
+    // One pre-nixos at a time from the first look at the disks to the last status
+    // line: a second run neither decides on disks the first one is changing nor
+    // writes its refusal over the first one's status (it writes nothing at all).
+    let lock = ApplyLock::acquire(env.host, ctx.state_dir())?;
     let identity = identify(env.host, req.plan);
     let detection = detect::detect(env.host, &req.plan.layout.disks).map_err(|e| format!("{e:#}"));
     let provisioned = match &detection {
@@ -106,11 +111,15 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
         eprintln_ui(&format!("storage: {}", policy.message()));
     }
     let status = initial_status(ctx, req.plan, identity.ok());
-    if policy.writes() || policy == Policy::AlreadyProvisioned {
+    let outcome = if policy.writes() || policy == Policy::AlreadyProvisioned {
         apply_recorded(ctx, env, req, policy, status)
     } else {
         record_unchanged(ctx, env, req.plan, policy, status)
+    };
+    if let Err(e) = lock.close() {
+        tracing::warn!(error = %e, "releasing the apply lock");
     }
+    outcome
 }
 
 fn is_identity_failure(policy: &Policy) -> bool {
@@ -203,7 +212,7 @@ fn record_unchanged(
     Ok(Outcome { policy, status })
 }
 
-/// An outcome that changes things: one pre-nixos at a time (the lock), the plan and
+/// An outcome that changes things (under the caller's lock): the plan and
 /// `STATE=running` on disk before the first write (or no write at all), the writes,
 /// then the final status — the first error first.
 fn apply_recorded(
@@ -214,7 +223,6 @@ fn apply_recorded(
     mut status: StorageStatus,
 ) -> anyhow::Result<Outcome> {
     let host = env.host;
-    let lock = crate::state::lock::ApplyLock::acquire(host, ctx.state_dir())?;
     write_plan_file(ctx, host, req.plan)?;
     status::write_storage(host, ctx.state_dir(), &status).with_context(|| state_dir_error(ctx))?;
     let policy = match run_writes(env, req, &policy) {
@@ -239,9 +247,6 @@ fn apply_recorded(
         }
     };
     status::write_storage(host, ctx.state_dir(), &status).with_context(|| state_dir_error(ctx))?;
-    if let Err(e) = lock.close() {
-        tracing::warn!(error = %e, "releasing the apply lock");
-    }
     Ok(Outcome { policy, status })
 }
 

@@ -670,3 +670,37 @@ fn a_disko_that_cannot_build_its_scripts_is_refused_before_any_disk_is_touched()
         assert!(!c.starts_with("disko --mode"), "disko ran: {c}");
     }
 }
+
+#[test]
+fn a_second_run_while_the_lock_is_held_reads_nothing_writes_nothing() {
+    // Run A holds the lock and has written STATE=running. Run B — a refusal (existing
+    // storage) or an apply (clean disks) — must neither detect, nor run a command,
+    // nor write the plan or a status over A's.
+    for dirty in [true, false] {
+        let plan = testkit::ssd_and_hdd_pair();
+        let m = Machine::for_plan(&plan);
+        if dirty {
+            m.write("/run/pre-nixos-fixture/blkid/sdb", "TYPE=ext4\n");
+        }
+        let host = FakeHost::new(m.root());
+        let ctx = Ctx::new(&host, STATE);
+        let a = crate::state::lock::ApplyLock::acquire(&host, Path::new(STATE)).unwrap();
+        m.write("/run/pre-nixos/storage-status", "STATE=running\nDETAIL=\n");
+        let e = provision(&ctx, &env(&host), &request(&plan)).unwrap_err();
+        assert!(
+            e.downcast_ref::<crate::state::lock::Busy>().is_some(),
+            "{e:#}"
+        );
+        assert_eq!(status_file(&m), "STATE=running\nDETAIL=\n");
+        assert!(!m.path("/run/pre-nixos/storage-plan.json").exists());
+        assert_eq!(host.command_lines(), Vec::<String>::new());
+        a.close().unwrap();
+        // Once A is done, B runs as usual and records its own outcome.
+        let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+        assert!(!host.command_lines().is_empty() || dirty);
+        assert!(status_file(&m).contains(&format!("DETAIL={}\n", out.status.detail)));
+        if dirty {
+            assert_eq!(out.status.detail, "existing-storage", "{:?}", out.status);
+        }
+    }
+}

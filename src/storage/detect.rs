@@ -173,10 +173,7 @@ fn examine(
     let mut holders = BTreeSet::new();
     let mut queue: Vec<std::path::PathBuf> = sys_dirs.clone();
     while let Some(dir) = queue.pop() {
-        for h in host
-            .read_dir_names(&dir.join("holders"))
-            .unwrap_or_default()
-        {
+        for h in holders_in(host, &dir)? {
             if holders.insert(h.clone()) {
                 stack.insert(h.clone());
                 queue.extend(blockdev::sys_dir(host, &h));
@@ -185,10 +182,7 @@ fn examine(
     }
     // Holders of the disk itself and of its partitions are the ones to report.
     for dir in &sys_dirs {
-        for h in host
-            .read_dir_names(&dir.join("holders"))
-            .unwrap_or_default()
-        {
+        for h in holders_in(host, dir)? {
             let r = format!("holder:{h}");
             if !reasons.contains(&r) {
                 reasons.push(r);
@@ -224,6 +218,18 @@ fn examine(
         }
     }
     Ok((kname, reasons))
+}
+
+/// The names in `<dir>/holders`. A device without the directory has no holders; one
+/// whose directory cannot be read may have any, so that is a detection error for the
+/// disk, never "nothing above it".
+fn holders_in(host: &dyn Host, dir: &Path) -> anyhow::Result<Vec<String>> {
+    let path = dir.join("holders");
+    match host.read_dir_names(&path) {
+        Ok(names) => Ok(names),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
 }
 
 /// `detect-storage --json`: every disk with `clean` and its reasons.
@@ -266,6 +272,19 @@ mod tests {
         assert_eq!(d.disks[1].name.as_deref(), Some("sdb"));
         // Detection reads sysfs, /proc and libblkid only: no command that could hang.
         assert_eq!(host.command_lines(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_unreadable_holders_directory_is_a_detection_error_not_clean() {
+        let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
+        // A file where the directory should be: reading it fails with ENOTDIR.
+        m.write("/sys/block/sdb/holders", "");
+        let host = FakeHost::new(m.root());
+        let d = detect(&host, &plan.layout.disks).unwrap();
+        assert!(d.failed(), "{d:?}");
+        let e = d.disks[1].error.as_deref().unwrap_or_default();
+        assert!(e.contains("/sys/block/sdb/holders"), "{e}");
+        assert_eq!(exit_code(&d), 2);
     }
 
     #[test]

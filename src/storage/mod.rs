@@ -12,6 +12,7 @@
 //! answers read-only queries from the machine and records every other effect.
 
 pub mod blockdev;
+pub mod collisions;
 pub mod detect;
 pub mod env;
 pub mod exec;
@@ -281,6 +282,12 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
         exec.preflight(env, plan)
             .map_err(|e| StepError::new("preflight", e))?;
     }
+
+    // A USB stick or a foreign disk with our partlabels or labels: refused before
+    // the first write or mount that goes through those names.
+    collisions::planned_knames(env.host, plan)
+        .and_then(|knames| collisions::check(env.host, plan, &knames))
+        .map_err(|e| StepError::new("name-collision", e))?;
 
     if *policy == Policy::AlreadyProvisioned {
         env.begin(3);

@@ -704,3 +704,32 @@ fn a_second_run_while_the_lock_is_held_reads_nothing_writes_nothing() {
         }
     }
 }
+
+#[test]
+fn a_stick_carrying_our_label_stops_the_apply_before_any_write() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let m = Machine::for_plan(&plan);
+    m.write("/sys/block/sdd/dev", "8:48\n");
+    m.write("/sys/block/sdd/sdd1/partition", "1\n");
+    m.write("/sys/class/block/sdd1/dev", "8:49\n");
+    m.symlink("/dev/disk/by-label/slash", "../../sdd1");
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    assert_eq!(out.status.state, State::Failed, "{:?}", out.status);
+    assert_eq!(out.status.detail, "name-collision");
+    assert!(
+        out.status
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("/dev/disk/by-label/slash → /dev/sdd1"),
+        "{:?}",
+        out.status
+    );
+    for c in host.command_lines() {
+        for w in ["sgdisk", "wipefs", "mkfs", "mdadm", "pvcreate", "mount"] {
+            assert!(!c.starts_with(w), "{c}");
+        }
+    }
+}

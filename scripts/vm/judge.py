@@ -145,9 +145,10 @@ def cmd_status(bdir, state, detail):
         sys.exit(f"storage-status unreadable: {e}\n{text}")
     got = (kv["STATE"], kv["DETAIL"])
     if state == "failed":
-        # DETAIL names the failed step; the scenario checks which one.
-        if kv["STATE"] != "failed":
-            sys.exit(f"expected STATE=failed, found STATE={got[0]} DETAIL={got[1]}")
+        # DETAIL names the failed step: checked when the scenario names it, not with "-".
+        if kv["STATE"] != "failed" or detail not in ("-", kv["DETAIL"]):
+            sys.exit(f"expected STATE=failed DETAIL={detail}, found STATE={got[0]} DETAIL={got[1]}"
+                     + (f" ERROR={kv['ERROR']}" if "ERROR" in kv else ""))
     elif got != (state, detail):
         sys.exit(f"expected STATE={state} DETAIL={detail}, found STATE={got[0]} DETAIL={got[1]}"
                  + (f" ERROR={kv['ERROR']}" if "ERROR" in kv else ""))

@@ -203,7 +203,7 @@ disks_unchanged() {
   done
 }
 
-SCENARIO_TITLE_9="existing storage (GPT only, bare ext4, md member, LVM PV): plan-only, every disk unchanged"
+SCENARIO_TITLE_9="existing storage (GPT only, bare ext4, md member, LVM PV): plan-only, every disk unchanged; wipe switches that must not wipe"
 scenario_9() {
   seed_disks || return 1
   boot_vm || return 1
@@ -212,6 +212,26 @@ scenario_9() {
   net_checks
   check "plan written (storage-plan.json plans the four disks)" jqe '.layout.disks | length == 4' "$BDIR/plan.json"
   check "nothing mounted under /mnt" sh -c "[ -s '$BDIR/findmnt.json' ] && ! grep '\"/mnt' '$BDIR/findmnt.json'"
+  poweroff_vm
+  disks_unchanged "${SEED_SERIALS[@]}"
+  # The kernel command line read the safe way (issue 12), on the same seeded disks; any
+  # of these read wrongly wipes all four. A quoted `all`, then an empty wipe= (cancels
+  # it), then a wipe=all after `--` (init's, never ours).
+  untouched_boot plan-only existing-storage 'pre-nixos.wipe="all"' pre-nixos.wipe= -- pre-nixos.wipe=all || return 1
+  # The predecessor's switch at 0 cancels an earlier wipe=all.
+  untouched_boot plan-only existing-storage pre-nixos.wipe=all pre-nixos-force-cleanup=0 || return 1
+  # A command line that is not UTF-8 cannot be trusted to say "wipe": plan-only.
+  untouched_boot plan-only requested pre-nixos.wipe=all $'vmtest.bytes=\xff\xfe'
+}
+
+# untouched_boot STATE DETAIL KERNEL-ARGS...: a boot on the seeded disks that must end in
+# STATE/DETAIL with every disk byte-identical to its seed.
+untouched_boot() {
+  local state=$1 detail=$2
+  shift 2
+  boot_vm "$@" || return 1
+  after_boot
+  std_checks "$state" "$detail" yes
   poweroff_vm
   disks_unchanged "${SEED_SERIALS[@]}"
 }
@@ -241,16 +261,39 @@ scenario_10() {
 }
 
 # ---------------------------------------------------------------------------- 11 boot stick
-SCENARIO_TITLE_11="boot stick at /iso (USB) and the guest root disk: never planned, never touched"
+SCENARIO_TITLE_11="boot stick at /iso (USB) and the guest root disk: never planned, never touched; a stick carrying our names stops the apply"
 scenario_11() {
   mkdir -p "$SDIR/stick.d"
   echo "pre-nixos VM suite boot-stick stand-in" >"$SDIR/stick.d/README"
   mke2fs -q -t ext4 -L PNX-ISO -d "$SDIR/stick.d" "$SDIR/stick.raw" 256M >/dev/null
   qemu-img convert -q -O qcow2 "$SDIR/stick.raw" "$SDIR/stick-base.qcow2"
   chmod a-w "$SDIR/stick-base.qcow2"
+  # A stick that pre-nixos set up on another server: partition 1 named disk-main0-ESP,
+  # holding an ext4 labelled slash — the names this machine's plan writes through.
+  truncate -s 64M "$SDIR/ours.raw"
+  sgdisk -q -n 1:2048:0 -c 1:disk-main0-ESP "$SDIR/ours.raw" >/dev/null
+  mke2fs -q -t ext4 -L slash -E offset=1048576 "$SDIR/ours.raw" 60M >/dev/null
+  qemu-img convert -q -O qcow2 "$SDIR/ours.raw" "$SDIR/ours-base.qcow2"
+  chmod a-w "$SDIR/ours-base.qcow2"
+  qemu-img create -q -f qcow2 "$SDIR/blank-64G.qcow2" 64G
   disk nvme 64G NVME1101
   disk usb - USB1101 "$SDIR/stick-base.qcow2"
   nic 52:54:00:00:11:01 up
+  local plain_args=("${DISK_ARGS[@]}") plain_list=("${DISK_LIST[@]}")
+  disk usb - USB1102 "$SDIR/ours-base.qcow2"
+  boot_vm vmtest.iso=1 || return 1
+  after_boot
+  boot_checks no yes
+  check "storage-status STATE=failed DETAIL=name-collision" "$HERE_LIB/judge.py" status "$BDIR" failed name-collision
+  check "ERROR names the stick's link and device" grep -E "^ERROR=.*/dev/disk/by-(label/slash|partlabel/disk-main0-ESP) → /dev/sd" "$BDIR/storage-status"
+  check "flow finished (degraded only by pre-nixos.service)" sh -c "grep -E '^MARK flow-finished state=(running|degraded) ' '$BDIR/results.txt' && ! grep '^FAILED ' '$BDIR/results.txt' | grep -v ' pre-nixos.service '"
+  check "storage-status never seen half-written" "$HERE_LIB/judge.py" samples "$BDIR" failed
+  check "SSH login with the embedded key" vssh true
+  poweroff_vm
+  check "the stick carrying our names is unchanged (qemu-img compare)" qemu-img compare -q "$SDIR/ours-base.qcow2" "$(disk_file USB1102)"
+  check "the planned NVMe was not written (qemu-img compare with a blank disk)" qemu-img compare -q "$SDIR/blank-64G.qcow2" "$(disk_file NVME1101)"
+  # The same machine without that stick applies as usual.
+  DISK_ARGS=("${plain_args[@]}") DISK_LIST=("${plain_list[@]}")
   applied_boot applied auto-applied vmtest.iso=1 || return 1
   check "inventory excludes the stick and the root disk, with reasons" sh -c \
     "[ -s '$BDIR/plan.json' ] && jq -e '[.excluded[] | tostring] | (map(test(\"vda\")) | any) and (map(test(\"sd\")) | any)' '$BDIR/plan.json'"

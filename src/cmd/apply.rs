@@ -3,6 +3,8 @@
 
 use std::io::Write as _;
 
+use anyhow::Context as _;
+
 use super::plan_source::load_or_make_plan;
 use super::{executor_kind, plan_options};
 use crate::cli::ApplyArgs;
@@ -10,6 +12,8 @@ use crate::context::Ctx;
 use crate::error::UsageError;
 use crate::host::dryrun::DryRunHost;
 use crate::host::Host;
+use crate::plan::{Plan, PlanOptions};
+use crate::storage::blockdev::resolve_kname;
 use crate::storage::env::Env;
 use crate::storage::{policy, provision, Request};
 
@@ -22,6 +26,9 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
     };
     let opts = plan_options(Some(&args.shape), &ctx.boot);
     let plan = load_or_make_plan(ctx, args.plan.as_deref(), &opts)?;
+    if args.plan.is_some() {
+        refuse_never_targets(ctx, &plan, &opts)?;
+    }
     let mut boot = ctx.boot.clone();
     // An explicit `apply` is the operator's decision; only --wipe may wipe here.
     boot.plan_only = false;
@@ -86,4 +93,125 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
             .unwrap_or_default()
     );
     Ok(outcome.exit_code())
+}
+
+/// A plan from a file was made elsewhere, or here before something changed: every disk
+/// it names must be one the planner would take on this machine now. The never-a-target
+/// rules (boot medium, running system, removable and USB media, read-only, too small…)
+/// are the inventory's and the planner's, so they run again here, before anything —
+/// a dry run included — and a disk they exclude refuses the whole plan.
+fn refuse_never_targets(ctx: &Ctx, plan: &Plan, opts: &PlanOptions) -> anyhow::Result<()> {
+    let inv = crate::inventory::scan(ctx.host, &ctx.boot).context("reading the inventory")?;
+    let here = crate::plan::plan(&inv, opts).ok();
+    let excluded = here.as_ref().map_or(&inv.excluded, |p| &p.excluded);
+    let mut refused = Vec::new();
+    for d in &plan.layout.disks {
+        // A disk that is gone is the identity guard's to report, with its own words.
+        let Some(k) = resolve_kname(ctx.host, &d.stable_path)? else {
+            continue;
+        };
+        let usable = here.as_ref().is_some_and(|p| {
+            p.layout
+                .disks
+                .iter()
+                .any(|u| u.name == k || u.stable_path == d.stable_path)
+        });
+        if usable {
+            continue;
+        }
+        let why = excluded
+            .iter()
+            .find(|x| x.name == k)
+            .map_or("not a disk the planner would use here", |x| {
+                x.reason.as_str()
+            });
+        refused.push(format!("{} (/dev/{k}): {why}", d.stable_path));
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(UsageError::new(format!(
+        "the plan names disks that are never a target on this machine: {}; nothing was \
+         touched. Plan this machine as it is now (`pre-nixos plan --output json`)",
+        refused.join("; ")
+    ))
+    .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::fake::FakeHost;
+    use crate::inventory::fixture::{BlockDev, FixtureTree};
+
+    /// An SSD, a USB stick and the disk the running system is on.
+    fn machine() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let t = FixtureTree::new(dir.path());
+        t.meminfo_kib(8 * 1024 * 1024).unwrap();
+        t.mounts(&[("8:33", "/", "ext4", "/dev/sdc1")]).unwrap();
+        t.file("/proc/cmdline", "console=ttyS0\n").unwrap();
+        for (name, id, disk) in [
+            (
+                "sda",
+                "ata-SSD_S1",
+                BlockDev::new("sda", "8:0").prop("ID_BUS", "ata"),
+            ),
+            (
+                "sdb",
+                "usb-Stick_U1",
+                BlockDev::new("sdb", "8:16")
+                    .removable()
+                    .prop("ID_BUS", "usb"),
+            ),
+            (
+                "sdc",
+                "ata-SYS_R1",
+                BlockDev::new("sdc", "8:32")
+                    .prop("ID_BUS", "ata")
+                    .partition("sdc1", "8:33", &[]),
+            ),
+        ] {
+            let link = format!("/dev/disk/by-id/{id}");
+            t.add(
+                &disk
+                    .gib(64)
+                    .rotational(Some(false))
+                    .prop("ID_SERIAL_SHORT", id.rsplit('_').next().unwrap())
+                    .prop("DEVLINKS", &link),
+            )
+            .unwrap();
+            t.symlink(&link, &format!("../../{name}")).unwrap();
+            t.file(&format!("/dev/{name}"), "").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_plan_file_naming_a_stick_or_the_system_disk_is_refused_before_anything() {
+        let dir = machine();
+        let host = FakeHost::new(dir.path());
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        let opts = PlanOptions::default();
+        let inv = crate::inventory::scan(&host, &ctx.boot).unwrap();
+        let plan = crate::plan::plan(&inv, &opts).unwrap();
+        assert_eq!(plan.layout.disks.len(), 1, "{:?}", plan.excluded);
+        // The plan made here passes.
+        refuse_never_targets(&ctx, &plan, &opts).unwrap();
+        for (path, name, why) in [
+            ("/dev/disk/by-id/usb-Stick_U1", "sdb", "USB-attached"),
+            ("/dev/disk/by-id/ata-SYS_R1", "sdc", "running system"),
+        ] {
+            let mut foreign = plan.clone();
+            foreign.layout.disks[0].stable_path = path.into();
+            foreign.layout.disks[0].name = name.into();
+            let e = refuse_never_targets(&ctx, &foreign, &opts).unwrap_err();
+            let msg = format!("{e:#}");
+            assert!(msg.contains(&format!("{path} (/dev/{name}): ")), "{msg}");
+            assert!(msg.contains(why), "{msg}");
+            assert!(msg.contains("nothing was touched"), "{msg}");
+            assert!(e.downcast_ref::<UsageError>().is_some());
+        }
+        assert_eq!(host.command_lines(), Vec::<String>::new());
+    }
 }

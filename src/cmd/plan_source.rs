@@ -51,6 +51,17 @@ pub fn load_or_make_plan(
             ))
             .into());
         }
+        let problems = crate::plan::validate::problems(&plan);
+        if !problems.is_empty() {
+            return Err(UsageError::new(format!(
+                "the plan file {} is not a plan pre-nixos makes: {}; write a fresh one with \
+                 `pre-nixos plan --output json > {}` and pass that",
+                f.display(),
+                problems.join("; "),
+                fresh_plan_name(f)
+            ))
+            .into());
+        }
         return Ok(plan);
     }
     let inv = crate::inventory::scan(ctx.host, &ctx.boot).context("reading the inventory")?;

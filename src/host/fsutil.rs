@@ -10,6 +10,25 @@ use std::path::Path;
 /// Fixture trees cannot hold a file whose read fails, so a sibling `<name>.err`
 /// containing an errno name (`EINVAL`, `ENODEV`, `ENXIO`) stands for "this read
 /// fails with that errno" — the guest captures record failed reads the same way.
+/// Up to `head` bytes from the start and `tail` bytes from the end of a file or block
+/// device, opened read-only (opening a disk for writing alone makes udev re-examine
+/// it). A device smaller than the ranges gives what it has; the ranges may overlap.
+pub fn read_edges(path: &Path, head: usize, tail: usize) -> io::Result<(Vec<u8>, Vec<u8>)> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path)?;
+    // A block device reports its size through seeking to its end, not through metadata.
+    let size = f.seek(SeekFrom::End(0))?;
+    let read_at = |f: &mut File, at: u64, len: usize| -> io::Result<Vec<u8>> {
+        f.seek(SeekFrom::Start(at))?;
+        let mut buf = Vec::with_capacity(len);
+        f.take(len as u64).read_to_end(&mut buf)?;
+        Ok(buf)
+    };
+    let first = read_at(&mut f, 0, head)?;
+    let last = read_at(&mut f, size.saturating_sub(tail as u64), tail)?;
+    Ok((first, last))
+}
+
 pub fn read_attr(path: &Path) -> io::Result<String> {
     match fs::read_to_string(path) {
         Ok(s) => Ok(s.trim_end_matches(['\n', '\0']).trim_end().to_owned()),

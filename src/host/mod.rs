@@ -129,6 +129,12 @@ pub trait Host: Send + Sync {
         std::fs::read_to_string(self.path(p))
     }
 
+    /// The first `head` and the last `tail` bytes of a device (read-only), for data
+    /// that carries no signature libblkid knows.
+    fn read_edges(&self, p: &Path, head: usize, tail: usize) -> io::Result<(Vec<u8>, Vec<u8>)> {
+        fsutil::read_edges(&self.path(p), head, tail)
+    }
+
     /// Reads a sysfs attribute, trimmed. Errors keep their `io::ErrorKind` and raw
     /// OS error so callers can tell EINVAL (a down link's `carrier`) from ENOENT.
     fn read_attr(&self, p: &Path) -> io::Result<String> {

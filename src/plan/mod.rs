@@ -14,6 +14,7 @@ pub mod naming;
 pub mod options;
 pub mod raid;
 pub mod types;
+pub mod validate;
 pub mod volumes;
 
 pub use types::*;

@@ -2,8 +2,11 @@
 //!
 //! A planned disk is clean when libblkid finds no partition table and no signature
 //! on it (libblkid also looks at the end of the disk: md 1.0 superblocks, the GPT
-//! backup header), it has no partitions and no holders, and nothing on it or above
-//! it is mounted or used as swap. Disks are found through their stable path, never
+//! backup header), it has no partitions and no holders, nothing on it or above it is
+//! mounted or used as swap, and — where libblkid found nothing — its first 2 MiB and
+//! its last MiB are zeros. That last rule catches what no signature names: a disk
+//! full of data with no header, and a filesystem left at the usual 1 MiB start of a
+//! first partition after its partition table was zapped (`unknown-data`). Disks are found through their stable path, never
 //! the kernel name the plan saw, because letters move between boots. A disk that
 //! disappears mid-scan is reported as such (and makes the detection fail), never a
 //! crash. Detection only reads: it never opens a disk for writing (that alone makes
@@ -124,6 +127,12 @@ pub fn detect(host: &dyn Host, disks: &[PlannedDisk]) -> anyhow::Result<Detectio
     Ok(out)
 }
 
+/// The start examined for data without a signature: the first MiB (tables, boot code)
+/// and the next one, where a first partition starts on a 1 MiB-aligned disk.
+const EDGE_HEAD: usize = 2 << 20;
+/// The end examined: backup tables and superblocks that live at the end (md 0.90/1.0).
+const EDGE_TAIL: usize = 1 << 20;
+
 fn vanished(d: &PlannedDisk) -> anyhow::Error {
     anyhow::anyhow!(
         "{} vanished: the disk is gone (unplugged, failed, or renamed by the kernel)",
@@ -146,13 +155,7 @@ fn examine(
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(vanished(d)),
         Err(e) => return Err(e).with_context(|| format!("probing {dev} with libblkid")),
     };
-    let mut reasons = Vec::new();
-    if probe.partition_table.is_some() {
-        reasons.push("partition-table".to_owned());
-    }
-    for s in &probe.signatures {
-        reasons.push(format!("signature:{s}"));
-    }
+    let mut reasons = content_reasons(host, Path::new(&dev), &probe)?;
 
     let sys = blockdev::sys_dir(host, &kname).ok_or_else(|| vanished(d))?;
     let entries = match host.read_dir_names(&sys) {
@@ -232,6 +235,31 @@ fn holders_in(host: &dyn Host, dir: &Path) -> anyhow::Result<Vec<String>> {
     }
 }
 
+/// What is written on the device itself: its partition table, the signatures libblkid
+/// found (`probe`), and, when it found neither, data that no signature names.
+pub fn content_reasons(
+    host: &dyn Host,
+    dev: &Path,
+    probe: &crate::host::BlkidProbe,
+) -> anyhow::Result<Vec<String>> {
+    let mut reasons = Vec::new();
+    if probe.partition_table.is_some() {
+        reasons.push("partition-table".to_owned());
+    }
+    for s in &probe.signatures {
+        reasons.push(format!("signature:{s}"));
+    }
+    if reasons.is_empty() {
+        let (head, tail) = host
+            .read_edges(dev, EDGE_HEAD, EDGE_TAIL)
+            .with_context(|| format!("reading the first and last MiB of {}", dev.display()))?;
+        if head.iter().chain(&tail).any(|&b| b != 0) {
+            reasons.push("unknown-data".to_owned());
+        }
+    }
+    Ok(reasons)
+}
+
 /// `detect-storage --json`: every disk with `clean` and its reasons.
 pub fn json_report(d: &Detection) -> serde_json::Value {
     serde_json::json!({
@@ -272,6 +300,34 @@ mod tests {
         assert_eq!(d.disks[1].name.as_deref(), Some("sdb"));
         // Detection reads sysfs, /proc and libblkid only: no command that could hang.
         assert_eq!(host.command_lines(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn data_without_a_signature_at_either_end_is_unknown_data() {
+        let mib = 1usize << 20;
+        // (bytes of /dev/sdb, clean?): zeros; a byte just past 1 MiB (a filesystem's
+        // superblock behind a zapped table); a byte in the last MiB; a byte between
+        // the two ranges, which no rule reads.
+        let mut at_1mib = vec![0u8; 8 * mib];
+        at_1mib[mib + 1024] = 0x53;
+        let mut at_end = vec![0u8; 8 * mib];
+        at_end[8 * mib - 10] = 1;
+        let mut middle = vec![0u8; 8 * mib];
+        middle[4 * mib] = 1;
+        for (bytes, clean) in [
+            (vec![0u8; 8 * mib], true),
+            (at_1mib, false),
+            (at_end, false),
+            (middle, true),
+        ] {
+            let (m, plan) = Machine::with_plan(testkit::ssd_and_hdd_pair());
+            std::fs::write(m.path("/dev/sdb"), &bytes).unwrap();
+            let d = detect(&FakeHost::new(m.root()), &plan.layout.disks).unwrap();
+            assert_eq!(d.disks[1].clean(), clean, "{d:?}");
+            if !clean {
+                assert_eq!(d.disks[1].reasons, ["unknown-data"]);
+            }
+        }
     }
 
     #[test]

@@ -449,6 +449,7 @@ pub const TEST_PATH: &str = "/usr/sbin:/usr/bin";
 
 pub const ALL_TOOLS: &[&str] = &[
     "sgdisk",
+    "dd",
     "mdadm",
     "pvcreate",
     "vgcreate",

@@ -215,6 +215,10 @@ impl FixtureTree {
             udev.push_str(&format!("{k}={v}\n"));
         }
         self.file(&format!("{FIXTURE_DIR}/udev/block/{}", d.name), &udev)?;
+        // The node, as udev makes it: empty, so detection reads zeros from it.
+        if !self.root.join("dev").join(&d.name).exists() {
+            self.file(&format!("/dev/{}", d.name), "")?;
+        }
         if let Some(b) = &d.blkid {
             self.file(&format!("{FIXTURE_DIR}/blkid/{}", d.name), b)?;
         }

@@ -129,9 +129,9 @@ pub fn detect(host: &dyn Host, disks: &[PlannedDisk]) -> anyhow::Result<Detectio
 
 /// The start examined for data without a signature: the first MiB (tables, boot code)
 /// and the next one, where a first partition starts on a 1 MiB-aligned disk.
-const EDGE_HEAD: usize = 2 << 20;
+pub const EDGE_HEAD: usize = 2 << 20;
 /// The end examined: backup tables and superblocks that live at the end (md 0.90/1.0).
-const EDGE_TAIL: usize = 1 << 20;
+pub const EDGE_TAIL: usize = 1 << 20;
 
 fn vanished(d: &PlannedDisk) -> anyhow::Error {
     anyhow::anyhow!(

@@ -9,8 +9,9 @@
 //! re-create cannot resurrect an old PV or filesystem), `mdadm --stop`, and at once
 //! `mdadm --zero-superblock` of its members (so udev's incremental assembly has
 //! nothing to assemble); `wipefs -a` on partitions, then the disk; `sgdisk --zap-all`
-//! (exit 2 accepted: it does its job on damaged tables and still says 2); re-read the
-//! table; `udevadm settle`. While a pass runs, each disk is held locked
+//! (exit 2 accepted: it does its job on damaged tables and still says 2); zeros over
+//! the ranges where detection looks for `unknown-data`; re-read the table; `udevadm
+//! settle`. While a pass runs, each disk is held locked
 //! ([`DiskLocks`]) so udev defers its events until the superblocks are gone. Then
 //! [`teardown`] reads the graph again: anything still
 //! there (udev may reassemble an array behind our back) gets one more pass, after
@@ -27,7 +28,7 @@ use crate::storage::blockdev::{self, LsblkNode, LvmState, MdstatArray};
 use crate::storage::env::{check_tools, DiskLocks, Env};
 
 /// Needed whatever the graph holds; mdadm and LVM are checked when the graph has them.
-pub const REQUIRED_TOOLS: &[&str] = &["lsblk", "wipefs", "sgdisk", "blockdev", "udevadm"];
+pub const REQUIRED_TOOLS: &[&str] = &["lsblk", "wipefs", "sgdisk", "dd", "blockdev", "udevadm"];
 
 /// The device graph around the target disks.
 #[derive(Debug, Clone, Default)]
@@ -292,9 +293,52 @@ fn wipe_disks(g: &Graph, disks: &[String], out: &mut Vec<Cmd>) {
             )
             .ok_codes(&[0, 2]),
         );
+        zero_edges(&dev, disk.size, out);
         out.push(cmd(
             format!("re-reading the partition table of {dev}"),
             &["blockdev", "--rereadpt", &dev],
+        ));
+    }
+}
+
+/// Zeros the ranges detection reads for data without a signature (`unknown-data`):
+/// `wipefs` erases magic bytes only, so without this a disk wiped on request would be
+/// refused as holding data on the next run. `size` is the disk's size in bytes.
+fn zero_edges(dev: &str, size: u64, out: &mut Vec<Cmd>) {
+    use crate::storage::detect::{EDGE_HEAD, EDGE_TAIL};
+    const SECTOR: usize = 512;
+    let of = format!("of={dev}");
+    let head = format!("count={}", EDGE_HEAD / SECTOR);
+    out.push(cmd(
+        format!("zeroing the first {} MiB of {dev}", EDGE_HEAD >> 20),
+        &[
+            "dd",
+            "if=/dev/zero",
+            &of,
+            "bs=512",
+            &head,
+            "conv=fsync,notrunc",
+            "status=none",
+        ],
+    ));
+    let tail = (EDGE_TAIL / SECTOR) as u64;
+    let sectors = size / SECTOR as u64;
+    // A disk too small to have a tail apart from its head is already zeroed.
+    if sectors > tail + (EDGE_HEAD / SECTOR) as u64 {
+        let seek = format!("seek={}", sectors - tail);
+        let count = format!("count={tail}");
+        out.push(cmd(
+            format!("zeroing the last {} MiB of {dev}", EDGE_TAIL >> 20),
+            &[
+                "dd",
+                "if=/dev/zero",
+                &of,
+                "bs=512",
+                &seek,
+                &count,
+                "conv=fsync,notrunc",
+                "status=none",
+            ],
         ));
     }
 }

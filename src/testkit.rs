@@ -65,6 +65,8 @@ pub fn disk(
         name: name.into(),
         stable_path,
         serial: Some(serial.into()),
+        wwn: None,
+        model: None,
         size_bytes: size,
         kind,
         partitions,

@@ -202,7 +202,7 @@ fn every_kind_of_leftover_on_an_image_is_not_clean() {
             64,
             |h, p| {
                 let s = p.to_str().unwrap();
-                run_tool(h, "partition", &["sgdisk", "-n", "1:2048:0", s]);
+                run_tool(h, "partition", &["sgdisk", "-o", "-n", "1:2048:0", s]);
                 run_tool(
                     h,
                     "ext4 at 1 MiB",

@@ -338,6 +338,8 @@ fn a_mounted_loop_device_is_not_clean() {
         name: kname.clone(),
         stable_path: dev.clone(),
         serial: None,
+        wwn: None,
+        model: None,
         size_bytes: size * 512,
         kind: DiskKind::Ssd,
         partitions: vec![],

@@ -799,3 +799,30 @@ fn invariants_hold_on_generated_machines() {
         assert_eq!(pre_nixos::render::json::plan_from_json(&json).unwrap(), p);
     }
 }
+
+#[test]
+fn a_disk_without_serial_keeps_its_wwn_and_model_for_the_identity_guard() {
+    let mut with_serial = nvme(0, NVME_1T92);
+    with_serial.wwn = Some("eui.00a1".into());
+    let mut without = ssd('a', SSD_1T);
+    without.serial = None;
+    without.wwn = Some("0x5000c500a1b2c3d4".into());
+    let p = run(&machine(vec![with_serial, without], 32 * GIB), &fast());
+    let by_serial = |has: bool| {
+        p.layout
+            .disks
+            .iter()
+            .find(|d| d.serial.is_some() == has)
+            .unwrap()
+    };
+    // A disk with a serial: nothing new in its plan JSON.
+    assert_eq!(
+        (&by_serial(true).wwn, &by_serial(true).model),
+        (&None, &None)
+    );
+    let d = by_serial(false);
+    assert_eq!(d.wwn.as_deref(), Some("0x5000c500a1b2c3d4"));
+    assert!(d.model.is_some(), "{d:?}");
+    let json = pre_nixos::render::json::plan_to_json(&p);
+    assert_eq!(json.matches("\"wwn\"").count(), 1, "{json}");
+}

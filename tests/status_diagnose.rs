@@ -82,6 +82,8 @@ fn sample_plan() -> Plan {
         name: name.into(),
         stable_path: format!("/dev/disk/by-id/ata-SSD_{serial}"),
         serial: Some(serial.into()),
+        wwn: None,
+        model: None,
         size_bytes: 480_103_981_056,
         kind: DiskKind::Ssd,
         partitions: vec![

@@ -271,7 +271,7 @@ scenario_11() {
   # A stick that pre-nixos set up on another server: partition 1 named disk-main0-ESP,
   # holding an ext4 labelled slash — the names this machine's plan writes through.
   truncate -s 64M "$SDIR/ours.raw"
-  sgdisk -q -n 1:2048:0 -c 1:disk-main0-ESP "$SDIR/ours.raw" >/dev/null
+  sgdisk -o -n 1:2048:0 -c 1:disk-main0-ESP "$SDIR/ours.raw" >/dev/null
   mke2fs -q -t ext4 -L slash -E offset=1048576 "$SDIR/ours.raw" 60M >/dev/null
   qemu-img convert -q -O qcow2 "$SDIR/ours.raw" "$SDIR/ours-base.qcow2"
   chmod a-w "$SDIR/ours-base.qcow2"

@@ -158,15 +158,9 @@ pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
         .or_else(|| sysattr("device/serial"))
         .or_else(|| prop("ID_SERIAL").map(str::to_owned))
         .map(|s| s.trim().to_owned());
-    let model = sysattr("device/model")
-        .or_else(|| prop("ID_MODEL_ENC").map(decode_udev))
-        .or_else(|| prop("ID_MODEL").map(str::to_owned))
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty());
-    let wwn = prop("ID_WWN_WITH_EXTENSION")
-        .or_else(|| prop("ID_WWN"))
-        .map(str::to_owned)
-        .or_else(|| sysattr("wwid"));
+    let owned = |k: &str| prop(k).map(str::to_owned);
+    let model = model_from(&sysattr, &owned);
+    let wwn = wwn_from(&sysattr, &owned);
 
     let mut links: BTreeSet<String> = udev
         .map(UdevDevice::devlinks)
@@ -385,6 +379,29 @@ pub fn choose_stable_path(
 fn is_partition_link(l: &str) -> bool {
     l.rsplit_once("-part")
         .is_some_and(|(_, n)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// A disk's model as the inventory records it (and the identity guard compares it):
+/// sysfs `device/model`, else udev's encoded, else its plain property; trimmed.
+pub fn model_from(
+    sysattr: &dyn Fn(&str) -> Option<String>,
+    prop: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    sysattr("device/model")
+        .or_else(|| prop("ID_MODEL_ENC").map(|m| decode_udev(&m)))
+        .or_else(|| prop("ID_MODEL"))
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// A disk's WWN as the inventory records it: udev's (with extension first), else sysfs.
+pub fn wwn_from(
+    sysattr: &dyn Fn(&str) -> Option<String>,
+    prop: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    prop("ID_WWN_WITH_EXTENSION")
+        .or_else(|| prop("ID_WWN"))
+        .or_else(|| sysattr("wwid"))
 }
 
 /// Decodes udev's `\x20`-style escapes (`ID_MODEL_ENC`).

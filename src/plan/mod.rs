@@ -272,6 +272,8 @@ fn build_group(g: &Group, mode: Mode, excluded: &mut Vec<Excluded>) -> BuiltGrou
             name: d.name.clone(),
             stable_path: d.stable_path.clone(),
             serial: d.serial.clone(),
+            wwn: d.serial.is_none().then(|| d.wwn.clone()).flatten(),
+            model: d.serial.is_none().then(|| d.model.clone()).flatten(),
             size_bytes: d.size_bytes,
             kind: d.kind,
             partitions: parts,

@@ -107,6 +107,13 @@ pub struct PlannedDisk {
     pub stable_path: String,
     #[serde(default)]
     pub serial: Option<String>,
+    /// WWN and model, kept only for a disk without a serial: then they, the size and
+    /// the stable path are all the identity guard has to tell this disk from another
+    /// one put in its slot. (A disk with a serial keeps its plan JSON as it was.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wwn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     pub size_bytes: u64,
     pub kind: DiskKind,
     /// In GPT order.

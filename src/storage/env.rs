@@ -245,6 +245,30 @@ pub fn check_identity(host: &dyn Host, d: &PlannedDisk) -> anyhow::Result<Identi
             ));
         }
     }
+    // Without a serial, the WWN and the model the plan recorded stand in for it: the
+    // stable path of such a disk is often a slot (`by-path`), which a swapped disk of
+    // the same size would pass.
+    let differs = |planned: &Option<String>, found: &Option<String>| {
+        planned
+            .as_deref()
+            .is_some_and(|p| found.as_deref().map(str::trim) != Some(p.trim()))
+    };
+    if d.serial.is_none() {
+        if differs(&d.wwn, &id.wwn) {
+            problems.push(format!(
+                "WWN {} where the plan has {}",
+                id.wwn.as_deref().unwrap_or("none"),
+                d.wwn.as_deref().unwrap_or_default()
+            ));
+        }
+        if differs(&d.model, &id.model) {
+            problems.push(format!(
+                "model {} where the plan has {}",
+                id.model.as_deref().unwrap_or("none"),
+                d.model.as_deref().unwrap_or_default()
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(anyhow!(
             "checking the identity of {}: found {}; refusing to write (was the plan made on \

@@ -733,3 +733,33 @@ fn a_stick_carrying_our_label_stops_the_apply_before_any_write() {
         }
     }
 }
+
+#[test]
+fn a_disk_without_serial_is_known_by_its_wwn_and_model() {
+    let mut plan = testkit::single_nvme();
+    let d = &mut plan.layout.disks[0];
+    d.serial = None;
+    d.wwn = Some("eui.0001".into());
+    d.model = Some("Vendor_Disk".into());
+    let m = Machine::for_plan(&plan);
+    let udev = format!(
+        "/run/pre-nixos-fixture/udev/block/{}",
+        plan.layout.disks[0].name
+    );
+    let host = FakeHost::new(m.root());
+    // Same size and path, but no WWN: another disk in that slot.
+    let e = check_identity(&host, &plan.layout.disks[0]).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("WWN none where the plan has eui.0001"),
+        "{e:#}"
+    );
+    let text = std::fs::read_to_string(m.path(&udev)).unwrap();
+    m.write(&udev, &format!("{text}ID_WWN=eui.0001\n"));
+    check_identity(&host, &plan.layout.disks[0]).unwrap();
+    plan.layout.disks[0].model = Some("Other Disk".into());
+    let e = check_identity(&host, &plan.layout.disks[0]).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("model Vendor_Disk where the plan has Other Disk"),
+        "{e:#}"
+    );
+}

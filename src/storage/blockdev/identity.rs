@@ -16,6 +16,8 @@ pub struct Identity {
     pub serials: Vec<String>,
     pub size_bytes: u64,
     pub model: Option<String>,
+    /// udev's `ID_WWN_WITH_EXTENSION` / `ID_WWN`, else sysfs `wwid`.
+    pub wwn: Option<String>,
 }
 
 impl Identity {
@@ -74,17 +76,20 @@ pub fn read_identity(host: &dyn Host, stable_path: &str) -> anyhow::Result<Optio
         Err(e) => return Err(e).with_context(|| format!("reading {}/size", sys.display())),
     };
     let mut serials = Vec::new();
-    let mut model = None;
-    if let Ok(devs) = host.udev_devices("block") {
-        if let Some(d) = devs.iter().find(|d| d.sysname == kname) {
-            for k in ["ID_SERIAL_SHORT", "ID_SERIAL", "ID_SCSI_SERIAL"] {
-                if let Some(v) = d.prop(k) {
-                    serials.push(v.trim().to_owned());
-                }
+    let devs = host.udev_devices("block").unwrap_or_default();
+    let udev = devs.iter().find(|d| d.sysname == kname);
+    if let Some(d) = udev {
+        for k in ["ID_SERIAL_SHORT", "ID_SERIAL", "ID_SCSI_SERIAL"] {
+            if let Some(v) = d.prop(k) {
+                serials.push(v.trim().to_owned());
             }
-            model = d.prop("ID_MODEL").map(str::to_owned);
         }
     }
+    // Read exactly as the inventory read them when the plan was made.
+    let sysattr = |a: &str| host.read_attr(&sys.join(a)).ok();
+    let prop = |k: &str| udev.and_then(|d| d.prop(k)).map(str::to_owned);
+    let model = crate::inventory::disks::model_from(&sysattr, &prop);
+    let wwn = crate::inventory::disks::wwn_from(&sysattr, &prop);
     for p in [sys.join("device/serial"), sys.join("serial")] {
         if let Ok(s) = host.read_attr(&p) {
             if !s.trim().is_empty() {
@@ -93,14 +98,12 @@ pub fn read_identity(host: &dyn Host, stable_path: &str) -> anyhow::Result<Optio
         }
     }
     serials.dedup();
-    if model.is_none() {
-        model = host.read_attr(&sys.join("device/model")).ok();
-    }
     Ok(Some(Identity {
         stable_path: stable_path.to_owned(),
         kname,
         serials,
         size_bytes: sectors * 512,
         model,
+        wwn,
     }))
 }

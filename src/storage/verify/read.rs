@@ -246,6 +246,8 @@ impl Reader<'_> {
                 name: kname.clone(),
                 stable_path: ed.stable_path.clone(),
                 serial: ed.serial.clone().or_else(|| node.serial.clone()),
+                wwn: ed.wwn.clone(),
+                model: ed.model.clone(),
                 size_bytes: node.size,
                 kind: ed.kind,
                 partitions,

@@ -30,7 +30,9 @@ pub fn harden_config(orig: &str) -> String {
     out.push('\n');
     let mut in_ours = false;
     let mut in_match = false;
-    for line in orig.lines() {
+    // Split on `\n` only: `lines()` also eats a `\r` before it, so a CRLF file would
+    // come out changed on every run instead of once.
+    for line in orig.split_terminator('\n') {
         let t = line.trim();
         if t == BEGIN {
             in_ours = true;

@@ -419,6 +419,20 @@ mod tests {
     }
 
     #[test]
+    fn hardening_a_crlf_file_twice_changes_nothing() {
+        // Found by tests/properties.rs: a lone `\r` line lost its `\r` on the second
+        // pass (`lines()` strips it before `\n`).
+        for orig in ["\r", "PermitRootLogin yes\r\nUsePAM yes\r\n", "a\r\n\r\nb"] {
+            let once = harden_config(orig);
+            assert_eq!(harden_config(&once), once, "{orig:?}");
+            assert!(
+                once.contains("UsePAM yes\r\n") || !orig.contains("UsePAM"),
+                "{once:?}"
+            );
+        }
+    }
+
+    #[test]
     fn hardened_config_precedes_match_block() {
         let out = harden_config(&fixture("with-match.conf"));
         assert_eq!(out, golden("sshd_config.match"));

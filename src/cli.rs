@@ -11,7 +11,8 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (also: a plan-only outcome such as existing storage left untouched)
   1  failure (a step failed; see the message and /run/pre-nixos/storage-status)
-  2  usage error, malformed input file, or storage detection error
+  2  usage error, malformed input file, nothing to plan (no usable disk), or storage
+     detection error
 detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection failed
 status: 0 report shown (whatever the storage state), 2 a state file is unreadable or corrupt
 diagnose: 0 bundle written (items that could not be collected are listed in its index),
@@ -114,6 +115,22 @@ pub enum ModeArg {
 }
 
 impl Cli {
+    /// The subcommand's name as typed (`detect-storage`), for the error prefix.
+    pub fn verb(&self) -> Option<&'static str> {
+        Some(match self.command.as_ref()? {
+            Command::Boot(_) => "boot",
+            Command::Plan(_) => "plan",
+            Command::Inventory(_) => "inventory",
+            Command::DetectStorage(_) => "detect-storage",
+            Command::Apply(_) => "apply",
+            Command::Network(_) => "network",
+            Command::Status(_) => "status",
+            Command::Diagnose(_) => "diagnose",
+            Command::Completions { .. } => "completions",
+            Command::Man => "man",
+        })
+    }
+
     /// Plan options before a subcommand (`pre-nixos --output json status`) would be
     /// silently ignored; they are a usage error instead.
     pub fn check(&self) -> Result<(), String> {
@@ -261,6 +278,36 @@ pub struct DiagnoseArgs {
     /// Where to put the bundle (default /var/log/pre-nixos/diagnose).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+}
+
+/// The subcommand an argv names (its first word that is one), for the prefix of a
+/// parse error, which comes before there is a [`Cli`] to ask.
+pub fn verb_in_argv<S: AsRef<std::ffi::OsStr>>(argv: &[S]) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    argv.iter().skip(1).find_map(|a| {
+        let a = a.as_ref().to_str()?;
+        cmd.get_subcommands()
+            .find(|s| s.get_name() == a)
+            .map(|s| s.get_name().to_owned())
+    })
+}
+
+/// A clap parse error in the one error shape (`pre-nixos <verb>: error: …`), its usage
+/// lines kept; help and version requests are not errors and stay as clap prints them.
+pub fn restyle_parse_error(err: &clap::Error, verb: Option<&str>) -> Option<String> {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return None;
+    }
+    let text = err.render().to_string();
+    let body = text.strip_prefix("error: ").unwrap_or(&text);
+    Some(crate::error::error_line(verb, body.trim_end()))
 }
 
 fn parse_size_arg(s: &str) -> Result<u64, String> {

@@ -17,14 +17,57 @@ impl UsageError {
     }
 }
 
-/// Maps an error to its exit code: usage errors anywhere in the chain give 2.
+/// Maps an error to its exit code: usage errors and planner refusals (no usable disk,
+/// an inventory the planner cannot take) anywhere in the chain give 2, from every verb
+/// that plans (`plan`, `apply`, `detect-storage`); the rest 1.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     if err
         .chain()
-        .any(<dyn std::error::Error + 'static>::is::<UsageError>)
+        .any(|e| e.is::<UsageError>() || e.is::<crate::plan::PlanError>())
     {
         EXIT_USAGE
     } else {
         EXIT_FAILURE
+    }
+}
+
+/// The one shape of an error line on stderr: `pre-nixos <verb>: error: <message>`
+/// (`pre-nixos: error: …` before a verb is known).
+pub fn error_line(verb: Option<&str>, msg: &str) -> String {
+    match verb {
+        Some(v) => format!("pre-nixos {v}: error: {msg}"),
+        None => format!("pre-nixos: error: {msg}"),
+    }
+}
+
+/// Writes [`error_line`] to stderr. A stderr that cannot be written (closed, a pipe
+/// whose reader is gone) loses the line but never panics: the exit code still says it.
+pub fn print_error(verb: Option<&str>, msg: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", error_line(verb, msg));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planner_refusals_exit_2_like_other_input_errors() {
+        let e = anyhow::Error::new(crate::plan::PlanError::NoUsableDisk("x".into()))
+            .context("planning storage");
+        assert_eq!(exit_code_for(&e), EXIT_USAGE);
+        let e = anyhow::Error::new(UsageError::new("bad")).context("reading");
+        assert_eq!(exit_code_for(&e), EXIT_USAGE);
+        assert_eq!(
+            exit_code_for(&anyhow::anyhow!("mdadm failed")),
+            EXIT_FAILURE
+        );
+    }
+
+    #[test]
+    fn one_prefix_for_every_error() {
+        assert_eq!(error_line(Some("plan"), "m"), "pre-nixos plan: error: m");
+        assert_eq!(error_line(None, "m"), "pre-nixos: error: m");
     }
 }

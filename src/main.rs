@@ -1,29 +1,43 @@
 //! `pre-nixos`: logging, parse, run, exit code.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use pre_nixos::cli::Cli;
 use pre_nixos::context::Ctx;
-use pre_nixos::error::exit_code_for;
+use pre_nixos::error::{exit_code_for, print_error};
 use pre_nixos::host::real::RealHost;
 use pre_nixos::{cmd, logging};
 
 fn main() -> ExitCode {
-    let mut cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) => {
             let code = e.exit_code();
-            let _ = e.print();
+            match pre_nixos::cli::restyle_parse_error(
+                &e,
+                pre_nixos::cli::verb_in_argv(&argv).as_deref(),
+            ) {
+                Some(line) => {
+                    // a closed stderr loses the line, never panics
+                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                }
+                None => {
+                    let _ = e.print();
+                }
+            }
             return ExitCode::from(code as u8);
         }
     };
+    let verb = cli.verb();
     if let Err(msg) = cli
         .check()
         .and_then(|()| cmd::resolve_relative_paths(&mut cli, std::env::current_dir))
     {
-        eprintln!("pre-nixos: error: {msg}");
+        print_error(verb, &msg);
         return ExitCode::from(2);
     }
     let _log_guard = logging::init(cli.global.verbose, &cli.global.state_dir);
@@ -45,7 +59,7 @@ fn main() -> ExitCode {
             // The structured event is for the journal and the actions log; stderr gets
             // the human line below, once.
             tracing::error!(target: logging::OUTCOME_TARGET, error = %format!("{err:#}"), "pre-nixos failed");
-            eprintln!("pre-nixos: error: {err:#}");
+            print_error(verb, &format!("{err:#}"));
             ExitCode::from(exit_code_for(&err))
         }
     }

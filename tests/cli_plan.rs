@@ -118,7 +118,7 @@ fn assert_usage_error(path: &str, field: &str) {
     let line = out
         .stderr
         .lines()
-        .find(|l| l.starts_with("pre-nixos: error:"))
+        .find(|l| l.starts_with("pre-nixos plan: error:"))
         .unwrap_or_else(|| panic!("no error line in {:?}", out.stderr));
     assert!(line.contains(field), "{line:?} should name {field}");
     assert!(line.contains(path), "{line:?} should name the file");
@@ -151,7 +151,8 @@ fn malformed_inventories_exit_2_naming_the_field() {
 fn no_usable_disk_fails_with_a_clear_message() {
     let (_d, p) = bad_inventory(|v| v["disks"] = serde_json::json!([]));
     let out = pre_nixos(&["plan", "--inventory", &p]);
-    assert_eq!(out.status, Some(1));
+    // exit 2 like detect-storage: nothing to plan is an input condition, not a failed step
+    assert_eq!(out.status, Some(2));
     assert!(
         out.stderr
             .contains("no usable disk: every block device is excluded"),

@@ -32,10 +32,21 @@ fn committed_completions_and_man_page_match_the_cli() {
 #[test]
 fn man_page_carries_the_exit_code_table() {
     let man = String::from_utf8(pre_nixos::cmd::docs::man_page_roff().unwrap()).unwrap();
-    // roff escapes '-' as '\-'; compare on the words.
-    for needle in ["Exit codes:", "usage error", "detection failed"] {
-        assert!(man.contains(needle), "man page lacks {needle:?}");
+    // roff escapes '-' as '\-'; compare line by line on the unescaped words.
+    let man = man.replace("\\-", "-");
+    for line in pre_nixos::cli::EXIT_CODES_HELP.lines() {
+        assert!(man.contains(line.trim()), "man page lacks {line:?}");
     }
+}
+
+#[test]
+fn readme_quotes_the_help_exit_code_table() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    assert!(
+        readme.contains(pre_nixos::cli::EXIT_CODES_HELP),
+        "README.md does not quote cli::EXIT_CODES_HELP verbatim; update its Exit codes section"
+    );
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub fn run_to(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::
         Ok(code) => Ok(code),
         Err(e) => {
             tracing::debug!(error = %format!("{e:#}"), "detection failed");
-            eprintln!("pre-nixos detect-storage: {e:#}");
+            crate::error::print_error(Some("detect-storage"), &format!("{e:#}"));
             Ok(2)
         }
     }

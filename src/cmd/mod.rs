@@ -27,8 +27,9 @@ pub fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         None if cli.plan_only => plan::run(ctx, &cli.plan_args),
         None => {
-            eprintln!(
-                "pre-nixos: no command given; try `pre-nixos --plan-only` or `pre-nixos --help`"
+            crate::error::print_error(
+                None,
+                "no command given; try `pre-nixos plan` or `pre-nixos --help`",
             );
             Ok(crate::error::EXIT_USAGE)
         }

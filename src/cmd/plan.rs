@@ -27,7 +27,10 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
         }
     };
     let opts = plan_options(Some(&args.shape), boot);
-    let plan = crate::plan::plan(&inv, &opts).context("planning storage")?;
+    let plan = crate::plan::plan(&inv, &opts).with_context(|| match &args.inventory {
+        Some(path) => format!("planning storage from the inventory {}", path.display()),
+        None => "planning storage".to_owned(),
+    })?;
     tracing::debug!(
         disks = plan.layout.disks.len(),
         vgs = plan.layout.vgs.len(),

@@ -158,7 +158,8 @@ pub struct PlanShape {
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
 
-    /// Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=.
+    /// Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit.
+    /// Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=.
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub swap_size: Option<u64>,
 }
@@ -310,8 +311,24 @@ pub fn restyle_parse_error(err: &clap::Error, verb: Option<&str>) -> Option<Stri
     Some(crate::error::error_line(verb, body.trim_end()))
 }
 
+/// `--swap-size`: a size of at least 1 GiB (no token swap volumes), or 0 for no swap,
+/// and no more than the planner accepts.
 fn parse_size_arg(s: &str) -> Result<u64, String> {
-    crate::units::parse_size(s)
+    let b = crate::units::parse_size(s)?;
+    let min = crate::plan::volumes::SWAP_MIN_BYTES;
+    if b > 0 && b < min {
+        return Err(format!(
+            "{} is below the {} minimum swap; give at least 1G, or 0 for no swap",
+            crate::units::human_binary(b),
+            crate::units::human_binary(min)
+        ));
+    }
+    if b > crate::plan::MAX_BYTES {
+        return Err(format!(
+            "{b} bytes is beyond the 1 PiB the planner accepts; give a real swap size such as 16G"
+        ));
+    }
+    Ok(b)
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ disko\t'disko-config.nix'"
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l inventory -d 'Plan from a saved `pre-nixos inventory --json` file instead of this machine' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l swap-size -d 'Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
+complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l plan-only -d 'Print the storage plan for this machine and exit; changes nothing (same as `plan`)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -54,7 +54,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l executor -d
 disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l swap-size -d 'Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s h -l help -d 'Print help'
@@ -64,7 +64,7 @@ disko\t'disko-config.nix'"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l inventory -d 'Plan from a saved `pre-nixos inventory --json` file instead of this machine' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l swap-size -d 'Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -83,7 +83,7 @@ disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l wipe -d 'Disks that may be wiped: `all` or serials separated by commas' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l swap-size -d 'Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l dry-run -d 'Print every command in order and change nothing'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -s v -l verbose -d 'More log output (repeat for more)'

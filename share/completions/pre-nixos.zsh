@@ -21,7 +21,7 @@ json\:"storage-plan.json"
 disko\:"disko-config.nix"))' \
 '--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
 '--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`)]' \
@@ -45,7 +45,7 @@ _arguments "${_arguments_options[@]}" : \
 '--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
@@ -60,7 +60,7 @@ json\:"storage-plan.json"
 disko\:"disko-config.nix"))' \
 '--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
@@ -95,7 +95,7 @@ _arguments "${_arguments_options[@]}" : \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--dry-run[Print every command in order and change nothing]' \
 '*-v[More log output (repeat for more)]' \

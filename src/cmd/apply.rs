@@ -22,6 +22,7 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
     };
     let opts = plan_options(Some(&args.shape), &ctx.boot);
     let plan = load_or_make_plan(ctx, args.plan.as_deref(), &opts)?;
+    super::check_swap_request(Some(&args.shape), &plan)?;
     let mut boot = ctx.boot.clone();
     // An explicit `apply` is the operator's decision; only --wipe may wipe here.
     boot.plan_only = false;

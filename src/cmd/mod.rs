@@ -114,6 +114,30 @@ pub fn plan_options(shape: Option<&PlanShape>, boot: &BootOptions) -> PlanOption
     }
 }
 
+/// A `--swap-size` the plan cannot give in full is an error naming the limit (the same
+/// request from `pre-nixos.swap=` is only a warning at the top of the summary: a boot
+/// must not stop for it).
+pub fn check_swap_request(
+    shape: Option<&PlanShape>,
+    plan: &crate::plan::Plan,
+) -> Result<(), crate::error::UsageError> {
+    if shape.and_then(|s| s.swap_size).is_none() {
+        return Ok(());
+    }
+    let Some((asked, got, why)) = crate::plan::volumes::swap_shortfall(plan) else {
+        return Ok(());
+    };
+    let fix = if got > 0 {
+        format!("give at most --swap-size {}M", got >> 20)
+    } else {
+        "give a smaller --swap-size, or leave it out for the default".to_owned()
+    };
+    Err(crate::error::UsageError::new(format!(
+        "--swap-size {} does not fit this machine ({why}); {fix}",
+        crate::units::human_binary(asked)
+    )))
+}
+
 fn mode(m: ModeArg) -> Mode {
     match m {
         ModeArg::Fast => Mode::Fast,

@@ -31,6 +31,7 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
         Some(path) => format!("planning storage from the inventory {}", path.display()),
         None => "planning storage".to_owned(),
     })?;
+    super::check_swap_request(Some(&args.shape), &plan)?;
     tracing::debug!(
         disks = plan.layout.disks.len(),
         vgs = plan.layout.vgs.len(),

@@ -20,6 +20,18 @@ pub fn write_summary(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         human_binary(plan.ram_bytes),
         &plan.inventory_digest[..plan.inventory_digest.len().min(12)]
     )?;
+    if let Some((asked, got, why)) = crate::plan::volumes::swap_shortfall(plan) {
+        let got = if got == 0 {
+            "no swap".to_owned()
+        } else {
+            human_binary(got)
+        };
+        writeln!(
+            out,
+            "WARNING: swap {} was asked for; this plan has {got}: {why}",
+            human_binary(asked)
+        )?;
+    }
 
     writeln!(out, "\nDisks")?;
     // in VG order (main first), then by key; the plan itself keeps stable-path order
@@ -127,5 +139,53 @@ fn kind_label(k: crate::inventory::DiskKind) -> &'static str {
         crate::inventory::DiskKind::Nvme => "NVMe",
         crate::inventory::DiskKind::Ssd => "SSD",
         crate::inventory::DiskKind::Hdd => "HDD",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::PlanOptions;
+    use crate::units::{GIB, TIB};
+
+    fn example_plan(swap: Option<u64>) -> Plan {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/workstation-nvme.json"
+        );
+        let inv = crate::render::read_inventory_file(std::path::Path::new(path)).unwrap();
+        let opts = PlanOptions {
+            swap_size_bytes: swap,
+            ..PlanOptions::default()
+        };
+        crate::plan::plan(&inv, &opts).unwrap()
+    }
+
+    fn summary(plan: &Plan) -> String {
+        let mut out = Vec::new();
+        write_summary(plan, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// `pre-nixos.swap=` the plan cannot honour does not stop a boot, but it is the
+    /// second line of the summary, not one decision among many.
+    #[test]
+    fn a_swap_request_that_does_not_fit_is_a_warning_on_top() {
+        let text = summary(&example_plan(Some(100 * TIB)));
+        let second = text.lines().nth(1).unwrap();
+        assert!(
+            second.starts_with("WARNING: swap 100.0 TiB was asked for; this plan has no swap: "),
+            "{text}"
+        );
+        let text = summary(&example_plan(Some(512 << 20)));
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .contains("below the 1.0 GiB minimum"),
+            "{text}"
+        );
+        let text = summary(&example_plan(Some(8 * GIB)));
+        assert!(!text.contains("WARNING"), "{text}");
     }
 }

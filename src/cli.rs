@@ -29,7 +29,8 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Print the storage plan for this machine and exit; changes nothing (same as `plan`).
+    /// Print the storage plan for this machine and exit; changes nothing (same as `plan`;
+    /// `boot --plan-only` is the kernel switch instead: it runs the boot, touching no disk).
     #[arg(long)]
     pub plan_only: bool,
 
@@ -197,8 +198,9 @@ pub struct DetectArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct ApplyArgs {
-    /// Apply this storage-plan.json instead of planning this machine now.
-    #[arg(long, value_name = "FILE")]
+    /// Apply this storage-plan.json instead of planning this machine now (its mode and
+    /// swap are in the file: --mode and --swap-size next to it are an error).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["mode", "swap_size"])]
     pub plan: Option<PathBuf>,
 
     /// native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix).
@@ -258,6 +260,16 @@ impl Default for NetOptions {
 pub struct BootArgs {
     #[command(flatten)]
     pub net: NetOptions,
+
+    /// Bring up the LAN and SSH, plan and record the plan, touch no disk: the kernel's
+    /// pre-nixos.plan-only=1. (`pre-nixos --plan-only` without `boot` only prints the plan.)
+    #[arg(long)]
+    pub plan_only: bool,
+
+    /// Disks that may be wiped: `all` or serials separated by commas; the kernel's
+    /// pre-nixos.wipe=, which it overrides.
+    #[arg(long, value_name = "all|SERIAL,…")]
+    pub wipe: Option<String>,
 
     /// native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix).
     #[arg(long, value_enum)]
@@ -453,6 +465,36 @@ mod tests {
         assert!(help.contains(EXIT_CODES_HELP), "{help}");
         let long = Cli::command().render_long_help().to_string();
         assert!(long.contains(EXIT_CODES_HELP), "{long}");
+    }
+
+    #[test]
+    fn shape_options_next_to_a_plan_file_are_refused() {
+        for extra in [["--mode", "careful"], ["--swap-size", "8G"]] {
+            let mut argv = vec!["pre-nixos", "apply", "--plan", "p.json"];
+            argv.extend(extra);
+            let e = Cli::try_parse_from(&argv).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{argv:?}"
+            );
+            assert_eq!(e.exit_code(), 2);
+        }
+        assert!(Cli::try_parse_from(["pre-nixos", "apply", "--mode", "careful"]).is_ok());
+    }
+
+    #[test]
+    fn boot_takes_the_kernel_switches() {
+        let cli =
+            Cli::try_parse_from(["pre-nixos", "boot", "--plan-only", "--wipe", "all"]).unwrap();
+        assert!(cli.check().is_ok());
+        match cli.command {
+            Some(Command::Boot(a)) => {
+                assert!(a.plan_only);
+                assert_eq!(a.wipe.as_deref(), Some("all"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     #[test]

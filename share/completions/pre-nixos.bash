@@ -169,7 +169,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__boot)
-            opts="-v -h --carrier-timeout --authorized-keys --lan --executor --mode --swap-size --state-dir --verbose --help"
+            opts="-v -h --carrier-timeout --authorized-keys --lan --plan-only --wipe --executor --mode --swap-size --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +184,10 @@ _pre__nixos() {
                     return 0
                     ;;
                 --lan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wipe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

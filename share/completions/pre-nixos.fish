@@ -33,7 +33,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l mode -d 'fast: stri
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s v -l verbose -d 'More log output (repeat for more)'
-complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l plan-only -d 'Print the storage plan for this machine and exit; changes nothing (same as `plan`)'
+complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l plan-only -d 'Print the storage plan for this machine and exit; changes nothing (same as `plan`; `boot --plan-only` is the kernel switch instead: it runs the boot, touching no disk)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s V -l version -d 'Print version'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "boot" -d 'Run the boot flow: LAN + SSH first, then detect, plan, apply if clean, verify, status'
@@ -50,12 +50,14 @@ complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "help" -d 'Print
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l carrier-timeout -d 'How long to wait for a carrier on any candidate NIC' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l authorized-keys -d 'Root\'s authorized keys to install (default /etc/pre-nixos/authorized_keys)' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l lan -d 'Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)' -r
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l wipe -d 'Disks that may be wiped: `all` or serials separated by commas; the kernel\'s pre-nixos.wipe=, which it overrides' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)' -r -f -a "native\t''
 disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l plan-only -d 'Bring up the LAN and SSH, plan and record the plan, touch no disk: the kernel\'s pre-nixos.plan-only=1. (`pre-nixos --plan-only` without `boot` only prints the plan.)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s h -l help -d 'Print help'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l output -d 'What to print: the one-screen summary, storage-plan.json, or disko-config.nix' -r -f -a "summary\t'One screen for people'
@@ -77,7 +79,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l s
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l json -d 'Print every planned disk with the reasons it is not clean, as JSON'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s h -l help -d 'Print help'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l plan -d 'Apply this storage-plan.json instead of planning this machine now' -r -F
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l plan -d 'Apply this storage-plan.json instead of planning this machine now (its mode and swap are in the file: --mode and --swap-size next to it are an error)' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)' -r -f -a "native\t''
 disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l wipe -d 'Disks that may be wiped: `all` or serials separated by commas' -r

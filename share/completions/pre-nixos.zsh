@@ -24,7 +24,7 @@ disko\:"disko-config.nix"))' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
-'--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`)]' \
+'--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`; \`boot --plan-only\` is the kernel switch instead\: it runs the boot, touching no disk)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -43,10 +43,12 @@ _arguments "${_arguments_options[@]}" : \
 '--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
 '--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
 '--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
+'--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas; the kernel'\''s pre-nixos.wipe=, which it overrides]:all|SERIAL,…:_default' \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--plan-only[Bring up the LAN and SSH, plan and record the plan, touch no disk\: the kernel'\''s pre-nixos.plan-only=1. (\`pre-nixos --plan-only\` without \`boot\` only prints the plan.)]' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
 '-h[Print help]' \
@@ -91,7 +93,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (apply)
 _arguments "${_arguments_options[@]}" : \
-'--plan=[Apply this storage-plan.json instead of planning this machine now]:FILE:_files' \
+'(--mode --swap-size)--plan=[Apply this storage-plan.json instead of planning this machine now (its mode and swap are in the file\: --mode and --swap-size next to it are an error)]:FILE:_files' \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \

@@ -137,7 +137,7 @@ impl Cli {
     pub fn check(&self) -> Result<(), String> {
         if self.command.is_some() && (self.plan_only || self.plan_args != PlanArgs::default()) {
             return Err(
-                "--plan-only and its options (--output, --inventory, --mode, --swap-size) \
+                "--plan-only and its options (--output, --inventory, --wide, --mode, --swap-size) \
                  go without a subcommand, or after `plan`"
                     .into(),
             );
@@ -174,6 +174,11 @@ pub struct PlanArgs {
     /// Plan from a saved `pre-nixos inventory --json` file instead of this machine.
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
+
+    /// Summary: print every line whole and each disk's /dev/disk/by-id path (by default
+    /// it fits the terminal, 80 columns when unknown, without the paths).
+    #[arg(long)]
+    pub wide: bool,
 
     #[command(flatten)]
     pub shape: PlanShape,

@@ -89,7 +89,7 @@ _pre__nixos() {
 
     case "${cmd}" in
         pre__nixos)
-            opts="-v -h -V --state-dir --verbose --plan-only --output --inventory --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
+            opts="-v -h -V --state-dir --verbose --plan-only --output --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,7 +539,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__plan)
-            opts="-v -h --output --inventory --mode --swap-size --state-dir --verbose --help"
+            opts="-v -h --output --inventory --wide --mode --swap-size --state-dir --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

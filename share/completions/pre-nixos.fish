@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pre_nixos_global_optspecs
-    string join \n root= state-dir= v/verbose plan-only output= inventory= mode= swap-size= h/help V/version
+    string join \n root= state-dir= v/verbose plan-only output= inventory= wide mode= swap-size= h/help V/version
 end
 
 function __fish_pre_nixos_needs_command
@@ -34,6 +34,7 @@ careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l plan-only -d 'Print the storage plan for this machine and exit; changes nothing (same as `plan`; `boot --plan-only` is the kernel switch instead: it runs the boot, touching no disk)'
+complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l wide -d 'Summary: print every line whole and each disk\'s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s V -l version -d 'Print version'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "boot" -d 'Run the boot flow: LAN + SSH first, then detect, plan, apply if clean, verify, status'
@@ -68,6 +69,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l mode -d 'fa
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l wide -d 'Summary: print every line whole and each disk\'s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s v -l verbose -d 'More log output (repeat for more)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F

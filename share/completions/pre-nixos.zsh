@@ -25,6 +25,7 @@ disko\:"disko-config.nix"))' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
 '--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`; \`boot --plan-only\` is the kernel switch instead\: it runs the boot, touching no disk)]' \
+'--wide[Summary\: print every line whole and each disk'\''s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -64,6 +65,7 @@ disko\:"disko-config.nix"))' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--wide[Summary\: print every line whole and each disk'\''s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)]' \
 '*-v[More log output (repeat for more)]' \
 '*--verbose[More log output (repeat for more)]' \
 '-h[Print help (see more with '\''--help'\'')]' \

@@ -41,7 +41,11 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
     let text = match args.output {
         PlanOutput::Summary => {
             let mut buf = Vec::new();
-            summary::write_summary(&plan, &mut buf)?;
+            let layout = summary::Layout {
+                width: crate::render::wrap::stdout_width(),
+                wide: args.wide,
+            };
+            summary::write_summary_as(&plan, layout, &mut buf)?;
             buf
         }
         PlanOutput::Json => json::plan_to_json(&plan).into_bytes(),

@@ -206,10 +206,26 @@ fn write_state(h: &FakeHost, s: &StorageStatus) {
         .unwrap();
 }
 
+/// The status screen one line per subject (what the assertions read), after checking
+/// that at 80 columns, the width when the terminal's is unknown, no line is longer
+/// (but for a single word that cannot be broken) and no word was lost.
 fn screen(r: &report::StatusReport) -> String {
     let mut out = Vec::new();
     report::write_human(r, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
+    let narrow = String::from_utf8(out).unwrap();
+    for line in narrow.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "{} columns: {line}\n{narrow}",
+            line.chars().count()
+        );
+    }
+    let mut out = Vec::new();
+    report::write_human_width(r, usize::MAX, &mut out).unwrap();
+    let whole = String::from_utf8(out).unwrap();
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(words(&narrow), words(&whole));
+    whole
 }
 
 fn assert_has(text: &str, needle: &str) {
@@ -736,6 +752,17 @@ fn diagnose_bundle_holds_every_item() {
     let screen = String::from_utf8(screen).unwrap();
     assert_has(&screen, "bundle: ");
     assert_has(&screen, "bundle.tar.gz");
+    // The verdict wraps at 80 columns between words (paths may stand alone, longer).
+    for line in screen.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "{line}\n{screen}"
+        );
+    }
+    assert_has(
+        &screen.split_whitespace().collect::<Vec<_>>().join(" "),
+        &b.index.verdict,
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use crate::cli::StatusArgs;
 use crate::context::Ctx;
-use crate::debug::status::{exit_code, gather, write_human};
+use crate::debug::status::{exit_code, gather, write_human_width};
 
 /// `pre-nixos status [--json]`.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
@@ -14,7 +14,7 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        write_human(&report, &mut out)?;
+        write_human_width(&report, crate::render::wrap::stdout_width(), &mut out)?;
     }
     out.flush()?;
     Ok(exit_code(&report))

@@ -85,8 +85,29 @@ pub struct Options {
     pub name: Option<String>,
 }
 
-/// Prints the verdict, what could not be collected, and where the bundle is.
+/// Prints the verdict, what could not be collected, and where the bundle is, wrapped
+/// at 80 columns.
 pub fn write_outcome(host: &dyn Host, b: &Bundle, out: &mut dyn Write) -> std::io::Result<()> {
+    write_outcome_width(host, b, crate::render::wrap::DEFAULT_WIDTH, out)
+}
+
+/// [`write_outcome`] wrapped at `width` columns (words kept whole, continuation lines
+/// indented).
+pub fn write_outcome_width(
+    host: &dyn Host,
+    b: &Bundle,
+    width: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    write_outcome_lines(host, b, &mut text)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        crate::render::wrap::write_wrapped(out, width, 2, line)?;
+    }
+    Ok(())
+}
+
+fn write_outcome_lines(host: &dyn Host, b: &Bundle, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{}", b.index.verdict)?;
     let bad: Vec<&IndexEntry> = b
         .index
@@ -279,6 +300,6 @@ mod tests {
     #[test]
     fn shorten_cuts_on_characters() {
         assert_eq!(shorten("sdb: partition-table", 100), "sdb: partition-table");
-        assert_eq!(shorten("äöü", 2), "äö…");
+        assert_eq!(shorten("äöü", 2), "äö …");
     }
 }

@@ -64,9 +64,26 @@ pub struct GlobalArgs {
     )]
     pub state_dir: PathBuf,
 
-    /// More log output (repeat for more).
+    /// More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a
+    /// command shows warnings and errors only (boot: info and up).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Errors only on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -116,6 +133,29 @@ pub enum ModeArg {
 }
 
 impl Cli {
+    /// How to log this run: `boot` is the service (info to the journal); every other
+    /// verb is a person at a terminal. Only the verbs that change the machine append
+    /// to the actions log.
+    pub fn log_settings(&self) -> crate::logging::Settings {
+        let changes = match &self.command {
+            Some(Command::Boot(_)) => true,
+            Some(Command::Apply(a)) => !a.dry_run,
+            Some(Command::Network(a)) => !a.dry_run,
+            _ => false,
+        };
+        crate::logging::Settings {
+            verbose: self.global.verbose,
+            quiet: self.global.quiet,
+            interactive: !matches!(self.command, Some(Command::Boot(_))),
+            color: match self.global.color {
+                ColorArg::Auto => crate::logging::Color::Auto,
+                ColorArg::Always => crate::logging::Color::Always,
+                ColorArg::Never => crate::logging::Color::Never,
+            },
+            actions_log: changes,
+        }
+    }
+
     /// The subcommand's name as typed (`detect-storage`), for the error prefix.
     pub fn verb(&self) -> Option<&'static str> {
         Some(match self.command.as_ref()? {

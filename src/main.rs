@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         print_error(verb, &msg);
         return ExitCode::from(2);
     }
-    let _log_guard = logging::init(cli.global.verbose, &cli.global.state_dir);
+    let _log_guard = logging::init_with(cli.log_settings());
     let host = match &cli.global.root {
         Some(root) => RealHost::with_root(root),
         None => RealHost::new(),

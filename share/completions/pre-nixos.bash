@@ -89,7 +89,7 @@ _pre__nixos() {
 
     case "${cmd}" in
         pre__nixos)
-            opts="-v -h -V --state-dir --verbose --plan-only --output --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
+            opts="-v -q -h -V --state-dir --verbose --quiet --color --plan-only --output --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -101,6 +101,10 @@ _pre__nixos() {
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -127,7 +131,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__apply)
-            opts="-v -h --plan --executor --wipe --dry-run --mode --swap-size --state-dir --verbose --help"
+            opts="-v -q -h --plan --executor --wipe --dry-run --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -161,6 +165,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -169,7 +177,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__boot)
-            opts="-v -h --carrier-timeout --authorized-keys --lan --plan-only --wipe --executor --mode --swap-size --state-dir --verbose --help"
+            opts="-v -q -h --carrier-timeout --authorized-keys --lan --plan-only --wipe --executor --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,6 +219,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -219,7 +231,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__completions)
-            opts="-v -h --state-dir --verbose --help bash elvish fish powershell zsh"
+            opts="-v -q -h --state-dir --verbose --quiet --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -233,6 +245,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -241,7 +257,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__detect__subcmd__storage)
-            opts="-v -h --json --plan --state-dir --verbose --help"
+            opts="-v -q -h --json --plan --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -259,6 +275,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -267,7 +287,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__diagnose)
-            opts="-v -h --out --state-dir --verbose --help"
+            opts="-v -q -h --out --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,6 +303,10 @@ _pre__nixos() {
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -461,7 +485,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__inventory)
-            opts="-v -h --json --state-dir --verbose --help"
+            opts="-v -q -h --json --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,6 +497,10 @@ _pre__nixos() {
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -483,7 +511,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__man)
-            opts="-v -h --state-dir --verbose --help"
+            opts="-v -q -h --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +525,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -505,7 +537,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__network)
-            opts="-v -h --dry-run --carrier-timeout --authorized-keys --lan --state-dir --verbose --help"
+            opts="-v -q -h --dry-run --carrier-timeout --authorized-keys --lan --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,6 +563,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -539,7 +575,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__plan)
-            opts="-v -h --output --inventory --wide --mode --swap-size --state-dir --verbose --help"
+            opts="-v -q -h --output --inventory --wide --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -569,6 +605,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -577,7 +617,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__status)
-            opts="-v -h --json --state-dir --verbose --help"
+            opts="-v -q -h --json --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -589,6 +629,10 @@ _pre__nixos() {
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -126,6 +126,14 @@ pub enum PlanOutput {
     Disko,
 }
 
+/// `--json` (indented) or `--json=short` (one line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum JsonStyle {
+    #[default]
+    Pretty,
+    Short,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModeArg {
     Fast,
@@ -153,6 +161,27 @@ impl Cli {
                 ColorArg::Never => crate::logging::Color::Never,
             },
             actions_log: changes,
+        }
+    }
+
+    /// The JSON style the command was asked for, if any (`plan --output json` counts):
+    /// an error is then a JSON document on stdout too.
+    pub fn json_style(&self) -> Option<JsonStyle> {
+        let plan = |a: &PlanArgs| {
+            a.json
+                .or((a.output == PlanOutput::Json).then_some(JsonStyle::Pretty))
+        };
+        match &self.command {
+            None if self.plan_only => plan(&self.plan_args),
+            None => None,
+            Some(Command::Plan(a)) => plan(a),
+            Some(Command::Inventory(a)) => a.json,
+            Some(Command::DetectStorage(a)) => a.json,
+            Some(Command::Apply(a)) => a.json,
+            Some(Command::Network(a)) => a.json,
+            Some(Command::Status(a)) => a.json,
+            Some(Command::Diagnose(a)) => a.json,
+            Some(Command::Boot(_)) | Some(Command::Completions { .. }) | Some(Command::Man) => None,
         }
     }
 
@@ -211,6 +240,18 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanOutput::Summary)]
     pub output: PlanOutput,
 
+    /// The same as `--output json` (`--json=short`: on one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty",
+        conflicts_with = "output"
+    )]
+    pub json: Option<JsonStyle>,
+
     /// Plan from a saved `pre-nixos inventory --json` file instead of this machine.
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
@@ -226,16 +267,31 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct InventoryArgs {
-    /// Print schema-versioned JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Print schema-versioned JSON (`--json=short`: on one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct DetectArgs {
-    /// Print every planned disk with the reasons it is not clean, as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Print every planned disk with the reasons it is not clean, as JSON (also when
+    /// detection fails: an `error` document); `--json=short`: on one line.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
     /// Check the disks of this plan instead of planning this machine.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
@@ -260,6 +316,17 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Print the outcome (and a dry run's commands) as JSON (`--json=short`: one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
+
     #[command(flatten)]
     pub shape: PlanShape,
 }
@@ -269,6 +336,17 @@ pub struct NetworkArgs {
     /// Show NICs, scores, the choice and the files and commands; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Print the report (and a dry run's actions) as JSON (`--json=short`: one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 
     #[command(flatten)]
     pub net: NetOptions,
@@ -326,9 +404,16 @@ pub struct BootArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct StatusArgs {
-    /// Print the report as schema-versioned JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Print the report as schema-versioned JSON (`--json=short`: on one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -336,6 +421,18 @@ pub struct DiagnoseArgs {
     /// Where to put the bundle (default /var/log/pre-nixos/diagnose).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Print the verdict, the items and where the bundle went as JSON (`--json=short`:
+    /// one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 }
 
 /// The subcommand an argv names (its first word that is one), for the prefix of a
@@ -500,7 +597,9 @@ mod tests {
         assert!(cli.check().is_ok());
         assert!(matches!(
             cli.command,
-            Some(Command::Status(StatusArgs { json: true }))
+            Some(Command::Status(StatusArgs {
+                json: Some(JsonStyle::Pretty)
+            }))
         ));
     }
 

@@ -31,6 +31,23 @@ pub fn exit_code_for(err: &anyhow::Error) -> u8 {
     }
 }
 
+/// A stable name for the kind of error, for `--json` error documents (scripts branch on
+/// it; the message may change).
+pub fn error_code(err: &anyhow::Error) -> &'static str {
+    for e in err.chain() {
+        if let Some(p) = e.downcast_ref::<crate::plan::PlanError>() {
+            return match p {
+                crate::plan::PlanError::NoUsableDisk(_) => "no-usable-disk",
+                crate::plan::PlanError::Invalid(_) => "invalid-inventory",
+            };
+        }
+        if e.is::<UsageError>() {
+            return "usage";
+        }
+    }
+    "failed"
+}
+
 /// The one shape of an error line on stderr: `pre-nixos <verb>: error: <message>`
 /// (`pre-nixos: error: …` before a verb is known).
 pub fn error_line(verb: Option<&str>, msg: &str) -> String {
@@ -63,6 +80,16 @@ mod tests {
             exit_code_for(&anyhow::anyhow!("mdadm failed")),
             EXIT_FAILURE
         );
+    }
+
+    #[test]
+    fn error_codes_are_stable_names() {
+        let e = anyhow::Error::new(crate::plan::PlanError::NoUsableDisk("x".into()))
+            .context("planning storage");
+        assert_eq!(error_code(&e), "no-usable-disk");
+        let e = anyhow::Error::new(UsageError::new("bad"));
+        assert_eq!(error_code(&e), "usage");
+        assert_eq!(error_code(&anyhow::anyhow!("mdadm")), "failed");
     }
 
     #[test]

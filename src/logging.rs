@@ -59,7 +59,7 @@ impl Color {
         match self {
             Color::Always => true,
             Color::Never => false,
-            Color::Auto => is_terminal && no_color.is_none_or(|v| v.is_empty()),
+            Color::Auto => is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty),
         }
     }
 }

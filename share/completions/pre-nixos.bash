@@ -89,7 +89,7 @@ _pre__nixos() {
 
     case "${cmd}" in
         pre__nixos)
-            opts="-v -q -h -V --state-dir --verbose --quiet --color --plan-only --output --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
+            opts="-v -q -h -V --state-dir --verbose --quiet --color --plan-only --output --json --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,6 +109,10 @@ _pre__nixos() {
                     ;;
                 --output)
                     COMPREPLY=($(compgen -W "summary json disko" -- "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
                     return 0
                     ;;
                 --inventory)
@@ -131,7 +135,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__apply)
-            opts="-v -q -h --plan --executor --wipe --dry-run --mode --swap-size --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --plan --executor --wipe --dry-run --json --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,6 +151,10 @@ _pre__nixos() {
                     ;;
                 --wipe)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
                     return 0
                     ;;
                 --mode)
@@ -263,6 +271,10 @@ _pre__nixos() {
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --plan)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -287,7 +299,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__diagnose)
-            opts="-v -q -h --out --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --out --json --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,6 +307,10 @@ _pre__nixos() {
             case "${prev}" in
                 --out)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
                     return 0
                     ;;
                 --root)
@@ -491,6 +507,10 @@ _pre__nixos() {
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -537,12 +557,16 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__network)
-            opts="-v -q -h --dry-run --carrier-timeout --authorized-keys --lan --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --dry-run --json --carrier-timeout --authorized-keys --lan --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --carrier-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -575,7 +599,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__plan)
-            opts="-v -q -h --output --inventory --wide --mode --swap-size --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --output --json --inventory --wide --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -583,6 +607,10 @@ _pre__nixos() {
             case "${prev}" in
                 --output)
                     COMPREPLY=($(compgen -W "summary json disko" -- "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
                     return 0
                     ;;
                 --inventory)
@@ -623,6 +651,10 @@ _pre__nixos() {
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pre_nixos_global_optspecs
-    string join \n root= state-dir= v/verbose q/quiet color= plan-only output= inventory= wide mode= swap-size= h/help V/version
+    string join \n root= state-dir= v/verbose q/quiet color= plan-only output= json= inventory= wide mode= swap-size= h/help V/version
 end
 
 function __fish_pre_nixos_needs_command
@@ -31,6 +31,8 @@ never\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l output -d 'What to print: the one-screen summary, storage-plan.json, or disko-config.nix' -r -f -a "summary\t'One screen for people'
 json\t'storage-plan.json'
 disko\t'disko-config.nix'"
+complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l json -d 'The same as `--output json` (`--json=short`: on one line)' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l inventory -d 'Plan from a saved `pre-nixos inventory --json` file instead of this machine' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
@@ -72,6 +74,8 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s h -l help -
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l output -d 'What to print: the one-screen summary, storage-plan.json, or disko-config.nix' -r -f -a "summary\t'One screen for people'
 json\t'storage-plan.json'
 disko\t'disko-config.nix'"
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l json -d 'The same as `--output json` (`--json=short`: on one line)' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l inventory -d 'Plan from a saved `pre-nixos inventory --json` file instead of this machine' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
@@ -84,20 +88,22 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l wide -d 'Su
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l json -d 'Print schema-versioned JSON (`--json=short`: on one line)' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -l json -d 'Print schema-versioned JSON'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand inventory" -s h -l help -d 'Print help'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l json -d 'Print every planned disk with the reasons it is not clean, as JSON (also when detection fails: an `error` document); `--json=short`: on one line' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l plan -d 'Check the disks of this plan instead of planning this machine' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -l json -d 'Print every planned disk with the reasons it is not clean, as JSON'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand detect-storage" -s h -l help -d 'Print help'
@@ -105,6 +111,8 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l plan -d 'A
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)' -r -f -a "native\t''
 disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l wipe -d 'Disks that may be wiped: `all` or serials separated by commas' -r
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l json -d 'Print the outcome (and a dry run\'s commands) as JSON (`--json=short`: one line)' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
@@ -116,6 +124,8 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l dry-run -d
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -s h -l help -d 'Print help'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l json -d 'Print the report (and a dry run\'s actions) as JSON (`--json=short`: one line)' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l carrier-timeout -d 'How long to wait for a carrier on any candidate NIC' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l authorized-keys -d 'Root\'s authorized keys to install (default /etc/pre-nixos/authorized_keys)' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l lan -d 'Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)' -r
@@ -127,15 +137,18 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -l dry-run 
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand network" -s h -l help -d 'Print help'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l json -d 'Print the report as schema-versioned JSON (`--json=short`: on one line)' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l json -d 'Print the report as schema-versioned JSON'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s h -l help -d 'Print help'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -l out -d 'Where to put the bundle (default /var/log/pre-nixos/diagnose)' -r -F
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -l json -d 'Print the verdict, the items and where the bundle went as JSON (`--json=short`: one line)' -r -f -a "pretty\t''
+short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''

@@ -20,6 +20,7 @@ _pre-nixos() {
 '--output=[What to print\: the one-screen summary, storage-plan.json, or disko-config.nix]:OUTPUT:((summary\:"One screen for people"
 json\:"storage-plan.json"
 disko\:"disko-config.nix"))' \
+'(--output)--json=[The same as \`--output json\` (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
@@ -67,6 +68,7 @@ _arguments "${_arguments_options[@]}" : \
 '--output=[What to print\: the one-screen summary, storage-plan.json, or disko-config.nix]:OUTPUT:((summary\:"One screen for people"
 json\:"storage-plan.json"
 disko\:"disko-config.nix"))' \
+'(--output)--json=[The same as \`--output json\` (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
@@ -83,9 +85,9 @@ disko\:"disko-config.nix"))' \
 ;;
 (inventory)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print schema-versioned JSON (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
-'--json[Print schema-versioned JSON]' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '(-v --verbose)-q[Errors only on stderr]' \
@@ -96,10 +98,10 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (detect-storage)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print every planned disk with the reasons it is not clean, as JSON (also when detection fails\: an \`error\` document); \`--json=short\`\: on one line]::STYLE:(pretty short)' \
 '--plan=[Check the disks of this plan instead of planning this machine]:FILE:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
-'--json[Print every planned disk with the reasons it is not clean, as JSON]' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '(-v --verbose)-q[Errors only on stderr]' \
@@ -113,6 +115,7 @@ _arguments "${_arguments_options[@]}" : \
 '(--mode --swap-size)--plan=[Apply this storage-plan.json instead of planning this machine now (its mode and swap are in the file\: --mode and --swap-size next to it are an error)]:FILE:_files' \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
+'--json=[Print the outcome (and a dry run'\''s commands) as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
@@ -128,6 +131,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (network)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print the report (and a dry run'\''s actions) as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
 '--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
 '--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
 '--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
@@ -144,9 +148,9 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (status)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print the report as schema-versioned JSON (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
-'--json[Print the report as schema-versioned JSON]' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '(-v --verbose)-q[Errors only on stderr]' \
@@ -158,6 +162,7 @@ _arguments "${_arguments_options[@]}" : \
 (diagnose)
 _arguments "${_arguments_options[@]}" : \
 '--out=[Where to put the bundle (default /var/log/pre-nixos/diagnose)]:DIR:_files' \
+'--json=[Print the verdict, the items and where the bundle went as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \

@@ -26,6 +26,16 @@ pub fn run(ctx: &Ctx, args: &DiagnoseArgs) -> anyhow::Result<u8> {
         },
     )?;
     let mut stdout = std::io::stdout().lock();
+    if let Some(style) = args.json {
+        let doc = serde_json::json!({
+            "verdict": bundle.index.verdict,
+            "directory": ctx.host.path(&bundle.dir),
+            "archive": bundle.archive.as_ref().map(|a| ctx.host.path(a)),
+            "index": serde_json::to_value(&bundle.index)?,
+        });
+        super::output::write(&mut stdout, doc, style)?;
+        return Ok(crate::error::EXIT_OK);
+    }
     let width = crate::render::wrap::stdout_width();
     write_outcome_width(ctx.host, &bundle, width, &mut stdout)?;
     Ok(crate::error::EXIT_OK)

@@ -9,6 +9,7 @@ pub mod diagnose;
 pub mod docs;
 pub mod inventory;
 pub mod network;
+pub mod output;
 pub mod plan;
 pub mod plan_source;
 pub mod status;

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 
 use super::plan_options;
-use crate::cli::{PlanArgs, PlanOutput};
+use crate::cli::{JsonStyle, PlanArgs, PlanOutput};
 use crate::context::Ctx;
 use crate::kcmdline::BootOptions;
 use crate::render::{disko, json, read_inventory_file, summary};
@@ -38,7 +38,12 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
         "planned"
     );
 
-    let text = match args.output {
+    let output = if args.json.is_some() {
+        PlanOutput::Json
+    } else {
+        args.output
+    };
+    let text = match output {
         PlanOutput::Summary => {
             let mut buf = Vec::new();
             let layout = summary::Layout {
@@ -47,6 +52,12 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
             };
             summary::write_summary_as(&plan, layout, &mut buf)?;
             buf
+        }
+        // `--json` is storage-plan.json byte for byte (sorted keys, the golden files);
+        // `--json=short` is the same on one line, schema_version first like every
+        // other document.
+        PlanOutput::Json if args.json == Some(JsonStyle::Short) => {
+            super::output::render(serde_json::to_value(&plan)?, JsonStyle::Short).into_bytes()
         }
         PlanOutput::Json => json::plan_to_json(&plan).into_bytes(),
         PlanOutput::Disko => disko::render_disko(&plan).into_bytes(),

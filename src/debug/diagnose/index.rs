@@ -154,20 +154,6 @@ pub(super) fn shorten(s: &str, max: usize) -> String {
     format!("{at_word} …")
 }
 
-#[cfg(test)]
-mod shorten_tests {
-    #[test]
-    fn shortening_cuts_between_words() {
-        let s = super::shorten(
-            "the storage stage failed: mdadm exited 1: no such device",
-            30,
-        );
-        assert_eq!(s, "the storage stage failed …");
-        assert_eq!(super::shorten("short", 30), "short");
-        assert_eq!(super::shorten("abcdefghij", 4), "abcd …");
-    }
-}
-
 pub(super) fn write_index(host: &dyn Host, dir: &Path, index: &Index) {
     let mut json = serde_json::to_string_pretty(index).unwrap_or_default();
     json.push('\n');

@@ -301,5 +301,11 @@ mod tests {
     fn shorten_cuts_on_characters() {
         assert_eq!(shorten("sdb: partition-table", 100), "sdb: partition-table");
         assert_eq!(shorten("äöü", 2), "äö …");
+        // between words where there is a space to cut at
+        let s = shorten(
+            "the storage stage failed: mdadm exited 1: no such device",
+            30,
+        );
+        assert_eq!(s, "the storage stage failed …");
     }
 }

@@ -20,6 +20,9 @@
   systemdLibs,
   util-linux,
   disko ? null,
+  # The git commit `--version` and the diagnose bundle report (build.rs reads it: the
+  # sandbox has no .git). The flake passes its own revision.
+  commit ? "unknown",
 }:
 
 let
@@ -54,6 +57,8 @@ rustPlatform.buildRustPackage {
   };
 
   cargoLock.lockFile = ../Cargo.lock;
+
+  PRE_NIXOS_GIT_COMMIT = commit;
 
   nativeBuildInputs = [
     pkg-config

@@ -18,10 +18,19 @@ status: 0 report shown (whatever the storage state), 2 a state file is unreadabl
 diagnose: 0 bundle written (items that could not be collected are listed in its index),
           1 the bundle directory could not be created";
 
+/// `0.1.0 (commit 0123456789ab)`: the version and the git commit of the build
+/// (`build.rs`; `unknown` when neither git nor the builder could say).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PRE_NIXOS_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pre-nixos",
-    version,
+    version = VERSION,
     about = "Prepare a bare-metal server for nixos-install: plan and create its storage, bring up the LAN and SSH",
     after_help = EXIT_CODES_HELP
 )]
@@ -639,6 +648,17 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_version_names_the_commit() {
+        let v = Cli::command().render_version().to_string();
+        assert!(
+            v.starts_with(&format!("pre-nixos {} (commit ", env!("CARGO_PKG_VERSION"))),
+            "{v}"
+        );
+        let commit = env!("PRE_NIXOS_COMMIT");
+        assert!(!commit.is_empty() && v.contains(commit), "{v}");
     }
 
     #[test]

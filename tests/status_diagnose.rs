@@ -691,6 +691,12 @@ fn diagnose_bundle_holds_every_item() {
 
     let root = dir.path().join("var/log/pre-nixos/diagnose/bundle");
     let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    // The build's commit, as `--version` says it.
+    let version = read("version.txt");
+    assert!(
+        version.contains(&format!("commit: {}\n", env!("PRE_NIXOS_COMMIT"))),
+        "{version}"
+    );
     // Parsed boot options come from the cmdline in the bundle.
     let boot: serde_json::Value = serde_json::from_str(&read("boot-options.json")).unwrap();
     assert!(boot.is_object(), "{boot}");

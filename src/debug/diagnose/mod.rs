@@ -237,8 +237,9 @@ fn tar_path(dir: &Path) -> PathBuf {
 
 pub(super) fn version_text(self_exe: &str) -> String {
     format!(
-        "pre-nixos {}\nbuild: {}\nexecutable: {}\ntarget: {}-{}\n",
+        "pre-nixos {}\ncommit: {}\nbuild: {}\nexecutable: {}\ntarget: {}-{}\n",
         env!("CARGO_PKG_VERSION"),
+        env!("PRE_NIXOS_COMMIT"),
         option_env!("PRE_NIXOS_BUILD_INFO").unwrap_or("not recorded"),
         self_exe,
         std::env::consts::ARCH,

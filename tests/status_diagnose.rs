@@ -590,6 +590,26 @@ fn bundle_files(root: &Path) -> Vec<String> {
     out
 }
 
+/// journalctl exits 0 with no entry when journald keeps nothing: no evidence, not "ok".
+#[test]
+fn an_empty_journal_read_is_not_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    system_files(dir.path());
+    let h = host(dir.path());
+    h.on(
+        &["journalctl", "-k"],
+        Response::stdout("-- No entries --\n"),
+    );
+    h.on(&["journalctl"], Response::stdout(""));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let b = diagnose::collect(&ctx, &diag_options()).unwrap();
+    for item in ["journal", "journal-text", "kernel-journal"] {
+        let e = b.index.entries.iter().find(|e| e.item == item).unwrap();
+        assert_eq!(e.outcome, Outcome::Failed, "{e:?}");
+        assert!(e.error.as_deref().unwrap().contains("no entries"), "{e:?}");
+    }
+}
+
 #[test]
 fn diagnose_bundle_holds_every_item() {
     let dir = tempfile::tempdir().unwrap();
@@ -627,6 +647,10 @@ fn diagnose_bundle_holds_every_item() {
     h.on(&["lsblk"], Response::stdout("{\"blockdevices\":[]}\n"));
     let dmesg: String = (0..500).map(|i| format!("[{i}.0] line {i}\n")).collect();
     h.on(&["dmesg"], Response::stdout(dmesg));
+    h.on(
+        &["journalctl"],
+        Response::stdout("{\"MESSAGE\":\"storage: applied\"}\n"),
+    );
 
     let ctx = Ctx::new(&h, STATE_DIR);
     let b = diagnose::collect(&ctx, &diag_options()).unwrap();

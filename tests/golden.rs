@@ -107,7 +107,7 @@ fn golden_files_match() {
             }
         }
     }
-    let lan = nixos::network_lan_nix("3C:EC:EF:10:20:31");
+    let lan = nixos::network_lan_nix("3C:EC:EF:10:20:31", true);
     let path = root().join("tests/golden/network-lan.nix");
     if update {
         std::fs::write(&path, &lan).unwrap();

@@ -44,6 +44,7 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
             wipe,
             boot,
             lan_mac: None,
+            lan_mac_permanent: false,
         },
     )?;
     if let Some(style) = args.json {

@@ -91,8 +91,9 @@ rustPlatform.buildRustPackage {
       --bash <($out/bin/pre-nixos completions bash) \
       --zsh <($out/bin/pre-nixos completions zsh) \
       --fish <($out/bin/pre-nixos completions fish)
-    $out/bin/pre-nixos man > pre-nixos.1
-    installManPage pre-nixos.1
+    # pre-nixos.1 and one pre-nixos-<verb>.1 per subcommand
+    $out/bin/pre-nixos man --out man
+    installManPage man/*.1
 
     wrapProgram $out/bin/pre-nixos \
       --prefix PATH : ${lib.makeBinPath runtimeTools}

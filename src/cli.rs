@@ -119,9 +119,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff), or write every page (one per subcommand) into DIR.
     #[command(hide = true)]
-    Man,
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -190,7 +193,9 @@ impl Cli {
             Some(Command::Network(a)) => a.json,
             Some(Command::Status(a)) => a.json,
             Some(Command::Diagnose(a)) => a.json,
-            Some(Command::Boot(_)) | Some(Command::Completions { .. }) | Some(Command::Man) => None,
+            Some(Command::Boot(_))
+            | Some(Command::Completions { .. })
+            | Some(Command::Man { .. }) => None,
         }
     }
 
@@ -206,7 +211,7 @@ impl Cli {
             Command::Status(_) => "status",
             Command::Diagnose(_) => "diagnose",
             Command::Completions { .. } => "completions",
-            Command::Man => "man",
+            Command::Man { .. } => "man",
         })
     }
 

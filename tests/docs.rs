@@ -114,3 +114,51 @@ fn readme_says_what_to_do_after_success_and_after_failure() {
         assert!(fails.contains(needle), "When it fails lacks {needle:?}");
     }
 }
+
+/// One page per visible subcommand, each with every option of that subcommand and the
+/// sections clap cannot write; and the main page's SEE ALSO names pages that exist.
+#[test]
+fn every_subcommand_has_a_man_page_with_every_option() {
+    use clap::CommandFactory;
+    let pages = pre_nixos::cmd::docs::man_pages().unwrap();
+    let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+    let mut cmd = pre_nixos::cli::Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let name = format!("pre-nixos-{}.1", sub.get_name());
+        let (_, page) = pages
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("no {name} among {names:?}"));
+        let page = String::from_utf8(page.clone()).unwrap().replace("\\-", "-");
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+            if let Some(long) = arg.get_long() {
+                assert!(page.contains(&format!("--{long}")), "{name} lacks --{long}");
+            }
+        }
+        for section in [
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "FILES",
+            "EXAMPLES",
+            "SEE ALSO",
+            "PRE_NIXOS_LOG",
+            "PRE_NIXOS_ACTIONS_LOG",
+            "PRE_NIXOS_STATE_DIR",
+        ] {
+            assert!(page.contains(section), "{name} lacks {section}");
+        }
+    }
+    let main = String::from_utf8(pages[0].1.clone())
+        .unwrap()
+        .replace("\\-", "-");
+    assert_eq!(pages[0].0, "pre-nixos.1");
+    assert!(main.contains("KERNEL PARAMETERS") && main.contains("pre-nixos.wipe="));
+    for n in &names[1..] {
+        let referenced = format!("{}(1)", n.trim_end_matches(".1"));
+        assert!(
+            main.contains(&referenced),
+            "pre-nixos.1 does not point at {referenced}"
+        );
+    }
+}

@@ -531,12 +531,16 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__man)
-            opts="-v -q -h --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --out --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -52,7 +52,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "network" -d 'Ch
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "status" -d 'Show what happened: storage state, plan, verify diff, LAN, sshd, pending jobs'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "diagnose" -d 'Collect every piece of evidence into one directory and a .tar.gz'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page (one per subcommand) into DIR'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l carrier-timeout -d 'How long to wait for a carrier on any candidate NIC' -r
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l authorized-keys -d 'Root\'s authorized keys to install (default /etc/pre-nixos/authorized_keys)' -r -F
@@ -163,6 +163,7 @@ never\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -l out -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
@@ -179,5 +180,5 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "status" -d 'Show what happened: storage state, plan, verify diff, LAN, sshd, pending jobs'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "diagnose" -d 'Collect every piece of evidence into one directory and a .tar.gz'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "man" -d 'Print the man page (roff), or write every page (one per subcommand) into DIR'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -188,6 +188,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (man)
 _arguments "${_arguments_options[@]}" : \
+'--out=[]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
@@ -275,7 +276,7 @@ _pre-nixos_commands() {
 'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
 'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
 'completions:Print shell completions' \
-'man:Print the man page (roff)' \
+'man:Print the man page (roff), or write every page (one per subcommand) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'pre-nixos commands' commands "$@"
@@ -317,7 +318,7 @@ _pre-nixos__subcmd__help_commands() {
 'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
 'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
 'completions:Print shell completions' \
-'man:Print the man page (roff)' \
+'man:Print the man page (roff), or write every page (one per subcommand) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'pre-nixos help commands' commands "$@"

@@ -43,7 +43,7 @@ pub fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Status(a)) => status::run(ctx, &a),
         Some(Command::Diagnose(a)) => diagnose::run(ctx, &a),
         Some(Command::Completions { shell }) => docs::completions(shell),
-        Some(Command::Man) => docs::man_page(),
+        Some(Command::Man { out }) => docs::man_page(out.as_deref()),
     }
 }
 
@@ -63,7 +63,7 @@ fn path_options(cli: &mut Cli) -> Vec<&mut PathBuf> {
         Some(Command::Inventory(_))
         | Some(Command::Status(_))
         | Some(Command::Completions { .. })
-        | Some(Command::Man)
+        | Some(Command::Man { .. })
         | None => None,
     };
     paths.extend(more);

@@ -162,3 +162,30 @@ fn every_subcommand_has_a_man_page_with_every_option() {
         );
     }
 }
+
+/// The README's links stay inside the repository, and the rules page it points at says
+/// every rule a reader needs (the planner's table, the boot policy, the exit codes).
+#[test]
+fn readme_links_the_rules_inside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        !readme.contains("](../"),
+        "the README links outside the repository"
+    );
+    assert!(
+        readme.contains("](docs/spec.md)"),
+        "the README does not link docs/spec.md"
+    );
+    let spec = std::fs::read_to_string(root.join("docs/spec.md")).unwrap();
+    for needle in [
+        "RAID10",
+        "`applied` / `already-provisioned`",
+        "pre-nixos.wipe=all",
+        "its permanent MAC",
+        "`schema_version`",
+        "never below 1 GiB",
+    ] {
+        assert!(spec.contains(needle), "docs/spec.md lacks {needle:?}");
+    }
+}

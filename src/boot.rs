@@ -37,12 +37,19 @@ pub struct BootRequest {
 }
 
 pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
+    crate::host::notify::status("waiting for udev");
     wait_for_coldplug(ctx);
+    crate::host::notify::status("network: choosing the LAN, starting sshd");
     let net = network_stage(ctx, req);
+    crate::host::notify::status("storage: planning");
     let env = Env::new(ctx.host);
     let lan = net.lan_mac.clone().map(|m| (m, net.lan_mac_permanent));
     let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, lan));
     let line = announce_line(&net, &outcome.status);
+    crate::host::notify::status(&format!(
+        "done: storage {}/{}",
+        outcome.status.state, outcome.status.detail
+    ));
     let consoles = network::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
     Ok(outcome.exit_code())

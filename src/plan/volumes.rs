@@ -28,7 +28,7 @@ pub struct VgSpace {
 }
 
 fn size(extents: u64) -> String {
-    human_binary(extents * EXTENT_BYTES)
+    human_binary(extents.saturating_mul(EXTENT_BYTES))
 }
 
 /// An ext4 LV labelled with its name, mounted `relatime`.
@@ -36,7 +36,7 @@ pub(crate) fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume 
     LogicalVolume {
         name: name.into(),
         extents,
-        size_bytes: extents * EXTENT_BYTES,
+        size_bytes: extents.saturating_mul(EXTENT_BYTES),
         content: LvContent::Ext4 {
             label: name.into(),
             mountpoint: mountpoint.into(),
@@ -52,7 +52,7 @@ pub(crate) fn swap_lv(extents: u64) -> LogicalVolume {
     LogicalVolume {
         name: "swap".into(),
         extents,
-        size_bytes: extents * EXTENT_BYTES,
+        size_bytes: extents.saturating_mul(EXTENT_BYTES),
         content: LvContent::Swap {
             label: "swap".into(),
         },
@@ -100,7 +100,7 @@ pub fn requested_swap(ram_bytes: u64, opts: &PlanOptions) -> (u64, String) {
             ),
         ),
         None => (
-            extents_for(2 * ram_bytes),
+            extents_for(ram_bytes.saturating_mul(2)),
             format!("2 × {} RAM", human_binary(ram_bytes)),
         ),
     }
@@ -406,6 +406,14 @@ impl Sizer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_ram_and_space_do_not_overflow() {
+        let (want, _) = requested_swap(u64::MAX, &PlanOptions::default());
+        assert_eq!(want, extents_for(SWAP_CAP_BYTES));
+        assert_eq!(size(u64::MAX), human_binary(u64::MAX));
+        assert_eq!(ext4("data", "/data", u64::MAX).size_bytes, u64::MAX);
+    }
 
     fn vgs(swap_extents: u64) -> Vec<VgSpace> {
         vec![

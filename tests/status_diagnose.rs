@@ -170,6 +170,7 @@ fn sample_plan() -> Plan {
         excluded: vec![pre_nixos::inventory::Excluded {
             name: "sdc".into(),
             reason: "USB-attached (ID_BUS=usb)".into(),
+            ..Default::default()
         }],
     }
 }

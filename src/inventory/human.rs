@@ -102,6 +102,7 @@ fn grouped_excluded(excluded: &[super::Excluded]) -> Vec<(String, String)> {
     }
     let mut rows = Vec::new();
     for (reason, names) in groups {
+        let reason: &str = reason;
         if names.len() >= 3 {
             let first = names[0];
             let last = names[names.len() - 1];
@@ -110,10 +111,35 @@ fn grouped_excluded(excluded: &[super::Excluded]) -> Vec<(String, String)> {
                 reason.to_owned(),
             ));
         } else {
-            rows.extend(names.iter().map(|n| ((*n).to_owned(), reason.to_owned())));
+            rows.extend(names.iter().map(|n| {
+                let x = excluded.iter().find(|x| x.name == *n && x.reason == reason);
+                ((*n).to_owned(), with_identity(reason, x))
+            }));
         }
     }
     rows
+}
+
+/// `reason — 32.0 GB SanDisk Ultra, serial 4C530001` when the device's identity is known.
+fn with_identity(reason: &str, x: Option<&super::Excluded>) -> String {
+    let Some(x) = x else {
+        return reason.to_owned();
+    };
+    let mut what: Vec<String> = Vec::new();
+    what.extend(x.size_bytes.map(human_bytes));
+    what.extend(x.model.clone());
+    let mut id = what.join(" ");
+    if let Some(s) = &x.serial {
+        if !id.is_empty() {
+            id.push_str(", ");
+        }
+        id.push_str(&format!("serial {s}"));
+    }
+    if id.is_empty() {
+        reason.to_owned()
+    } else {
+        format!("{reason} — {id}")
+    }
 }
 
 fn row(cells: &[&str]) -> Vec<String> {
@@ -162,24 +188,46 @@ mod tests {
     use crate::inventory::Excluded;
 
     #[test]
+    fn a_device_left_out_says_what_it_is() {
+        let ex = [Excluded {
+            name: "sdd".into(),
+            reason: "USB-attached (ID_BUS=usb)".into(),
+            size_bytes: Some(32_000_000_000),
+            model: Some("SanDisk Ultra".into()),
+            serial: Some("4C530001".into()),
+        }];
+        assert_eq!(
+            grouped_excluded(&ex),
+            [(
+                "sdd".to_owned(),
+                "USB-attached (ID_BUS=usb) — 32.0 GB SanDisk Ultra, serial 4C530001".to_owned()
+            )]
+        );
+    }
+
+    #[test]
     fn many_devices_left_out_for_one_reason_take_one_row() {
         let mut ex: Vec<Excluded> = (0..8)
             .map(|i| Excluded {
                 name: format!("loop{i}"),
                 reason: "loop device".into(),
+                ..Excluded::default()
             })
             .collect();
         ex.push(Excluded {
             name: "sr0".into(),
             reason: "optical drive".into(),
+            ..Excluded::default()
         });
         ex.push(Excluded {
             name: "ram0".into(),
             reason: "ram disk".into(),
+            ..Excluded::default()
         });
         ex.push(Excluded {
             name: "ram1".into(),
             reason: "ram disk".into(),
+            ..Excluded::default()
         });
         assert_eq!(
             grouped_excluded(&ex),

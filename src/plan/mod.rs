@@ -161,6 +161,7 @@ fn usable_disks<'a>(
             Some(reason) => excluded.push(Excluded {
                 name: d.name.clone(),
                 reason,
+                ..Excluded::default()
             }),
             None => usable.push(d),
         }
@@ -399,6 +400,7 @@ fn build_group(g: &Group, mode: Mode, excluded: &mut Vec<Excluded>) -> BuiltGrou
                 names(members),
                 choice.why
             ),
+            ..Excluded::default()
         });
     }
     BuiltGroup {

@@ -17,14 +17,20 @@ impl UsageError {
     }
 }
 
-/// Maps an error to its exit code: usage errors and planner refusals (no usable disk,
-/// an inventory the planner cannot take) anywhere in the chain give 2, from every verb
-/// that plans (`plan`, `apply`, `detect-storage`); the rest 1.
+/// The disks of this machine could not be read (the inventory scan failed): the
+/// "storage detection error" of the exit-code table, exit 2 from every verb, as
+/// `detect-storage` always had it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0:#}")]
+pub struct DetectionError(pub anyhow::Error);
+
+/// Maps an error to its exit code: usage errors, planner refusals (no usable disk, an
+/// inventory the planner cannot take) and detection errors anywhere in the chain give
+/// 2, from every verb (`plan`, `apply`, `detect-storage`, `inventory`); the rest 1.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err
-        .chain()
-        .any(|e| e.is::<UsageError>() || e.is::<crate::plan::PlanError>())
-    {
+    if err.chain().any(|e| {
+        e.is::<UsageError>() || e.is::<crate::plan::PlanError>() || e.is::<DetectionError>()
+    }) {
         EXIT_USAGE
     } else {
         EXIT_FAILURE
@@ -43,6 +49,9 @@ pub fn error_code(err: &anyhow::Error) -> &'static str {
         }
         if e.is::<UsageError>() {
             return "usage";
+        }
+        if e.is::<DetectionError>() {
+            return "detection-failed";
         }
     }
     "failed"
@@ -80,6 +89,15 @@ mod tests {
             exit_code_for(&anyhow::anyhow!("mdadm failed")),
             EXIT_FAILURE
         );
+    }
+
+    #[test]
+    fn a_disk_scan_that_fails_is_a_detection_error_everywhere() {
+        // the disks could not be read: 2, like detect-storage's detection failure
+        let e = anyhow::Error::new(DetectionError(anyhow::anyhow!("reading /sys/block")))
+            .context("scanning the disks of this machine");
+        assert_eq!(exit_code_for(&e), EXIT_USAGE);
+        assert_eq!(error_code(&e), "detection-failed");
     }
 
     #[test]

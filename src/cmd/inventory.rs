@@ -9,7 +9,7 @@ use crate::inventory::{human, scan};
 
 /// `pre-nixos inventory [--json]`.
 pub fn run(ctx: &Ctx, args: &InventoryArgs) -> anyhow::Result<u8> {
-    let inv = scan(ctx.host, &ctx.boot)?;
+    let inv = scan(ctx.host, &ctx.boot).map_err(crate::error::DetectionError)?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if let Some(style) = args.json {

@@ -22,6 +22,7 @@ pub fn run(ctx: &Ctx, args: &PlanArgs) -> anyhow::Result<u8> {
         Some(path) => (read_inventory_file(path)?, &no_switches),
         None => {
             let inv = crate::inventory::scan(ctx.host, &ctx.boot)
+                .map_err(crate::error::DetectionError)
                 .context("scanning the disks of this machine")?;
             (inv, &ctx.boot)
         }

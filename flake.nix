@@ -31,6 +31,7 @@
         pkgs':
         pkgs'.callPackage ./nixos/package.nix {
           disko = disko.packages.${pkgs'.stdenv.hostPlatform.system}.disko;
+          commit = self.shortRev or self.dirtyShortRev or "unknown";
         };
       # Named after its file, so NixOS error messages and option docs point at it.
       module = {

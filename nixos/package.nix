@@ -20,6 +20,9 @@
   systemdLibs,
   util-linux,
   disko ? null,
+  # The git commit `--version` and the diagnose bundle report (build.rs reads it: the
+  # sandbox has no .git). The flake passes its own revision.
+  commit ? "unknown",
 }:
 
 let
@@ -55,6 +58,8 @@ rustPlatform.buildRustPackage {
 
   cargoLock.lockFile = ../Cargo.lock;
 
+  PRE_NIXOS_GIT_COMMIT = commit;
+
   nativeBuildInputs = [
     pkg-config
     # blkid-sys generates its bindings with bindgen at build time.
@@ -86,8 +91,9 @@ rustPlatform.buildRustPackage {
       --bash <($out/bin/pre-nixos completions bash) \
       --zsh <($out/bin/pre-nixos completions zsh) \
       --fish <($out/bin/pre-nixos completions fish)
-    $out/bin/pre-nixos man > pre-nixos.1
-    installManPage pre-nixos.1
+    # pre-nixos.1 and one pre-nixos-<verb>.1 per subcommand
+    $out/bin/pre-nixos man --out man
+    installManPage man/*.1
 
     wrapProgram $out/bin/pre-nixos \
       --prefix PATH : ${lib.makeBinPath runtimeTools}

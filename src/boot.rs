@@ -38,11 +38,19 @@ pub struct BootRequest {
 }
 
 pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
+    crate::host::notify::status("waiting for udev");
     wait_for_coldplug(ctx);
+    crate::host::notify::status("network: choosing the LAN, starting sshd");
     let net = network_stage(ctx, req);
+    crate::host::notify::status("storage: planning");
     let env = Env::new(ctx.host);
-    let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, net.lan_mac.clone()));
+    let lan = net.lan_mac.clone().map(|m| (m, net.lan_mac_permanent));
+    let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, lan));
     let line = announce_line(&net, &outcome.status);
+    crate::host::notify::status(&format!(
+        "done: storage {}/{}",
+        outcome.status.state, outcome.status.detail
+    ));
     let consoles = network::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
     Ok(outcome.exit_code())
@@ -87,7 +95,14 @@ fn guarded(stage: impl FnOnce() -> NetworkReport) -> NetworkReport {
 
 /// The storage half of the boot. Always ends with a status written (if the state
 /// directory allows it) and an outcome.
-pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<String>) -> Outcome {
+/// `lan` is the LAN's MAC and whether it is the permanent one (for the installed
+/// system's `network-lan.nix`).
+pub fn storage_stage(
+    ctx: &Ctx,
+    env: &Env,
+    req: &BootRequest,
+    lan: Option<(String, bool)>,
+) -> Outcome {
     let failed = |step: &str, e: anyhow::Error| -> Outcome {
         let error = crate::host::interrupt::error_text(&e, format!("{e:#}"));
         record_failure(ctx, step, error)
@@ -108,7 +123,8 @@ pub fn storage_stage(ctx: &Ctx, env: &Env, req: &BootRequest, lan_mac: Option<St
         executor,
         wipe: ctx.boot.wipe.clone(),
         boot: ctx.boot.clone(),
-        lan_mac,
+        lan_mac_permanent: lan.as_ref().is_some_and(|l| l.1),
+        lan_mac: lan.map(|l| l.0),
     };
     match storage::provision(ctx, env, &request) {
         Ok(o) => o,

@@ -11,16 +11,26 @@ pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success (also: a plan-only outcome such as existing storage left untouched)
   1  failure (a step failed; see the message and /run/pre-nixos/storage-status)
-  2  usage error, malformed input file, or storage detection error
+  2  usage error, malformed input file, nothing to plan (no usable disk), or storage
+     detection error
 detect-storage: 0 existing storage found, 1 all planned disks clean, 2 detection failed
 status: 0 report shown (whatever the storage state), 2 a state file is unreadable or corrupt
 diagnose: 0 bundle written (items that could not be collected are listed in its index),
           1 the bundle directory could not be created";
 
+/// `0.1.0 (commit 0123456789ab)`: the version and the git commit of the build
+/// (`build.rs`; `unknown` when neither git nor the builder could say).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("PRE_NIXOS_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "pre-nixos",
-    version,
+    version = VERSION,
     about = "Prepare a bare-metal server for nixos-install: plan and create its storage, bring up the LAN and SSH",
     after_help = EXIT_CODES_HELP
 )]
@@ -28,7 +38,8 @@ pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
 
-    /// Print the storage plan for this machine and exit; changes nothing (same as `plan`).
+    /// Print the storage plan for this machine and exit; changes nothing (same as `plan`;
+    /// `boot --plan-only` is the kernel switch instead: it runs the boot, touching no disk).
     #[arg(long)]
     pub plan_only: bool,
 
@@ -62,9 +73,26 @@ pub struct GlobalArgs {
     )]
     pub state_dir: PathBuf,
 
-    /// More log output (repeat for more).
+    /// More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a
+    /// command shows warnings and errors only (boot: info and up).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Errors only on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorArg {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,9 +119,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff), or write every page (one per subcommand) into DIR.
     #[command(hide = true)]
-    Man,
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -107,6 +138,14 @@ pub enum PlanOutput {
     Disko,
 }
 
+/// `--json` (indented) or `--json=short` (one line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum JsonStyle {
+    #[default]
+    Pretty,
+    Short,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ModeArg {
     Fast,
@@ -114,12 +153,74 @@ pub enum ModeArg {
 }
 
 impl Cli {
+    /// How to log this run: `boot` is the service (info to the journal); every other
+    /// verb is a person at a terminal. Only the verbs that change the machine append
+    /// to the actions log.
+    pub fn log_settings(&self) -> crate::logging::Settings {
+        let changes = match &self.command {
+            Some(Command::Boot(_)) => true,
+            Some(Command::Apply(a)) => !a.dry_run,
+            Some(Command::Network(a)) => !a.dry_run,
+            _ => false,
+        };
+        crate::logging::Settings {
+            verbose: self.global.verbose,
+            quiet: self.global.quiet,
+            interactive: !matches!(self.command, Some(Command::Boot(_))),
+            color: match self.global.color {
+                ColorArg::Auto => crate::logging::Color::Auto,
+                ColorArg::Always => crate::logging::Color::Always,
+                ColorArg::Never => crate::logging::Color::Never,
+            },
+            actions_log: changes,
+        }
+    }
+
+    /// The JSON style the command was asked for, if any (`plan --output json` counts):
+    /// an error is then a JSON document on stdout too.
+    pub fn json_style(&self) -> Option<JsonStyle> {
+        let plan = |a: &PlanArgs| {
+            a.json
+                .or((a.output == PlanOutput::Json).then_some(JsonStyle::Pretty))
+        };
+        match &self.command {
+            None if self.plan_only => plan(&self.plan_args),
+            None => None,
+            Some(Command::Plan(a)) => plan(a),
+            Some(Command::Inventory(a)) => a.json,
+            Some(Command::DetectStorage(a)) => a.json,
+            Some(Command::Apply(a)) => a.json,
+            Some(Command::Network(a)) => a.json,
+            Some(Command::Status(a)) => a.json,
+            Some(Command::Diagnose(a)) => a.json,
+            Some(Command::Boot(_))
+            | Some(Command::Completions { .. })
+            | Some(Command::Man { .. }) => None,
+        }
+    }
+
+    /// The subcommand's name as typed (`detect-storage`), for the error prefix.
+    pub fn verb(&self) -> Option<&'static str> {
+        Some(match self.command.as_ref()? {
+            Command::Boot(_) => "boot",
+            Command::Plan(_) => "plan",
+            Command::Inventory(_) => "inventory",
+            Command::DetectStorage(_) => "detect-storage",
+            Command::Apply(_) => "apply",
+            Command::Network(_) => "network",
+            Command::Status(_) => "status",
+            Command::Diagnose(_) => "diagnose",
+            Command::Completions { .. } => "completions",
+            Command::Man { .. } => "man",
+        })
+    }
+
     /// Plan options before a subcommand (`pre-nixos --output json status`) would be
     /// silently ignored; they are a usage error instead.
     pub fn check(&self) -> Result<(), String> {
         if self.command.is_some() && (self.plan_only || self.plan_args != PlanArgs::default()) {
             return Err(
-                "--plan-only and its options (--output, --inventory, --mode, --swap-size) \
+                "--plan-only and its options (--output, --inventory, --wide, --mode, --swap-size) \
                  go without a subcommand, or after `plan`"
                     .into(),
             );
@@ -141,7 +242,8 @@ pub struct PlanShape {
     #[arg(long, value_enum)]
     pub mode: Option<ModeArg>,
 
-    /// Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=.
+    /// Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit.
+    /// Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=.
     #[arg(long, value_name = "SIZE", value_parser = parse_size_arg)]
     pub swap_size: Option<u64>,
 }
@@ -152,9 +254,26 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = PlanOutput::Summary)]
     pub output: PlanOutput,
 
+    /// The same as `--output json` (`--json=short`: on one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty",
+        conflicts_with = "output"
+    )]
+    pub json: Option<JsonStyle>,
+
     /// Plan from a saved `pre-nixos inventory --json` file instead of this machine.
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
+
+    /// Summary: print every line whole and each disk's /dev/disk/by-id path (by default
+    /// it fits the terminal, 80 columns when unknown, without the paths).
+    #[arg(long)]
+    pub wide: bool,
 
     #[command(flatten)]
     pub shape: PlanShape,
@@ -162,16 +281,31 @@ pub struct PlanArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct InventoryArgs {
-    /// Print schema-versioned JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Print schema-versioned JSON (`--json=short`: on one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct DetectArgs {
-    /// Print every planned disk with the reasons it is not clean, as JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Print every planned disk with the reasons it is not clean, as JSON (also when
+    /// detection fails: an `error` document); `--json=short`: on one line.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
     /// Check the disks of this plan instead of planning this machine.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<PathBuf>,
@@ -179,8 +313,9 @@ pub struct DetectArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct ApplyArgs {
-    /// Apply this storage-plan.json instead of planning this machine now.
-    #[arg(long, value_name = "FILE")]
+    /// Apply this storage-plan.json instead of planning this machine now (its mode and
+    /// swap are in the file: --mode and --swap-size next to it are an error).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["mode", "swap_size"])]
     pub plan: Option<PathBuf>,
 
     /// native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix).
@@ -195,6 +330,17 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Print the outcome (and a dry run's commands) as JSON (`--json=short`: one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
+
     #[command(flatten)]
     pub shape: PlanShape,
 }
@@ -204,6 +350,17 @@ pub struct NetworkArgs {
     /// Show NICs, scores, the choice and the files and commands; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Print the report (and a dry run's actions) as JSON (`--json=short`: one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 
     #[command(flatten)]
     pub net: NetOptions,
@@ -241,6 +398,16 @@ pub struct BootArgs {
     #[command(flatten)]
     pub net: NetOptions,
 
+    /// Bring up the LAN and SSH, plan and record the plan, touch no disk: the kernel's
+    /// pre-nixos.plan-only=1. (`pre-nixos --plan-only` without `boot` only prints the plan.)
+    #[arg(long)]
+    pub plan_only: bool,
+
+    /// Disks that may be wiped: `all` or serials separated by commas; the kernel's
+    /// pre-nixos.wipe=, which it overrides.
+    #[arg(long, value_name = "all|SERIAL,…")]
+    pub wipe: Option<String>,
+
     /// native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix).
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorArg>,
@@ -251,9 +418,16 @@ pub struct BootArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct StatusArgs {
-    /// Print the report as schema-versioned JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Print the report as schema-versioned JSON (`--json=short`: on one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -261,10 +435,68 @@ pub struct DiagnoseArgs {
     /// Where to put the bundle (default /var/log/pre-nixos/diagnose).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Print the verdict, the items and where the bundle went as JSON (`--json=short`:
+    /// one line).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "pretty"
+    )]
+    pub json: Option<JsonStyle>,
 }
 
+/// The subcommand an argv names (its first word that is one), for the prefix of a
+/// parse error, which comes before there is a [`Cli`] to ask.
+pub fn verb_in_argv<S: AsRef<std::ffi::OsStr>>(argv: &[S]) -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    argv.iter().skip(1).find_map(|a| {
+        let a = a.as_ref().to_str()?;
+        cmd.get_subcommands()
+            .find(|s| s.get_name() == a)
+            .map(|s| s.get_name().to_owned())
+    })
+}
+
+/// A clap parse error in the one error shape (`pre-nixos <verb>: error: …`), its usage
+/// lines kept; help and version requests are not errors and stay as clap prints them.
+pub fn restyle_parse_error(err: &clap::Error, verb: Option<&str>) -> Option<String> {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        return None;
+    }
+    let text = err.render().to_string();
+    let body = text.strip_prefix("error: ").unwrap_or(&text);
+    Some(crate::error::error_line(verb, body.trim_end()))
+}
+
+/// `--swap-size`: a size of at least 1 GiB (no token swap volumes), or 0 for no swap,
+/// and no more than the planner accepts.
 fn parse_size_arg(s: &str) -> Result<u64, String> {
-    crate::units::parse_size(s)
+    let b = crate::units::parse_size(s)?;
+    let min = crate::plan::volumes::SWAP_MIN_BYTES;
+    if b > 0 && b < min {
+        return Err(format!(
+            "{} is below the {} minimum swap; give at least 1G, or 0 for no swap",
+            crate::units::human_binary(b),
+            crate::units::human_binary(min)
+        ));
+    }
+    if b > crate::plan::MAX_BYTES {
+        return Err(format!(
+            "{b} bytes is beyond the 1 PiB the planner accepts; give a real swap size such as 16G"
+        ));
+    }
+    Ok(b)
 }
 
 #[cfg(test)]
@@ -379,7 +611,9 @@ mod tests {
         assert!(cli.check().is_ok());
         assert!(matches!(
             cli.command,
-            Some(Command::Status(StatusArgs { json: true }))
+            Some(Command::Status(StatusArgs {
+                json: Some(JsonStyle::Pretty)
+            }))
         ));
     }
 
@@ -389,6 +623,47 @@ mod tests {
         assert!(help.contains(EXIT_CODES_HELP), "{help}");
         let long = Cli::command().render_long_help().to_string();
         assert!(long.contains(EXIT_CODES_HELP), "{long}");
+    }
+
+    #[test]
+    fn shape_options_next_to_a_plan_file_are_refused() {
+        for extra in [["--mode", "careful"], ["--swap-size", "8G"]] {
+            let mut argv = vec!["pre-nixos", "apply", "--plan", "p.json"];
+            argv.extend(extra);
+            let e = Cli::try_parse_from(&argv).unwrap_err();
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{argv:?}"
+            );
+            assert_eq!(e.exit_code(), 2);
+        }
+        assert!(Cli::try_parse_from(["pre-nixos", "apply", "--mode", "careful"]).is_ok());
+    }
+
+    #[test]
+    fn boot_takes_the_kernel_switches() {
+        let cli =
+            Cli::try_parse_from(["pre-nixos", "boot", "--plan-only", "--wipe", "all"]).unwrap();
+        assert!(cli.check().is_ok());
+        match cli.command {
+            Some(Command::Boot(a)) => {
+                assert!(a.plan_only);
+                assert_eq!(a.wipe.as_deref(), Some("all"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_version_names_the_commit() {
+        let v = Cli::command().render_version().to_string();
+        assert!(
+            v.starts_with(&format!("pre-nixos {} (commit ", env!("CARGO_PKG_VERSION"))),
+            "{v}"
+        );
+        let commit = env!("PRE_NIXOS_COMMIT");
+        assert!(!commit.is_empty() && v.contains(commit), "{v}");
     }
 
     #[test]

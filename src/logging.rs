@@ -26,47 +26,119 @@ pub struct LogGuard;
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
-/// Installs the global subscriber. `verbose` is the count of `-v` (info, debug,
-/// trace); `PRE_NIXOS_LOG` (an `EnvFilter` directive) overrides it.
+/// How much to log, and where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// The count of `-v`.
+    pub verbose: u8,
+    /// `--quiet`: errors only on the console.
+    pub quiet: bool,
+    /// A command a person runs at a terminal (everything but `boot`): the console gets
+    /// warnings and errors only, unless `-v`; its answer is on stdout, not in the log.
+    pub interactive: bool,
+    /// Colour on the console.
+    pub color: Color,
+    /// Append to the actions log. Commands that change nothing (plan, inventory,
+    /// detect-storage, status, diagnose, the dry runs) leave it alone.
+    pub actions_log: bool,
+}
+
+/// `--color`: `auto` is colour on a terminal unless `NO_COLOR` is set (no-color.org).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to colour a stream that `is_terminal` describes, with `no_color` the
+    /// value of `NO_COLOR`.
+    pub fn enabled(self, is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => is_terminal && no_color.is_none_or(std::ffi::OsStr::is_empty),
+        }
+    }
+}
+
+impl Settings {
+    /// The console's level, when `PRE_NIXOS_LOG` does not set one.
+    pub fn console_level(&self) -> &'static str {
+        if self.quiet {
+            return "error";
+        }
+        let levels: &[&str] = if self.interactive {
+            &["warn", "info", "debug", "trace"]
+        } else {
+            &["info", "debug", "trace"]
+        };
+        levels[usize::from(self.verbose).min(levels.len() - 1)]
+    }
+
+    /// The actions log's level: every command run (info) whatever the console shows.
+    pub fn actions_level(&self) -> &'static str {
+        ["info", "debug", "trace"][usize::from(self.verbose).min(2)]
+    }
+}
+
+/// Installs the global subscriber as the boot runs it: info on the console (`-v`:
+/// debug, `-vv`: trace), the actions log on. `PRE_NIXOS_LOG` (an `EnvFilter`
+/// directive) overrides the levels.
 pub fn init(verbose: u8, state_dir: &Path) -> LogGuard {
     let _ = state_dir;
-    let level = match verbose {
-        0 => "info",
-        1 => "debug",
-        _ => "trace",
+    init_with(Settings {
+        verbose,
+        quiet: false,
+        interactive: false,
+        color: Color::Auto,
+        actions_log: true,
+    })
+}
+
+/// Installs the global subscriber as `settings` say.
+pub fn init_with(settings: Settings) -> LogGuard {
+    let filter = |level: &str| {
+        EnvFilter::try_from_env("PRE_NIXOS_LOG").unwrap_or_else(|_| EnvFilter::new(level))
     };
-    let filter = EnvFilter::try_from_env("PRE_NIXOS_LOG").unwrap_or_else(|_| EnvFilter::new(level));
 
     let mut journal_failed = None;
     let console: BoxedLayer = if std::env::var_os("JOURNAL_STREAM").is_some() {
         match tracing_journald::layer() {
-            Ok(l) => Box::new(l.with_syslog_identifier("pre-nixos".into())),
+            Ok(l) => Box::new(
+                l.with_syslog_identifier("pre-nixos".into())
+                    .with_filter(filter(settings.console_level())),
+            ),
             Err(e) => {
                 journal_failed = Some(e);
-                stderr_layer()
+                stderr_layer(&settings, filter(settings.console_level()))
             }
         }
     } else {
-        stderr_layer()
+        stderr_layer(&settings, filter(settings.console_level()))
     };
     let actions_path = actions_log_path();
-    let actions: Option<BoxedLayer> = open_actions_log(&actions_path).map(|f| {
-        Box::new(
-            fmt::layer()
-                .json()
-                .flatten_event(true)
-                .with_current_span(false)
-                .with_span_list(false)
-                .with_ansi(false)
-                .with_writer(Mutex::new(f)),
-        ) as BoxedLayer
-    });
-    let actions_missing = actions.is_none();
+    let actions: Option<BoxedLayer> = settings
+        .actions_log
+        .then(|| open_actions_log(&actions_path))
+        .flatten()
+        .map(|f| {
+            Box::new(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false)
+                    .with_span_list(false)
+                    .with_ansi(false)
+                    .with_writer(Mutex::new(f))
+                    .with_filter(filter(settings.actions_level())),
+            ) as BoxedLayer
+        });
+    let actions_missing = settings.actions_log && actions.is_none();
     let layers: Vec<BoxedLayer> = std::iter::once(console).chain(actions).collect();
-    let _ = tracing_subscriber::registry()
-        .with(layers)
-        .with(filter)
-        .try_init();
+    let _ = tracing_subscriber::registry().with(layers).try_init();
     if let Some(e) = journal_failed {
         tracing::warn!(error = %e, "JOURNAL_STREAM is set but the journal socket cannot be used; logging to stderr");
     }
@@ -76,17 +148,23 @@ pub fn init(verbose: u8, state_dir: &Path) -> LogGuard {
     LogGuard
 }
 
-fn stderr_layer() -> BoxedLayer {
+fn stderr_layer(settings: &Settings, level: EnvFilter) -> BoxedLayer {
     use std::io::IsTerminal;
-    // Colour only for a person at a terminal, not for a serial console capture.
+    // Colour only for a person at a terminal (not a serial console capture), and
+    // never against NO_COLOR or --color=never.
+    let ansi = settings.color.enabled(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     Box::new(
         fmt::layer()
             .with_writer(std::io::stderr)
             .with_target(false)
-            .with_ansi(std::io::stderr().is_terminal())
+            .with_ansi(ansi)
             .with_filter(tracing_subscriber::filter::filter_fn(|meta| {
                 meta.target() != OUTCOME_TARGET
-            })),
+            }))
+            .with_filter(level),
     )
 }
 
@@ -110,6 +188,34 @@ pub fn open_actions_log(path: &Path) -> Option<File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interactive_commands_log_warnings_unless_verbose() {
+        let s = |verbose, quiet, interactive| Settings {
+            verbose,
+            quiet,
+            interactive,
+            color: Color::Auto,
+            actions_log: true,
+        };
+        assert_eq!(s(0, false, true).console_level(), "warn");
+        assert_eq!(s(1, false, true).console_level(), "info");
+        assert_eq!(s(2, false, true).console_level(), "debug");
+        assert_eq!(s(0, false, false).console_level(), "info");
+        assert_eq!(s(0, true, true).console_level(), "error");
+        assert_eq!(s(0, false, true).actions_level(), "info");
+    }
+
+    #[test]
+    fn colour_follows_no_color_and_the_switch() {
+        use std::ffi::OsStr;
+        assert!(Color::Auto.enabled(true, None));
+        assert!(!Color::Auto.enabled(false, None));
+        assert!(!Color::Auto.enabled(true, Some(OsStr::new("1"))));
+        assert!(Color::Auto.enabled(true, Some(OsStr::new(""))));
+        assert!(Color::Always.enabled(false, Some(OsStr::new("1"))));
+        assert!(!Color::Never.enabled(true, None));
+    }
 
     #[test]
     fn actions_log_that_cannot_be_opened_is_none() {

@@ -175,3 +175,47 @@ fn clean_disks_are_applied_in_order_starting_with_the_identity_checked_disks() {
     );
     assert_eq!(writes[1], "wipefs -a /dev/sda1");
 }
+
+/// `pre-nixos boot --plan-only` / `--wipe` mean what `pre-nixos.plan-only=1` and
+/// `pre-nixos.wipe=` mean, and win over the kernel command line.
+fn run_cli(dir: &tempfile::TempDir, argv: &[&str]) -> (u8, status::StorageStatus, FakeHost) {
+    use clap::Parser;
+    let cli = pre_nixos::cli::Cli::try_parse_from(argv).unwrap();
+    let Some(pre_nixos::cli::Command::Boot(args)) = cli.command else {
+        panic!("{argv:?} is not boot");
+    };
+    let host = FakeHost::new(dir.path());
+    let ctx = Ctx::new(&host, STATE);
+    let code = pre_nixos::cmd::boot::run(&ctx, &args).unwrap();
+    let st = status::read_storage(&host, Path::new(STATE))
+        .unwrap()
+        .expect("storage-status written");
+    (code, st, host)
+}
+
+#[test]
+fn boot_plan_only_on_the_command_line_is_the_kernel_switch() {
+    let dir = machine("console=ttyS0", None);
+    let (code, st, host) = run_cli(&dir, &["pre-nixos", "boot", "--plan-only"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        (st.state, st.detail.as_str()),
+        (State::PlanOnly, "requested"),
+        "{st:?}"
+    );
+    assert!(disk_writes(&host).is_empty(), "{:?}", disk_writes(&host));
+}
+
+#[test]
+fn boot_wipe_on_the_command_line_is_the_kernel_switch() {
+    let dir = machine("console=ttyS0", Some("TYPE=ext4\n"));
+    let (code, st, host) = run_cli(&dir, &["pre-nixos", "boot", "--wipe", "NOPE123"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        (st.state, st.detail.as_str()),
+        (State::Failed, "wipe-switch"),
+        "{st:?}"
+    );
+    assert!(st.error.unwrap().contains("NOPE123"));
+    assert!(disk_writes(&host).is_empty(), "{:?}", disk_writes(&host));
+}

@@ -93,6 +93,7 @@ fn a_relative_authorized_keys_file_is_read_from_the_working_directory() {
         &[
             "network",
             "--dry-run",
+            "-v", // the info lines this test reads
             "--carrier-timeout",
             "0",
             "--state-dir",

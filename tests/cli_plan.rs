@@ -118,7 +118,7 @@ fn assert_usage_error(path: &str, field: &str) {
     let line = out
         .stderr
         .lines()
-        .find(|l| l.starts_with("pre-nixos: error:"))
+        .find(|l| l.starts_with("pre-nixos plan: error:"))
         .unwrap_or_else(|| panic!("no error line in {:?}", out.stderr));
     assert!(line.contains(field), "{line:?} should name {field}");
     assert!(line.contains(path), "{line:?} should name the file");
@@ -151,11 +151,61 @@ fn malformed_inventories_exit_2_naming_the_field() {
 fn no_usable_disk_fails_with_a_clear_message() {
     let (_d, p) = bad_inventory(|v| v["disks"] = serde_json::json!([]));
     let out = pre_nixos(&["plan", "--inventory", &p]);
-    assert_eq!(out.status, Some(1));
+    // exit 2 like detect-storage: nothing to plan is an input condition, not a failed step
+    assert_eq!(out.status, Some(2));
     assert!(
         out.stderr
             .contains("no usable disk: every block device is excluded"),
         "{}",
         out.stderr
     );
+}
+
+/// `8GB` is decimal, `8G` binary; a swap below 1 GiB, beyond u64, or too big for the
+/// machine is refused naming the limit.
+#[test]
+fn swap_sizes_mean_what_their_units_say() {
+    let inv = example("server-ssd-4hdd.json");
+    let swap_bytes = |size: &str| -> u64 {
+        let out = pre_nixos(&[
+            "plan",
+            "--inventory",
+            &inv,
+            "--output",
+            "json",
+            "--swap-size",
+            size,
+        ]);
+        assert_eq!(out.status, Some(0), "{size}: {}", out.stderr);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        v["layout"]["vgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|vg| vg["lvs"].as_array().unwrap())
+            .find(|lv| lv["name"] == "swap")
+            .map(|lv| lv["size_bytes"].as_u64().unwrap())
+            .unwrap()
+    };
+    assert_eq!(swap_bytes("8G"), 8 << 30);
+    assert_eq!(swap_bytes("8GiB"), 8 << 30);
+    // 8 × 10⁹ rounded up to whole 4 MiB extents
+    assert_eq!(
+        swap_bytes("8GB"),
+        8_000_000_000u64.div_ceil(4 << 20) * (4 << 20)
+    );
+
+    for (size, says) in [
+        ("1K", "below the 1.0 GiB minimum swap"),
+        ("18446744073709551616", "too large"),
+        ("100T", "does not fit this machine"),
+    ] {
+        let out = pre_nixos(&["plan", "--inventory", &inv, "--swap-size", size]);
+        assert_eq!(out.status, Some(2), "{size}: {}", out.stderr);
+        assert!(
+            out.stderr.starts_with("pre-nixos plan: error: ") && out.stderr.contains(says),
+            "{size}: {}",
+            out.stderr
+        );
+    }
 }

@@ -107,7 +107,7 @@ fn golden_files_match() {
             }
         }
     }
-    let lan = nixos::network_lan_nix("3C:EC:EF:10:20:31");
+    let lan = nixos::network_lan_nix("3C:EC:EF:10:20:31", true);
     let path = root().join("tests/golden/network-lan.nix");
     if update {
         std::fs::write(&path, &lan).unwrap();
@@ -364,4 +364,35 @@ fn compare_hardware(p: &Plan, v: &Value, case: &str) {
         "{case}: swraid"
     );
     assert_eq!(v["boot"]["loader"]["systemd-boot"]["enable"], true);
+}
+
+/// The summary fits 80 columns (the width when the terminal's is unknown) for every
+/// example machine; `--wide` keeps every line whole and adds the by-id paths.
+#[test]
+fn summaries_fit_80_columns_and_wide_adds_the_stable_paths() {
+    for c in CASES {
+        let p = plan_case(c);
+        let mut s = Vec::new();
+        summary::write_summary(&p, &mut s).unwrap();
+        let text = String::from_utf8(s).unwrap();
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{}: {} columns: {line}",
+                c.name,
+                line.chars().count()
+            );
+        }
+        let mut w = Vec::new();
+        let wide = summary::Layout {
+            width: 80,
+            wide: true,
+        };
+        summary::write_summary_as(&p, wide, &mut w).unwrap();
+        let wide = String::from_utf8(w).unwrap();
+        for d in &p.layout.disks {
+            assert!(!text.contains(&d.stable_path), "{}", c.name);
+            assert!(wide.contains(&d.stable_path), "{}", c.name);
+        }
+    }
 }

@@ -16,11 +16,26 @@ fn scan(host: &FakeHost) -> anyhow::Result<inventory::Inventory> {
 
 const GIB: u64 = 1 << 30;
 
+/// Name and reason of each excluded device (what the exclusion rules decide; the
+/// identity fields are checked where the fixture sets them).
+fn pairs(x: &[Excluded]) -> Vec<(String, String)> {
+    x.iter()
+        .map(|e| (e.name.clone(), e.reason.clone()))
+        .collect()
+}
+
+fn excluded_pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(n, r)| (n.to_string(), r.to_string()))
+        .collect()
+}
+
 fn excluded(list: &[(&str, &str)]) -> Vec<Excluded> {
     list.iter()
         .map(|(n, r)| Excluded {
             name: n.to_string(),
             reason: r.to_string(),
+            ..Default::default()
         })
         .collect()
 }
@@ -86,11 +101,24 @@ fn guest_capture_blank_gives_the_four_data_disks() {
             scsi("sdb", "HDD0002", DiskKind::Hdd),
             scsi("sda", "SSD0001", DiskKind::Ssd),
         ],
-        excluded: excluded(&[
-            ("loop0", "loop device"),
-            ("sdd", "USB-attached (ID_BUS=usb)"),
-            ("vda", "running system (mounted at /, root=/dev/vda)"),
-        ]),
+        // A device left out says what it is: size, model, serial where known.
+        excluded: vec![
+            excluded(&[("loop0", "loop device")]).remove(0),
+            Excluded {
+                name: "sdd".into(),
+                reason: "USB-attached (ID_BUS=usb)".into(),
+                size_bytes: Some(4 * GIB),
+                model: Some("QEMU HARDDISK".into()),
+                serial: Some("USB0001".into()),
+            },
+            Excluded {
+                name: "vda".into(),
+                reason: "running system (mounted at /, root=/dev/vda)".into(),
+                size_bytes: Some(1536 << 20),
+                model: None,
+                serial: Some("probe-root".into()),
+            },
+        ],
         // NICs belong to `inventory::nics` and are tested there.
         nics: inv.nics.clone(),
         ram_bytes: 981_416 * 1024,
@@ -128,8 +156,8 @@ NICs (0):
 Excluded (3):
   NAME   REASON
   loop0  loop device
-  sdd    USB-attached (ID_BUS=usb)
-  vda    running system (mounted at /, root=/dev/vda)
+  sdd    USB-attached (ID_BUS=usb) — 4.3 GB QEMU HARDDISK, serial USB0001
+  vda    running system (mounted at /, root=/dev/vda) — 1.6 GB, serial probe-root
 
 RAM: 958.4 MiB
 "
@@ -385,8 +413,8 @@ fn iso_server_keeps_only_installable_disks_with_reasons() {
     };
     assert_eq!(inv.disks, vec![hdd, emmc, nvme, flaky, sata_ssd, virtio]);
     assert_eq!(
-        inv.excluded,
-        excluded(&[
+        pairs(&inv.excluded),
+        excluded_pairs(&[
             ("dm-0", "device-mapper device"),
             ("fd0", "floppy drive"),
             ("loop0", "boot medium (mounted at /nix/.ro-store)"),
@@ -498,8 +526,8 @@ fn root_on_lvm_on_raid_excludes_every_member_disk() {
     let names: Vec<&str> = inv.disks.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["sdc"]);
     assert_eq!(
-        inv.excluded,
-        excluded(&[
+        pairs(&inv.excluded),
+        excluded_pairs(&[
             ("dm-0", "device-mapper device"),
             ("md0", "md RAID array"),
             ("sda", "running system (mounted at /)"),
@@ -526,8 +554,8 @@ fn a_root_mount_known_only_by_its_source_path_is_resolved_through_links() {
     assert_eq!(inv.disks[0].name, "nvme1n1");
     assert_eq!(inv.disks[0].kind, DiskKind::Nvme);
     assert_eq!(
-        inv.excluded,
-        excluded(&[("nvme0n1", "running system (mounted at /)")])
+        pairs(&inv.excluded),
+        excluded_pairs(&[("nvme0n1", "running system (mounted at /)")])
     );
 }
 
@@ -572,8 +600,8 @@ fn boot_uuid_is_found_through_udev_properties_when_links_are_missing() {
     let names: Vec<&str> = inv.disks.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["sdb"]);
     assert_eq!(
-        inv.excluded,
-        excluded(&[("sda", "boot medium (boot=UUID=2024-05-01-12-00-00-00)")])
+        pairs(&inv.excluded),
+        excluded_pairs(&[("sda", "boot medium (boot=UUID=2024-05-01-12-00-00-00)")])
     );
 }
 

@@ -172,6 +172,7 @@ fn sample_plan() -> Plan {
         excluded: vec![pre_nixos::inventory::Excluded {
             name: "sdc".into(),
             reason: "USB-attached (ID_BUS=usb)".into(),
+            ..Default::default()
         }],
     }
 }
@@ -208,10 +209,26 @@ fn write_state(h: &FakeHost, s: &StorageStatus) {
         .unwrap();
 }
 
+/// The status screen one line per subject (what the assertions read), after checking
+/// that at 80 columns, the width when the terminal's is unknown, no line is longer
+/// (but for a single word that cannot be broken) and no word was lost.
 fn screen(r: &report::StatusReport) -> String {
     let mut out = Vec::new();
     report::write_human(r, &mut out).unwrap();
-    String::from_utf8(out).unwrap()
+    let narrow = String::from_utf8(out).unwrap();
+    for line in narrow.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "{} columns: {line}\n{narrow}",
+            line.chars().count()
+        );
+    }
+    let mut out = Vec::new();
+    report::write_human_width(r, usize::MAX, &mut out).unwrap();
+    let whole = String::from_utf8(out).unwrap();
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(words(&narrow), words(&whole));
+    whole
 }
 
 fn assert_has(text: &str, needle: &str) {
@@ -576,6 +593,26 @@ fn bundle_files(root: &Path) -> Vec<String> {
     out
 }
 
+/// journalctl exits 0 with no entry when journald keeps nothing: no evidence, not "ok".
+#[test]
+fn an_empty_journal_read_is_not_ok() {
+    let dir = tempfile::tempdir().unwrap();
+    system_files(dir.path());
+    let h = host(dir.path());
+    h.on(
+        &["journalctl", "-k"],
+        Response::stdout("-- No entries --\n"),
+    );
+    h.on(&["journalctl"], Response::stdout(""));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let b = diagnose::collect(&ctx, &diag_options()).unwrap();
+    for item in ["journal", "journal-text", "kernel-journal"] {
+        let e = b.index.entries.iter().find(|e| e.item == item).unwrap();
+        assert_eq!(e.outcome, Outcome::Failed, "{e:?}");
+        assert!(e.error.as_deref().unwrap().contains("no entries"), "{e:?}");
+    }
+}
+
 #[test]
 fn diagnose_bundle_holds_every_item() {
     let dir = tempfile::tempdir().unwrap();
@@ -613,6 +650,10 @@ fn diagnose_bundle_holds_every_item() {
     h.on(&["lsblk"], Response::stdout("{\"blockdevices\":[]}\n"));
     let dmesg: String = (0..500).map(|i| format!("[{i}.0] line {i}\n")).collect();
     h.on(&["dmesg"], Response::stdout(dmesg));
+    h.on(
+        &["journalctl"],
+        Response::stdout("{\"MESSAGE\":\"storage: applied\"}\n"),
+    );
 
     let ctx = Ctx::new(&h, STATE_DIR);
     let b = diagnose::collect(&ctx, &diag_options()).unwrap();
@@ -677,6 +718,12 @@ fn diagnose_bundle_holds_every_item() {
 
     let root = dir.path().join("var/log/pre-nixos/diagnose/bundle");
     let read = |f: &str| std::fs::read_to_string(root.join(f)).unwrap();
+    // The build's commit, as `--version` says it.
+    let version = read("version.txt");
+    assert!(
+        version.contains(&format!("commit: {}\n", env!("PRE_NIXOS_COMMIT"))),
+        "{version}"
+    );
     // Parsed boot options come from the cmdline in the bundle.
     let boot: serde_json::Value = serde_json::from_str(&read("boot-options.json")).unwrap();
     assert!(boot.is_object(), "{boot}");
@@ -738,6 +785,17 @@ fn diagnose_bundle_holds_every_item() {
     let screen = String::from_utf8(screen).unwrap();
     assert_has(&screen, "bundle: ");
     assert_has(&screen, "bundle.tar.gz");
+    // The verdict wraps at 80 columns between words (paths may stand alone, longer).
+    for line in screen.lines() {
+        assert!(
+            line.chars().count() <= 80 || !line.trim().contains(' '),
+            "{line}\n{screen}"
+        );
+    }
+    assert_has(
+        &screen.split_whitespace().collect::<Vec<_>>().join(" "),
+        &b.index.verdict,
+    );
 }
 
 #[test]

@@ -89,7 +89,7 @@ _pre__nixos() {
 
     case "${cmd}" in
         pre__nixos)
-            opts="-v -h -V --state-dir --verbose --plan-only --output --inventory --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
+            opts="-v -q -h -V --state-dir --verbose --quiet --color --plan-only --output --json --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,8 +103,16 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "summary json disko" -- "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
                     return 0
                     ;;
                 --inventory)
@@ -127,7 +135,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__apply)
-            opts="-v -h --plan --executor --wipe --dry-run --mode --swap-size --state-dir --verbose --help"
+            opts="-v -q -h --plan --executor --wipe --dry-run --json --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,6 +153,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --mode)
                     COMPREPLY=($(compgen -W "fast careful" -- "${cur}"))
                     return 0
@@ -161,6 +173,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -169,7 +185,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__boot)
-            opts="-v -h --carrier-timeout --authorized-keys --lan --executor --mode --swap-size --state-dir --verbose --help"
+            opts="-v -q -h --carrier-timeout --authorized-keys --lan --plan-only --wipe --executor --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -184,6 +200,10 @@ _pre__nixos() {
                     return 0
                     ;;
                 --lan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wipe)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -207,6 +227,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -215,7 +239,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__completions)
-            opts="-v -h --state-dir --verbose --help bash elvish fish powershell zsh"
+            opts="-v -q -h --state-dir --verbose --quiet --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -229,6 +253,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -237,12 +265,16 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__detect__subcmd__storage)
-            opts="-v -h --json --plan --state-dir --verbose --help"
+            opts="-v -q -h --json --plan --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --plan)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -255,6 +287,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -263,7 +299,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__diagnose)
-            opts="-v -h --out --state-dir --verbose --help"
+            opts="-v -q -h --out --json --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,12 +309,20 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -457,18 +501,26 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__inventory)
-            opts="-v -h --json --state-dir --verbose --help"
+            opts="-v -q -h --json --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -479,18 +531,26 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__man)
-            opts="-v -h --state-dir --verbose --help"
+            opts="-v -q -h --out --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -501,12 +561,16 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__network)
-            opts="-v -h --dry-run --carrier-timeout --authorized-keys --lan --state-dir --verbose --help"
+            opts="-v -q -h --dry-run --json --carrier-timeout --authorized-keys --lan --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --carrier-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -527,6 +591,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -535,7 +603,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__plan)
-            opts="-v -h --output --inventory --mode --swap-size --state-dir --verbose --help"
+            opts="-v -q -h --output --json --inventory --wide --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +611,10 @@ _pre__nixos() {
             case "${prev}" in
                 --output)
                     COMPREPLY=($(compgen -W "summary json disko" -- "${cur}"))
+                    return 0
+                    ;;
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
                     return 0
                     ;;
                 --inventory)
@@ -565,6 +637,10 @@ _pre__nixos() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -573,18 +649,26 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__status)
-            opts="-v -h --json --state-dir --verbose --help"
+            opts="-v -q -h --json --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --json)
+                    COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --state-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -16,15 +16,20 @@ _pre-nixos() {
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '--output=[What to print\: the one-screen summary, storage-plan.json, or disko-config.nix]:OUTPUT:((summary\:"One screen for people"
 json\:"storage-plan.json"
 disko\:"disko-config.nix"))' \
+'(--output)--json=[The same as \`--output json\` (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
-'--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`)]' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
+'--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`; \`boot --plan-only\` is the kernel switch instead\: it runs the boot, touching no disk)]' \
+'--wide[Summary\: print every line whole and each disk'\''s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -43,12 +48,17 @@ _arguments "${_arguments_options[@]}" : \
 '--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
 '--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
 '--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
+'--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas; the kernel'\''s pre-nixos.wipe=, which it overrides]:all|SERIAL,…:_default' \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'--plan-only[Bring up the LAN and SSH, plan and record the plan, touch no disk\: the kernel'\''s pre-nixos.plan-only=1. (\`pre-nixos --plan-only\` without \`boot\` only prints the plan.)]' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -58,71 +68,93 @@ _arguments "${_arguments_options[@]}" : \
 '--output=[What to print\: the one-screen summary, storage-plan.json, or disko-config.nix]:OUTPUT:((summary\:"One screen for people"
 json\:"storage-plan.json"
 disko\:"disko-config.nix"))' \
+'(--output)--json=[The same as \`--output json\` (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--inventory=[Plan from a saved \`pre-nixos inventory --json\` file instead of this machine]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'--wide[Summary\: print every line whole and each disk'\''s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)]' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 && ret=0
 ;;
 (inventory)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print schema-versioned JSON (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'--json[Print schema-versioned JSON]' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
 ;;
 (detect-storage)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print every planned disk with the reasons it is not clean, as JSON (also when detection fails\: an \`error\` document); \`--json=short\`\: on one line]::STYLE:(pretty short)' \
 '--plan=[Check the disks of this plan instead of planning this machine]:FILE:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'--json[Print every planned disk with the reasons it is not clean, as JSON]' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
 ;;
 (apply)
 _arguments "${_arguments_options[@]}" : \
-'--plan=[Apply this storage-plan.json instead of planning this machine now]:FILE:_files' \
+'(--mode --swap-size)--plan=[Apply this storage-plan.json instead of planning this machine now (its mode and swap are in the file\: --mode and --swap-size next to it are an error)]:FILE:_files' \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
+'--json=[Print the outcome (and a dry run'\''s commands) as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
-'--swap-size=[Swap size (e.g. 8G); default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '--dry-run[Print every command in order and change nothing]' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
 ;;
 (network)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print the report (and a dry run'\''s actions) as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
 '--carrier-timeout=[How long to wait for a carrier on any candidate NIC]:SECONDS:_default' \
 '--authorized-keys=[Root'\''s authorized keys to install (default /etc/pre-nixos/authorized_keys)]:FILE:_files' \
 '--lan=[Use the NIC with this MAC as the LAN (overrides pre-nixos.lan=)]:MAC:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '--dry-run[Show NICs, scores, the choice and the files and commands; change nothing]' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
 ;;
 (status)
 _arguments "${_arguments_options[@]}" : \
+'--json=[Print the report as schema-versioned JSON (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'--json[Print the report as schema-versioned JSON]' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -130,9 +162,13 @@ _arguments "${_arguments_options[@]}" : \
 (diagnose)
 _arguments "${_arguments_options[@]}" : \
 '--out=[Where to put the bundle (default /var/log/pre-nixos/diagnose)]:DIR:_files' \
+'--json=[Print the verdict, the items and where the bundle went as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -140,8 +176,11 @@ _arguments "${_arguments_options[@]}" : \
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':shell:(bash elvish fish powershell zsh)' \
@@ -149,9 +188,13 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (man)
 _arguments "${_arguments_options[@]}" : \
+'--out=[]:DIR:_files' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
-'*-v[More log output (repeat for more)]' \
-'*--verbose[More log output (repeat for more)]' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -233,7 +276,7 @@ _pre-nixos_commands() {
 'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
 'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
 'completions:Print shell completions' \
-'man:Print the man page (roff)' \
+'man:Print the man page (roff), or write every page (one per subcommand) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'pre-nixos commands' commands "$@"
@@ -275,7 +318,7 @@ _pre-nixos__subcmd__help_commands() {
 'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
 'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
 'completions:Print shell completions' \
-'man:Print the man page (roff)' \
+'man:Print the man page (roff), or write every page (one per subcommand) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'pre-nixos help commands' commands "$@"

@@ -29,6 +29,7 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
     if args.plan.is_some() {
         refuse_never_targets(ctx, &plan, &opts)?;
     }
+    super::check_swap_request(Some(&args.shape), &plan)?;
     let mut boot = ctx.boot.clone();
     // An explicit `apply` is the operator's decision; only --wipe may wipe here.
     boot.plan_only = false;
@@ -50,8 +51,33 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
             wipe,
             boot,
             lan_mac: None,
+            lan_mac_permanent: false,
         },
     )?;
+    if let Some(style) = args.json {
+        let commands: Vec<serde_json::Value> = dry_host
+            .as_ref()
+            .map(|d| {
+                d.commands()
+                    .iter()
+                    .map(|c| serde_json::json!({"what": c.what, "command": c.display()}))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let failures = if args.dry_run {
+            crate::storage::identity_failures(host, &plan)
+        } else {
+            Vec::new()
+        };
+        let doc = serde_json::json!({
+            "dry_run": args.dry_run,
+            "storage": serde_json::to_value(&outcome.status)?,
+            "commands": commands,
+            "identity_failures": failures.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        super::output::write(&mut std::io::stdout().lock(), doc, style)?;
+        return Ok(outcome.exit_code());
+    }
     if let Some(d) = &dry_host {
         let mut out = std::io::stdout().lock();
         writeln!(

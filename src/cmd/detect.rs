@@ -24,7 +24,16 @@ pub fn run_to(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::
         Ok(code) => Ok(code),
         Err(e) => {
             tracing::debug!(error = %format!("{e:#}"), "detection failed");
-            eprintln!("pre-nixos detect-storage: {e:#}");
+            crate::error::print_error(Some("detect-storage"), &format!("{e:#}"));
+            if let Some(style) = args.json {
+                // a script reading stdout gets a document in every case
+                let code = match crate::error::error_code(&e) {
+                    "failed" => "detection-failed",
+                    other => other,
+                };
+                let doc = super::output::error_document(code, 2, &format!("{e:#}"));
+                let _ = super::output::write(out, doc, style);
+            }
             Ok(2)
         }
     }
@@ -33,10 +42,9 @@ pub fn run_to(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::
 fn report(ctx: &Ctx, args: &DetectArgs, out: &mut dyn io::Write) -> anyhow::Result<u8> {
     let plan = load_or_make_plan(ctx, args.plan.as_deref(), &plan_options(None, &ctx.boot))?;
     let detection = detect(ctx.host, &plan.layout.disks)?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&json_report(&detection))
-            .context("rendering the detection report as JSON")?;
-        writeln!(out, "{text}").context("writing the detection report to stdout")?;
+    if let Some(style) = args.json {
+        super::output::write(out, json_report(&detection), style)
+            .context("writing the detection report to stdout")?;
     } else {
         for d in &detection.disks {
             writeln!(out, "{}", d.describe()).context("writing the detection report to stdout")?;
@@ -61,7 +69,7 @@ mod tests {
         let host = FakeHost::new(m.root());
         let ctx = Ctx::new(&host, "/run/pre-nixos");
         let args = DetectArgs {
-            json: true,
+            json: Some(crate::cli::JsonStyle::Pretty),
             plan: Some(file.clone()),
         };
         assert_eq!(run(&ctx, &args).unwrap(), 1);
@@ -77,14 +85,14 @@ mod tests {
         assert_eq!(run(&ctx, &args).unwrap(), 2);
         // A plan file that cannot be read is a detection failure too.
         let bad = DetectArgs {
-            json: false,
+            json: None,
             plan: Some(m.path("/nope.json")),
         };
         assert_eq!(run(&ctx, &bad).unwrap(), 2);
         // So is a corrupt one, and a report that cannot be written: never 1 ("clean").
         std::fs::write(m.path("/corrupt.json"), "{").unwrap();
         let corrupt = DetectArgs {
-            json: false,
+            json: None,
             plan: Some(m.path("/corrupt.json")),
         };
         assert_eq!(run(&ctx, &corrupt).unwrap(), 2);
@@ -108,7 +116,7 @@ mod tests {
         std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
         let ctx = Ctx::new(&host, "/run/pre-nixos");
         let args = DetectArgs {
-            json: false,
+            json: None,
             plan: Some(file),
         };
         assert_eq!(run_to(&ctx, &args, &mut Vec::new()).unwrap(), 2);
@@ -132,7 +140,7 @@ mod tests {
         std::fs::write(&file, serde_json::to_string(&plan).unwrap()).unwrap();
         let host = FakeHost::new(m.root());
         let ctx = Ctx::new(&host, "/run/pre-nixos");
-        for json in [false, true] {
+        for json in [None, Some(crate::cli::JsonStyle::Short)] {
             let args = DetectArgs {
                 json,
                 plan: Some(file.clone()),

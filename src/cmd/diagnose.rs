@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::cli::DiagnoseArgs;
 use crate::context::Ctx;
-use crate::debug::diagnose::{collect, write_outcome, Options, DEFAULT_OUT};
+use crate::debug::diagnose::{collect, write_outcome_width, Options, DEFAULT_OUT};
 
 /// `pre-nixos diagnose [--out DIR]`.
 pub fn run(ctx: &Ctx, args: &DiagnoseArgs) -> anyhow::Result<u8> {
@@ -26,6 +26,17 @@ pub fn run(ctx: &Ctx, args: &DiagnoseArgs) -> anyhow::Result<u8> {
         },
     )?;
     let mut stdout = std::io::stdout().lock();
-    write_outcome(ctx.host, &bundle, &mut stdout)?;
+    if let Some(style) = args.json {
+        let doc = serde_json::json!({
+            "verdict": bundle.index.verdict,
+            "directory": ctx.host.path(&bundle.dir),
+            "archive": bundle.archive.as_ref().map(|a| ctx.host.path(a)),
+            "index": serde_json::to_value(&bundle.index)?,
+        });
+        super::output::write(&mut stdout, doc, style)?;
+        return Ok(crate::error::EXIT_OK);
+    }
+    let width = crate::render::wrap::stdout_width();
+    write_outcome_width(ctx.host, &bundle, width, &mut stdout)?;
     Ok(crate::error::EXIT_OK)
 }

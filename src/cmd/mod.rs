@@ -9,6 +9,7 @@ pub mod diagnose;
 pub mod docs;
 pub mod inventory;
 pub mod network;
+pub mod output;
 pub mod plan;
 pub mod plan_source;
 pub mod status;
@@ -27,8 +28,9 @@ pub fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         None if cli.plan_only => plan::run(ctx, &cli.plan_args),
         None => {
-            eprintln!(
-                "pre-nixos: no command given; try `pre-nixos --plan-only` or `pre-nixos --help`"
+            crate::error::print_error(
+                None,
+                "no command given; try `pre-nixos plan` or `pre-nixos --help`",
             );
             Ok(crate::error::EXIT_USAGE)
         }
@@ -41,7 +43,7 @@ pub fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Status(a)) => status::run(ctx, &a),
         Some(Command::Diagnose(a)) => diagnose::run(ctx, &a),
         Some(Command::Completions { shell }) => docs::completions(shell),
-        Some(Command::Man) => docs::man_page(),
+        Some(Command::Man { out }) => docs::man_page(out.as_deref()),
     }
 }
 
@@ -61,7 +63,7 @@ fn path_options(cli: &mut Cli) -> Vec<&mut PathBuf> {
         Some(Command::Inventory(_))
         | Some(Command::Status(_))
         | Some(Command::Completions { .. })
-        | Some(Command::Man)
+        | Some(Command::Man { .. })
         | None => None,
     };
     paths.extend(more);
@@ -111,6 +113,30 @@ pub fn plan_options(shape: Option<&PlanShape>, boot: &BootOptions) -> PlanOption
             .unwrap_or_default(),
         swap_size_bytes: shape.and_then(|s| s.swap_size).or(boot.swap_size_bytes),
     }
+}
+
+/// A `--swap-size` the plan cannot give in full is an error naming the limit (the same
+/// request from `pre-nixos.swap=` is only a warning at the top of the summary: a boot
+/// must not stop for it).
+pub fn check_swap_request(
+    shape: Option<&PlanShape>,
+    plan: &crate::plan::Plan,
+) -> Result<(), crate::error::UsageError> {
+    if shape.and_then(|s| s.swap_size).is_none() {
+        return Ok(());
+    }
+    let Some((asked, got, why)) = crate::plan::volumes::swap_shortfall(plan) else {
+        return Ok(());
+    };
+    let fix = if got > 0 {
+        format!("give at most --swap-size {}M", got >> 20)
+    } else {
+        "give a smaller --swap-size, or leave it out for the default".to_owned()
+    };
+    Err(crate::error::UsageError::new(format!(
+        "--swap-size {} does not fit this machine ({why}); {fix}",
+        crate::units::human_binary(asked)
+    )))
 }
 
 fn mode(m: ModeArg) -> Mode {

@@ -64,7 +64,9 @@ pub fn load_or_make_plan(
         }
         return Ok(plan);
     }
-    let inv = crate::inventory::scan(ctx.host, &ctx.boot).context("reading the inventory")?;
+    let inv = crate::inventory::scan(ctx.host, &ctx.boot)
+        .map_err(crate::error::DetectionError)
+        .context("reading the inventory")?;
     let plan = crate::plan::plan(&inv, opts).context("planning storage")?;
     Ok(plan)
 }

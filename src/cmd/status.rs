@@ -4,17 +4,16 @@ use std::io::Write;
 
 use crate::cli::StatusArgs;
 use crate::context::Ctx;
-use crate::debug::status::{exit_code, gather, write_human};
+use crate::debug::status::{exit_code, gather, write_human_width};
 
 /// `pre-nixos status [--json]`.
 pub fn run(ctx: &Ctx, args: &StatusArgs) -> anyhow::Result<u8> {
     let report = gather(ctx, true);
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+    if let Some(style) = args.json {
+        super::output::write(&mut out, serde_json::to_value(&report)?, style)?;
     } else {
-        write_human(&report, &mut out)?;
+        write_human_width(&report, crate::render::wrap::stdout_width(), &mut out)?;
     }
     out.flush()?;
     Ok(exit_code(&report))

@@ -107,8 +107,10 @@ thread_local! {
 }
 
 /// Records the storage step that is starting, so a panic can still name it in `DETAIL=`.
+/// It is also the unit's `STATUS=` (`systemctl status pre-nixos`).
 pub fn note_step(step: &str) {
     STEP.with(|s| *s.borrow_mut() = Some(step.to_owned()));
+    super::notify::status(&format!("storage: {step}"));
 }
 
 /// The last step [`note_step`] recorded on this thread.

@@ -15,6 +15,7 @@ pub mod dryrun;
 pub mod fake;
 pub mod fsutil;
 pub mod interrupt;
+pub mod notify;
 pub mod real;
 
 use std::collections::BTreeMap;

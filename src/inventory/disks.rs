@@ -50,7 +50,46 @@ fn excluded(name: &str, reason: impl Into<String>) -> Outcome {
     Outcome::Excluded(Excluded {
         name: name.to_owned(),
         reason: reason.into(),
+        ..Excluded::default()
     })
+}
+
+/// A disk's serial and model, from udev and sysfs, as the inventory shows them.
+fn identity(cx: &Context, name: &str, props: &Props) -> (Option<String>, Option<String>) {
+    let prop = |k: &str| props.get(k);
+    let sysattr = |attr: &str| cx.tree.read(cx.host, name, attr).value();
+    let serial = prop("ID_SERIAL_SHORT")
+        .or_else(|| prop("ID_SCSI_SERIAL"))
+        .map(str::to_owned)
+        .or_else(|| sysattr("serial"))
+        .or_else(|| sysattr("device/serial"))
+        .or_else(|| prop("ID_SERIAL").map(str::to_owned))
+        .map(|s| s.trim().to_owned());
+    let owned = |k: &str| prop(k).map(str::to_owned);
+    let model = model_from(&sysattr, &owned);
+    (serial, model)
+}
+
+/// Decides about one whole disk ([`decide`]); a disk left out carries its size, model
+/// and serial where they can be read, so the operator can tell which device it was.
+pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
+    match decide(cx, name, udev) {
+        Outcome::Excluded(mut x) => {
+            let props = Props(udev);
+            x.size_bytes = match cx.tree.read(cx.host, name, "size") {
+                Attr::Value(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .map(|s| s.saturating_mul(512)),
+                _ => None,
+            };
+            (x.serial, x.model) = identity(cx, name, &props);
+            Outcome::Excluded(x)
+        }
+        other => other,
+    }
 }
 
 /// Decides about one whole disk.
@@ -58,7 +97,7 @@ fn excluded(name: &str, reason: impl Into<String>) -> Outcome {
 /// Long on purpose: the exclusion rules of SPEC §1 in the order they are tried (boot
 /// medium, device class, USB, removable, read-only, size), each a few lines that return;
 /// split up, the order that decides which reason an operator reads would be spread out.
-pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
+fn decide(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
     let host = cx.host;
     let tree = cx.tree;
     let dir = tree.dir(name);
@@ -151,15 +190,8 @@ pub fn examine(cx: &Context, name: &str, udev: Option<&UdevDevice>) -> Outcome {
     let physical = sector("queue/physical_block_size", logical);
 
     let sysattr = |attr: &str| tree.read(host, name, attr).value();
-    let serial = prop("ID_SERIAL_SHORT")
-        .or_else(|| prop("ID_SCSI_SERIAL"))
-        .map(str::to_owned)
-        .or_else(|| sysattr("serial"))
-        .or_else(|| sysattr("device/serial"))
-        .or_else(|| prop("ID_SERIAL").map(str::to_owned))
-        .map(|s| s.trim().to_owned());
+    let (serial, model) = identity(cx, name, &props);
     let owned = |k: &str| prop(k).map(str::to_owned);
-    let model = model_from(&sysattr, &owned);
     let wwn = wwn_from(&sysattr, &owned);
 
     let mut links: BTreeSet<String> = udev

@@ -80,13 +80,66 @@ pub fn write_human(inv: &Inventory, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\nExcluded ({}):", inv.excluded.len())?;
     let mut rows = vec![row(&["NAME", "REASON"])];
     rows.extend(
-        inv.excluded
-            .iter()
-            .map(|x| vec![x.name.clone(), x.reason.clone()]),
+        grouped_excluded(&inv.excluded)
+            .into_iter()
+            .map(|(names, reason)| vec![names, reason]),
     );
     table(out, &rows)?;
 
     writeln!(out, "\nRAM: {}", human_binary(inv.ram_bytes))
+}
+
+/// The excluded devices as rows, those sharing a reason with two or more others in one
+/// row (`loop0 … loop7 (8)`): a live ISO has a loop device per squashfs and a dozen
+/// `ram*` devices, which would push the disks off the screen.
+fn grouped_excluded(excluded: &[super::Excluded]) -> Vec<(String, String)> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for x in excluded {
+        match groups.iter_mut().find(|(r, _)| *r == x.reason) {
+            Some((_, names)) => names.push(&x.name),
+            None => groups.push((&x.reason, vec![&x.name])),
+        }
+    }
+    let mut rows = Vec::new();
+    for (reason, names) in groups {
+        let reason: &str = reason;
+        if names.len() >= 3 {
+            let first = names[0];
+            let last = names[names.len() - 1];
+            rows.push((
+                format!("{first} … {last} ({})", names.len()),
+                reason.to_owned(),
+            ));
+        } else {
+            rows.extend(names.iter().map(|n| {
+                let x = excluded.iter().find(|x| x.name == *n && x.reason == reason);
+                ((*n).to_owned(), with_identity(reason, x))
+            }));
+        }
+    }
+    rows
+}
+
+/// `reason — 32.0 GB SanDisk Ultra, serial 4C530001` when the device's identity is known.
+fn with_identity(reason: &str, x: Option<&super::Excluded>) -> String {
+    let Some(x) = x else {
+        return reason.to_owned();
+    };
+    let mut what: Vec<String> = Vec::new();
+    what.extend(x.size_bytes.map(human_bytes));
+    what.extend(x.model.clone());
+    let mut id = what.join(" ");
+    if let Some(s) = &x.serial {
+        if !id.is_empty() {
+            id.push_str(", ");
+        }
+        id.push_str(&format!("serial {s}"));
+    }
+    if id.is_empty() {
+        reason.to_owned()
+    } else {
+        format!("{reason} — {id}")
+    }
 }
 
 fn row(cells: &[&str]) -> Vec<String> {
@@ -127,4 +180,63 @@ fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
         writeln!(out, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Excluded;
+
+    #[test]
+    fn a_device_left_out_says_what_it_is() {
+        let ex = [Excluded {
+            name: "sdd".into(),
+            reason: "USB-attached (ID_BUS=usb)".into(),
+            size_bytes: Some(32_000_000_000),
+            model: Some("SanDisk Ultra".into()),
+            serial: Some("4C530001".into()),
+        }];
+        assert_eq!(
+            grouped_excluded(&ex),
+            [(
+                "sdd".to_owned(),
+                "USB-attached (ID_BUS=usb) — 32.0 GB SanDisk Ultra, serial 4C530001".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn many_devices_left_out_for_one_reason_take_one_row() {
+        let mut ex: Vec<Excluded> = (0..8)
+            .map(|i| Excluded {
+                name: format!("loop{i}"),
+                reason: "loop device".into(),
+                ..Excluded::default()
+            })
+            .collect();
+        ex.push(Excluded {
+            name: "sr0".into(),
+            reason: "optical drive".into(),
+            ..Excluded::default()
+        });
+        ex.push(Excluded {
+            name: "ram0".into(),
+            reason: "ram disk".into(),
+            ..Excluded::default()
+        });
+        ex.push(Excluded {
+            name: "ram1".into(),
+            reason: "ram disk".into(),
+            ..Excluded::default()
+        });
+        assert_eq!(
+            grouped_excluded(&ex),
+            [
+                ("loop0 … loop7 (8)".to_owned(), "loop device".to_owned()),
+                ("sr0".to_owned(), "optical drive".to_owned()),
+                ("ram0".to_owned(), "ram disk".to_owned()),
+                ("ram1".to_owned(), "ram disk".to_owned()),
+            ]
+        );
+    }
 }

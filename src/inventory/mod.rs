@@ -127,13 +127,21 @@ impl Disk {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Excluded {
     /// Kernel name (`sr0`, `loop3`, `sdd`).
     pub name: String,
     /// Why it is never a target (`boot medium (mounted at /iso)`, `removable`, …).
     pub reason: String,
+    /// What the device is, when it can be read: so the operator can tell which stick
+    /// or disk was left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -63,6 +63,9 @@ impl Default for Options {
 pub struct NetworkReport {
     pub lan_iface: Option<String>,
     pub lan_mac: Option<String>,
+    /// `lan_mac` is the NIC's permanent address (else its current one, which the
+    /// installed system's `.link` must match with `MACAddress=`).
+    pub lan_mac_permanent: bool,
     pub lan_ipv4: Option<String>,
     /// `ready`, or why sshd is not up.
     pub ssh: String,
@@ -286,6 +289,7 @@ fn configure_lan(host: &dyn Host, choice: &Choice, r: &mut NetworkReport, t: &mu
             reload(host, changed, r);
             r.lan_iface = Some(LAN.into());
             r.lan_mac = Some(nic.perm_mac.clone());
+            r.lan_mac_permanent = nic.perm_mac_known;
         }
         Choice::NoLink { candidates } => {
             t.choice = format!(

@@ -1071,6 +1071,13 @@ fn kernel_command_line_lan_override_reaches_the_stage() {
     let boot = crate::kcmdline::parse("quiet pre-nixos.lan=52:54:00:12:34:51 console=ttyS0");
     let (r, trace) = run_stage(&host, Path::new(STATE), &opts(), &boot);
     assert_eq!(r.lan_mac.as_deref(), Some(E2));
+    // what network-lan.nix is told to match on: the scan's verdict on that NIC
+    let known = scan_nics(&host)
+        .unwrap()
+        .into_iter()
+        .find(|n| n.perm_mac == E2)
+        .map(|n| n.perm_mac_known);
+    assert_eq!(Some(r.lan_mac_permanent), known);
     assert!(
         trace
             .choice

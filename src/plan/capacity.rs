@@ -45,7 +45,7 @@ pub fn align_down(v: u64, a: u64) -> u64 {
 }
 
 pub fn align_up(v: u64, a: u64) -> u64 {
-    v.div_ceil(a) * a
+    v.div_ceil(a).saturating_mul(a)
 }
 
 /// Bytes of the data partition (the one after the optional ESP) of a disk.
@@ -77,20 +77,22 @@ pub fn data_members(level: RaidLevel, n: u64) -> u64 {
 
 /// Usable bytes of an array whose smallest member partition has `min_partition` bytes.
 pub fn array_bytes(level: RaidLevel, n: u64, min_partition: u64) -> u64 {
-    md_member_bytes(min_partition) * data_members(level, n)
+    // saturating: the planner refuses sizes beyond 1 PiB first, but a hand-built call
+    // must not overflow either
+    md_member_bytes(min_partition).saturating_mul(data_members(level, n))
 }
 
 /// Full stripe width LVM aligns a PV on an array to (0 for mirrors and plain disks).
 pub fn stripe_bytes(level: Option<RaidLevel>, n: u64) -> u64 {
     match level {
         None | Some(RaidLevel::Raid1) => 0,
-        Some(l) => MD_CHUNK_BYTES * data_members(l, n),
+        Some(l) => MD_CHUNK_BYTES.saturating_mul(data_members(l, n)),
     }
 }
 
 /// Bytes reserved at the start of a PV before its first extent.
 pub fn pv_reserved_bytes(stripe: u64) -> u64 {
-    PV_METADATA_BYTES + align_up(stripe.max(MIB), MIB)
+    PV_METADATA_BYTES.saturating_add(align_up(stripe.max(MIB), MIB))
 }
 
 /// Extents a PV of `pv_bytes` offers.
@@ -106,6 +108,14 @@ pub fn extents_for(bytes: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_sizes_saturate_instead_of_overflowing() {
+        assert_eq!(array_bytes(RaidLevel::Raid0, u64::MAX, u64::MAX), u64::MAX);
+        assert!(stripe_bytes(Some(RaidLevel::Raid0), u64::MAX) > 0);
+        assert_eq!(align_up(u64::MAX - 1, MIB), u64::MAX);
+        assert!(pv_extents(u64::MAX, u64::MAX) < u64::MAX);
+    }
     use crate::units::TIB;
 
     #[test]

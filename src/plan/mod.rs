@@ -60,6 +60,9 @@ fn unusable(d: &Disk) -> Option<String> {
         Some("read-only".into())
     } else if d.removable {
         Some("removable".into())
+    } else if d.bus.as_deref() == Some("usb") {
+        // the inventory excludes USB disks itself; a hand-written one may list them
+        Some("USB-attached (bus usb)".into())
     } else if d.size_bytes < capacity::MIN_DISK_BYTES {
         Some(format!(
             "too small ({}; the planner needs at least {})",
@@ -90,7 +93,7 @@ pub fn plan(inv: &Inventory, opts: &PlanOptions) -> Result<Plan, PlanError> {
         bucket_tier(Tier::Rotating, &usable),
     );
 
-    let mut decisions = Vec::new();
+    let mut decisions = duplicate_serials(inv);
     let mut disks = Vec::new();
     let mut arrays = Vec::new();
     let mut spaces = Vec::new();
@@ -151,21 +154,15 @@ fn usable_disks<'a>(
     opts: &PlanOptions,
     excluded: &mut Vec<Excluded>,
 ) -> Result<Vec<&'a Disk>, PlanError> {
-    let mut seen = std::collections::BTreeSet::new();
-    for d in &inv.disks {
-        if !seen.insert(d.stable_path.as_str()) {
-            return Err(PlanError::Invalid(format!(
-                "the inventory lists {} twice; stable paths must be unique",
-                d.stable_path
-            )));
-        }
-    }
+    check_numbers(inv, opts)?;
+    check_stable_paths(inv)?;
     let mut usable: Vec<&Disk> = Vec::new();
     for d in &inv.disks {
         match unusable(d) {
             Some(reason) => excluded.push(Excluded {
                 name: d.name.clone(),
                 reason,
+                ..Excluded::default()
             }),
             None => usable.push(d),
         }
@@ -194,6 +191,90 @@ fn usable_disks<'a>(
         ));
     }
     Ok(usable)
+}
+
+/// The largest disk, RAM or swap size the planner accepts: 1 PiB, far beyond any real
+/// machine, and small enough that every sum and product the planner forms of such
+/// numbers (2 × RAM, members × member size for a few thousand members) stays inside
+/// `u64`. Anything larger is a broken inventory, refused before any arithmetic.
+pub const MAX_BYTES: u64 = 1 << 50;
+
+/// Refuses sizes no real machine has (see [`MAX_BYTES`]), naming the field.
+fn check_numbers(inv: &Inventory, opts: &PlanOptions) -> Result<(), PlanError> {
+    let too_big = |field: String, v: u64| {
+        PlanError::Invalid(format!(
+            "{field} is {v} bytes, beyond any real machine (the planner accepts at most {} = \
+             1 PiB); fix the number",
+            MAX_BYTES
+        ))
+    };
+    if inv.ram_bytes > MAX_BYTES {
+        return Err(too_big("the inventory's `ram_bytes`".into(), inv.ram_bytes));
+    }
+    for (i, d) in inv.disks.iter().enumerate() {
+        if d.size_bytes > MAX_BYTES {
+            return Err(too_big(
+                format!("the inventory's `disks[{i}].size_bytes` ({})", d.name),
+                d.size_bytes,
+            ));
+        }
+    }
+    if let Some(s) = opts.swap_size_bytes.filter(|s| *s > MAX_BYTES) {
+        return Err(too_big(
+            "the swap size (--swap-size, pre-nixos.swap=)".into(),
+            s,
+        ));
+    }
+    Ok(())
+}
+
+/// Every disk needs a stable path of its own: disko and the verify step find the disk
+/// by it. An empty one, or one two disks share, is refused naming the disks.
+fn check_stable_paths(inv: &Inventory) -> Result<(), PlanError> {
+    let mut seen: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    for (i, d) in inv.disks.iter().enumerate() {
+        if d.stable_path.trim().is_empty() {
+            return Err(PlanError::Invalid(format!(
+                "the inventory's `disks[{i}].stable_path` ({}) is empty; give the disk's \
+                 /dev/disk/by-id/… path (or /dev/{})",
+                d.name, d.name
+            )));
+        }
+        if let Some(first) = seen.insert(d.stable_path.as_str(), d.name.as_str()) {
+            return Err(PlanError::Invalid(format!(
+                "the inventory gives disks {first} and {} the same `stable_path` {}; each \
+                 disk needs its own /dev/disk/by-id/… path",
+                d.name, d.stable_path
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Disks that report the same serial: `--wipe SERIAL` and the verify step cannot tell
+/// them apart. Not fatal (cheap enclosures and some virtual disks do this), so each
+/// pair becomes a decision the summary shows.
+fn duplicate_serials(inv: &Inventory) -> Vec<Decision> {
+    let mut first_with: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+    let mut out = Vec::new();
+    for d in &inv.disks {
+        let Some(serial) = d.serial.as_deref().filter(|s| !s.trim().is_empty()) else {
+            continue;
+        };
+        if let Some(first) = first_with.get(serial).copied() {
+            out.push(Decision {
+                subject: "warning".into(),
+                reason: format!(
+                    "disks {first} and {} report the same serial {serial}; a wipe naming it \
+                     matches both",
+                    d.name
+                ),
+            });
+        } else {
+            first_with.insert(serial, d.name.as_str());
+        }
+    }
+    out
 }
 
 struct BuiltGroup {
@@ -322,6 +403,7 @@ fn build_group(g: &Group, mode: Mode, excluded: &mut Vec<Excluded>) -> BuiltGrou
                 names(members),
                 choice.why
             ),
+            ..Excluded::default()
         });
     }
     BuiltGroup {

@@ -28,7 +28,7 @@ pub struct VgSpace {
 }
 
 fn size(extents: u64) -> String {
-    human_binary(extents * EXTENT_BYTES)
+    human_binary(extents.saturating_mul(EXTENT_BYTES))
 }
 
 /// An ext4 LV labelled with its name, mounted `relatime`.
@@ -36,7 +36,7 @@ pub(crate) fn ext4(name: &str, mountpoint: &str, extents: u64) -> LogicalVolume 
     LogicalVolume {
         name: name.into(),
         extents,
-        size_bytes: extents * EXTENT_BYTES,
+        size_bytes: extents.saturating_mul(EXTENT_BYTES),
         content: LvContent::Ext4 {
             label: name.into(),
             mountpoint: mountpoint.into(),
@@ -52,7 +52,7 @@ pub(crate) fn swap_lv(extents: u64) -> LogicalVolume {
     LogicalVolume {
         name: "swap".into(),
         extents,
-        size_bytes: extents * EXTENT_BYTES,
+        size_bytes: extents.saturating_mul(EXTENT_BYTES),
         content: LvContent::Swap {
             label: "swap".into(),
         },
@@ -80,8 +80,18 @@ impl Space {
 /// The swap the operator asked for (or 2 × RAM, capped) and how that was derived.
 pub fn requested_swap(ram_bytes: u64, opts: &PlanOptions) -> (u64, String) {
     match opts.swap_size_bytes {
+        Some(0) => (0, "the requested size is 0".into()),
+        // no token swap volumes: a request below the minimum gets none, and says so
+        Some(b) if b < SWAP_MIN_BYTES => (
+            0,
+            format!(
+                "the requested {} is below the {} minimum",
+                human_binary(b),
+                human_binary(SWAP_MIN_BYTES)
+            ),
+        ),
         Some(b) => (extents_for(b), format!("{} as requested", human_binary(b))),
-        None if 2 * ram_bytes > SWAP_CAP_BYTES => (
+        None if ram_bytes.saturating_mul(2) > SWAP_CAP_BYTES => (
             extents_for(SWAP_CAP_BYTES),
             format!(
                 "2 × {} RAM, capped at {}",
@@ -90,10 +100,35 @@ pub fn requested_swap(ram_bytes: u64, opts: &PlanOptions) -> (u64, String) {
             ),
         ),
         None => (
-            extents_for(2 * ram_bytes),
+            extents_for(ram_bytes.saturating_mul(2)),
             format!("2 × {} RAM", human_binary(ram_bytes)),
         ),
     }
+}
+
+/// How far the plan falls short of an explicit swap request: `(requested bytes, planned
+/// bytes, the planner's reason)`, or `None` when the request was met (or there was
+/// none). The summary shows it first; a `--swap-size` that falls short is an error.
+pub fn swap_shortfall(plan: &crate::plan::Plan) -> Option<(u64, u64, String)> {
+    let requested = plan.options.swap_size_bytes.filter(|b| *b > 0)?;
+    let planned: u64 = plan
+        .layout
+        .vgs
+        .iter()
+        .flat_map(|vg| &vg.lvs)
+        .filter(|lv| matches!(lv.content, LvContent::Swap { .. }))
+        .map(|lv| lv.size_bytes)
+        .sum();
+    if planned >= requested {
+        return None;
+    }
+    let reason = plan
+        .decisions
+        .iter()
+        .find(|d| d.subject == "lv swap" || d.subject.ends_with("/swap"))
+        .map(|d| d.reason.clone())
+        .unwrap_or_default();
+    Some((requested, planned, reason))
 }
 
 /// Sizes every LV. Returns the LVs of each VG (same order as `vgs`) and the decisions.
@@ -193,10 +228,7 @@ impl Sizer<'_> {
             .or(self.find(Role::Main));
         let mut swap_on_swap_vg = 0;
         match swap_vg {
-            _ if want_swap == 0 => self.say(
-                "lv swap".into(),
-                format!("no swap: the requested size is 0 ({swap_source})"),
-            ),
+            _ if want_swap == 0 => self.say("lv swap".into(), format!("no swap: {swap_source}")),
             None => {}
             Some(i) if self.vgs[i].role == Role::Main => {
                 let free = self.space[i].free;
@@ -374,6 +406,14 @@ impl Sizer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_ram_and_space_do_not_overflow() {
+        let (want, _) = requested_swap(u64::MAX, &PlanOptions::default());
+        assert_eq!(want, extents_for(SWAP_CAP_BYTES));
+        assert_eq!(size(u64::MAX), human_binary(u64::MAX));
+        assert_eq!(ext4("data", "/data", u64::MAX).size_bytes, u64::MAX);
+    }
 
     fn vgs(swap_extents: u64) -> Vec<VgSpace> {
         vec![

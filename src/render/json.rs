@@ -24,7 +24,7 @@ pub fn to_sorted_json<T: serde::Serialize>(v: &T) -> String {
 /// (`disks[2].size_bytes: invalid type: string "x", expected u64 at line 9 column 21`).
 pub fn from_json_named<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, UsageError> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let msg = inner.to_string().replace('\n', " ");
@@ -33,7 +33,15 @@ pub fn from_json_named<T: DeserializeOwned>(what: &str, text: &str) -> Result<T,
         } else {
             UsageError::new(format!("{what}: field `{path}`: {msg}"))
         }
-    })
+    })?;
+    // Two files pasted into one would otherwise plan the first and drop the second.
+    de.end().map_err(|e| {
+        UsageError::new(format!(
+            "{what}: more data after the JSON value ({e}); a file holds exactly one, cut \
+             the rest"
+        ))
+    })?;
+    Ok(value)
 }
 
 /// Parses a `storage-plan.json`; errors name the field.
@@ -62,6 +70,24 @@ mod tests {
         let err = plan_from_json("{").unwrap_err().to_string();
         assert!(err.starts_with("plan file: EOF while parsing"), "{err}");
         assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn data_after_the_json_value_is_an_error() {
+        #[derive(Debug, serde::Deserialize)]
+        struct T {
+            #[allow(dead_code)]
+            a: u8,
+        }
+        let e = from_json_named::<T>("inventory x", "{\"a\": 1}\n{\"a\": 2}\n").unwrap_err();
+        let e = e.to_string();
+        assert!(
+            e.starts_with(
+                "inventory x: more data after the JSON value (trailing characters at line 2"
+            ),
+            "{e}"
+        );
+        assert!(from_json_named::<T>("x", "{\"a\": 1}\n\n  ").is_ok());
     }
 
     #[test]

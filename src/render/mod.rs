@@ -7,6 +7,7 @@ pub mod json;
 pub mod nixos;
 pub mod summary;
 pub mod template;
+pub mod wrap;
 
 use std::path::Path;
 

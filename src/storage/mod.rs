@@ -49,6 +49,9 @@ pub struct Request<'a> {
     pub boot: BootOptions,
     /// MAC of the LAN, for `network-lan.nix`.
     pub lan_mac: Option<String>,
+    /// `lan_mac` is the NIC's permanent address (the stub matches it with
+    /// `PermanentMACAddress`, else `MACAddress`).
+    pub lan_mac_permanent: bool,
 }
 
 /// How it ended: the policy row (a `Failed` one when a step failed) and the status
@@ -324,7 +327,7 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     env.step(
         "stubs",
         &format!("writing NixOS stubs to {STUB_DIR}"),
-        || write_stubs(env, plan, req.lan_mac.as_deref()),
+        || write_stubs(env, plan, req.lan_mac.as_deref(), req.lan_mac_permanent),
     )
 }
 
@@ -357,7 +360,12 @@ fn verify_step(env: &Env, plan: &Plan) -> Result<(), StepError> {
     )
 }
 
-fn write_stubs(env: &Env, plan: &Plan, lan_mac: Option<&str>) -> anyhow::Result<()> {
+fn write_stubs(
+    env: &Env,
+    plan: &Plan,
+    lan_mac: Option<&str>,
+    permanent: bool,
+) -> anyhow::Result<()> {
     let dir = Path::new(STUB_DIR);
     let hw = dir.join("hardware-disk.nix");
     env.host.write_atomic(
@@ -369,7 +377,7 @@ fn write_stubs(env: &Env, plan: &Plan, lan_mac: Option<&str>) -> anyhow::Result<
         let net = dir.join("network-lan.nix");
         env.host.write_atomic(
             &net,
-            crate::render::nixos::network_lan_nix(mac).as_bytes(),
+            crate::render::nixos::network_lan_nix(mac, permanent).as_bytes(),
             0o644,
         )?;
     }

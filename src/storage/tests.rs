@@ -24,6 +24,7 @@ fn request(plan: &Plan) -> Request<'_> {
         wipe: None,
         boot: BootOptions::default(),
         lan_mac: None,
+        lan_mac_permanent: false,
     }
 }
 
@@ -89,6 +90,7 @@ fn clean_disks_are_applied_verified_and_recorded() {
         &env(&host),
         &Request {
             lan_mac: Some("52:54:00:12:34:51".into()),
+            lan_mac_permanent: true,
             ..request(&plan)
         },
     )

@@ -97,10 +97,12 @@ pub(crate) fn machine(mut disks: Vec<Disk>, ram: u64) -> Inventory {
             Excluded {
                 name: "loop0".into(),
                 reason: "loop device".into(),
+                ..Default::default()
             },
             Excluded {
                 name: "sr0".into(),
                 reason: "optical drive".into(),
+                ..Default::default()
             },
         ],
         nics: vec![],

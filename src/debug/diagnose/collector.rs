@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::evidence::Evidence;
+use super::evidence::{Demand, Evidence};
 use super::index::{entry_for_error, IndexEntry, Outcome};
 use super::SYSTEM_TIMEOUT;
 use crate::host::{Cmd, CmdError, CmdOutput, Host};
@@ -40,7 +40,7 @@ impl Collector<'_> {
                 file,
                 cmd,
                 tail,
-                needs_output,
+                demand,
                 fallback,
             } => {
                 self.cmd_tail(item, &file, cmd.clone(), tail);
@@ -54,8 +54,10 @@ impl Collector<'_> {
                         self.cmd_tail(item, &file, cmd, tail);
                     }
                 }
-                if needs_output {
-                    self.demand_output();
+                match demand {
+                    Demand::Nothing => {}
+                    Demand::OutputOnNonZero => self.demand_output(),
+                    Demand::Entries => self.demand_entries(),
                 }
             }
             Evidence::Derived {
@@ -112,6 +114,32 @@ impl Collector<'_> {
                 e.exit.map(|c| c.to_string()).unwrap_or_else(|| "?".into()),
                 e.file.as_deref().unwrap_or("the index")
             ));
+        }
+    }
+
+    /// Turns the last entry into a failure when it read the journal successfully but
+    /// got no entry: journalctl exits 0 then, printing nothing (`-o json`) or
+    /// `-- No entries --`.
+    fn demand_entries(&mut self) {
+        let Some(e) = self.entries.last_mut() else {
+            return;
+        };
+        if e.outcome != Outcome::Ok {
+            return;
+        }
+        let text = e
+            .file
+            .as_ref()
+            .and_then(|f| self.host.read_to_string(&self.dir.join(f)).ok())
+            .unwrap_or_default();
+        let t = text.trim();
+        if t.is_empty() || t == "-- No entries --" {
+            e.outcome = Outcome::Failed;
+            e.error = Some(
+                "the journal has no entries for it in this boot (is systemd-journald \
+                 running?)"
+                    .into(),
+            );
         }
     }
 

@@ -34,9 +34,8 @@ pub(super) enum Evidence {
         cmd: Cmd,
         /// Keep only the last lines of stdout.
         tail: Option<usize>,
-        /// An exit status that is an answer only with output: non-zero and silent is a
-        /// failure (`detect-storage` exits 1 both for "all clean" and for an error).
-        needs_output: bool,
+        /// What output it must print to count as collected.
+        demand: Demand,
         /// Where the program lives when it is not on `PATH` (Debian keeps sshd in
         /// /usr/sbin, which is not on every PATH).
         fallback: Option<&'static str>,
@@ -51,6 +50,19 @@ pub(super) enum Evidence {
     },
     /// The `.link`/`.network`/`.netdev` files networkd reads from a directory.
     NetworkFiles(PathBuf),
+}
+
+/// What a command must print for its item to be `ok`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Demand {
+    /// Its exit status says it all.
+    Nothing,
+    /// An exit status that is an answer only with output: non-zero and silent is a
+    /// failure (`detect-storage` exits 1 both for "all clean" and for an error).
+    OutputOnNonZero,
+    /// A journal read: exit 0 with no entry (journald not running, not persistent, or
+    /// the units never logged) is no evidence, and is marked so.
+    Entries,
 }
 
 fn file(item: &'static str, file: &str, path: impl Into<PathBuf>) -> Evidence {
@@ -68,7 +80,7 @@ fn run(item: &'static str, file: &str, cmd: Cmd) -> Evidence {
         file: file.to_owned(),
         cmd,
         tail: None,
-        needs_output: false,
+        demand: Demand::Nothing,
         fallback: None,
     }
 }
@@ -154,7 +166,7 @@ pub(super) fn live(ctx: &Ctx, opts: &Options, light: &report::StatusReport) -> V
                 .ok_codes(&[0, 1]),
             tail: None,
             // An error also exits 1; only the JSON tells "all clean" from a failure.
-            needs_output: true,
+            demand: Demand::OutputOnNonZero,
             fallback: None,
         },
         run(
@@ -263,12 +275,12 @@ pub(super) fn live(ctx: &Ctx, opts: &Options, light: &report::StatusReport) -> V
             file: "sshd-T.txt".into(),
             cmd: Cmd::new("reading the effective sshd configuration", ["sshd", "-T"]),
             tail: None,
-            needs_output: false,
+            demand: Demand::Nothing,
             fallback: Some("/usr/sbin/sshd"),
         },
         file("sshd-config", "etc-ssh-sshd_config", "/etc/ssh/sshd_config"),
         // The kernel's last words.
-        run(
+        needs_entries(run(
             "kernel-journal",
             "kernel-messages.txt",
             Cmd::new(
@@ -285,13 +297,13 @@ pub(super) fn live(ctx: &Ctx, opts: &Options, light: &report::StatusReport) -> V
             )
             .arg(KERNEL_LINES.to_string())
             .timeout(JOURNAL_TIMEOUT),
-        ),
+        )),
         Evidence::Run {
             item: "dmesg",
             file: "dmesg.txt".into(),
             cmd: Cmd::new("reading the kernel ring buffer", ["dmesg"]),
             tail: Some(KERNEL_LINES),
-            needs_output: false,
+            demand: Demand::Nothing,
             fallback: None,
         },
     ]);
@@ -320,7 +332,7 @@ fn unit_status(item: &'static str, file: &str, unit: &str) -> Evidence {
 
 /// This boot's journal of pre-nixos, sshd and networkd, in one output format.
 fn journal(item: &'static str, file: &str, format: &str, sshd_unit: &str) -> Evidence {
-    run(
+    needs_entries(run(
         item,
         file,
         Cmd::new(
@@ -336,7 +348,15 @@ fn journal(item: &'static str, file: &str, format: &str, sshd_unit: &str) -> Evi
             "systemd-networkd.service",
         ])
         .timeout(JOURNAL_TIMEOUT),
-    )
+    ))
+}
+
+/// `e` (a command) counted as collected only when it printed a journal entry.
+fn needs_entries(mut e: Evidence) -> Evidence {
+    if let Evidence::Run { demand, .. } = &mut e {
+        *demand = Demand::Entries;
+    }
+    e
 }
 
 /// This binary's own subcommands, run as bounded child processes against the same state

@@ -140,13 +140,18 @@ pub fn verdict(r: &report::StatusReport) -> String {
     v
 }
 
+/// `s` cut to at most `max` characters at a word boundary, with `…` where it was cut
+/// (a word longer than `max` is cut inside it, there being no other choice).
 pub(super) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
+        return s.to_owned();
     }
+    let cut: String = s.chars().take(max).collect();
+    let at_word = match cut.rfind(' ') {
+        Some(i) if i > 0 => cut[..i].trim_end_matches([',', ';', ':']),
+        _ => cut.as_str(),
+    };
+    format!("{at_word} …")
 }
 
 pub(super) fn write_index(host: &dyn Host, dir: &Path, index: &Index) {

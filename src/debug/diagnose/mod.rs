@@ -85,8 +85,29 @@ pub struct Options {
     pub name: Option<String>,
 }
 
-/// Prints the verdict, what could not be collected, and where the bundle is.
+/// Prints the verdict, what could not be collected, and where the bundle is, wrapped
+/// at 80 columns.
 pub fn write_outcome(host: &dyn Host, b: &Bundle, out: &mut dyn Write) -> std::io::Result<()> {
+    write_outcome_width(host, b, crate::render::wrap::DEFAULT_WIDTH, out)
+}
+
+/// [`write_outcome`] wrapped at `width` columns (words kept whole, continuation lines
+/// indented).
+pub fn write_outcome_width(
+    host: &dyn Host,
+    b: &Bundle,
+    width: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    write_outcome_lines(host, b, &mut text)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        crate::render::wrap::write_wrapped(out, width, 2, line)?;
+    }
+    Ok(())
+}
+
+fn write_outcome_lines(host: &dyn Host, b: &Bundle, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{}", b.index.verdict)?;
     let bad: Vec<&IndexEntry> = b
         .index
@@ -216,8 +237,9 @@ fn tar_path(dir: &Path) -> PathBuf {
 
 pub(super) fn version_text(self_exe: &str) -> String {
     format!(
-        "pre-nixos {}\nbuild: {}\nexecutable: {}\ntarget: {}-{}\n",
+        "pre-nixos {}\ncommit: {}\nbuild: {}\nexecutable: {}\ntarget: {}-{}\n",
         env!("CARGO_PKG_VERSION"),
+        env!("PRE_NIXOS_COMMIT"),
         option_env!("PRE_NIXOS_BUILD_INFO").unwrap_or("not recorded"),
         self_exe,
         std::env::consts::ARCH,
@@ -279,6 +301,12 @@ mod tests {
     #[test]
     fn shorten_cuts_on_characters() {
         assert_eq!(shorten("sdb: partition-table", 100), "sdb: partition-table");
-        assert_eq!(shorten("äöü", 2), "äö…");
+        assert_eq!(shorten("äöü", 2), "äö …");
+        // between words where there is a space to cut at
+        let s = shorten(
+            "the storage stage failed: mdadm exited 1: no such device",
+            30,
+        );
+        assert_eq!(s, "the storage stage failed …");
     }
 }

@@ -88,11 +88,32 @@ pub(super) fn left_out_line(excluded: &[String]) -> Option<String> {
     )
 }
 
-/// Renders the report for people: one screen.
+/// Renders the report for people, wrapped at 80 columns.
+pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
+    write_human_width(r, crate::render::wrap::DEFAULT_WIDTH, out)
+}
+
+/// Renders the report for people at `width` columns: a long line breaks at words,
+/// continuing under its value (`storage:  …` lines continue 10 columns in).
+pub fn write_human_width(
+    r: &StatusReport,
+    width: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    write_lines(r, &mut text)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        let hang = if line.starts_with(' ') { 2 } else { 10 };
+        crate::render::wrap::write_wrapped(out, width, hang, line)?;
+    }
+    Ok(())
+}
+
+/// The report one line per subject, however long.
 ///
 /// Long on purpose: one block per line of the screen, in screen order, so the code
 /// reads as what the operator sees.
-pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
+fn write_lines(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "pre-nixos {} status (state directory {})",

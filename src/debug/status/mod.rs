@@ -436,8 +436,12 @@ mod tests {
         let mut out = Vec::new();
         write_human(&r, &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        // wrapped at 80 columns, under its value
         assert!(
-            text.contains("1 difference(s) from the plan (the plan was not applied, so the disks are expected to differ):"),
+            text.contains("verify:   1 difference(s) from the plan (the plan was not applied, so the disks\n          are expected to differ):"),
             "{text}"
         );
         r.verify = VerifyReport::Error {

@@ -105,6 +105,7 @@ pub(crate) fn machine(mut disks: Vec<Disk>, ram: u64) -> Inventory {
         ],
         nics: vec![],
         ram_bytes: ram,
+        machine: None,
     }
 }
 

@@ -42,7 +42,8 @@ pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
     let env = Env::new(ctx.host);
     let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, net.lan_mac.clone()));
     let line = announce_line(&net, &outcome.status);
-    let consoles = network::announce::announce(ctx.host, &line);
+    let consoles =
+        network::announce::announce(ctx.host, &network::with_host_key_lines(&line, &net));
     tracing::info!(consoles = consoles.len(), "{line}");
     Ok(outcome.exit_code())
 }

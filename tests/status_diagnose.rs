@@ -192,6 +192,9 @@ fn network() -> NetworkStatus {
         lan_mac: Some("52:54:00:12:34:56".into()),
         lan_ipv4: Some("10.0.2.15".into()),
         ssh: "ready".into(),
+        ssh_host_keys: vec![
+            "256 SHA256:Xq2bWq0cGmUZDO0Pj1WyxM1Iq2Ty6W3hXJVTgs0JPD8 root@nixos (ED25519)".into(),
+        ],
         updated: "2026-11-22T04:00:00Z".into(),
     }
 }
@@ -271,6 +274,15 @@ fn status_when_applied() {
     assert_has(
         &text,
         "lan:      lan 52:54:00:12:34:56 10.0.2.15  (ssh: ready)",
+    );
+    assert_has(
+        &text,
+        "host key: 256 SHA256:Xq2bWq0cGmUZDO0Pj1WyxM1Iq2Ty6W3hXJVTgs0JPD8 root@nixos (ED25519)",
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["network"]["ssh_host_keys"][0],
+        "256 SHA256:Xq2bWq0cGmUZDO0Pj1WyxM1Iq2Ty6W3hXJVTgs0JPD8 root@nixos (ED25519)"
     );
     assert_has(
         &text,

@@ -223,7 +223,13 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
             n.lan_mac.as_deref().unwrap_or("no MAC"),
             n.lan_ipv4.as_deref().unwrap_or("no IPv4 address"),
             n.ssh
-        )?,
+        )
+        .and_then(|()| {
+            for k in &n.ssh_host_keys {
+                writeln!(out, "host key: {k}")?;
+            }
+            Ok(())
+        })?,
         None if !r.nothing_run_yet => writeln!(out, "lan:      no network-status written yet")?,
         None => {}
     }

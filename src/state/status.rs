@@ -236,7 +236,7 @@ pub fn now_rfc3339(host: &dyn Host) -> String {
         .unwrap_or_default()
 }
 
-fn render_pairs(pairs: &[(&str, String)]) -> String {
+pub(crate) fn render_pairs(pairs: &[(&str, String)]) -> String {
     let mut out = String::new();
     for (k, v) in pairs {
         out.push_str(k);
@@ -251,7 +251,7 @@ fn render_pairs(pairs: &[(&str, String)]) -> String {
     out
 }
 
-fn parse_pairs(path: &str, text: &str) -> Result<Vec<(String, String)>, StatusError> {
+pub(crate) fn parse_pairs(path: &str, text: &str) -> Result<Vec<(String, String)>, StatusError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.starts_with('#') {

@@ -237,6 +237,9 @@ pub fn write_human(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()>
     for e in &r.sshd.errors {
         writeln!(out, "          {e}")?;
     }
+    if let Some(rep) = &r.report {
+        writeln!(out, "report:   {}", rep.line())?;
+    }
     writeln!(out, "jobs:     {}", jobs_summary(&r.jobs))?;
     writeln!(out, "unit:     {} {}", r.unit.unit, unit_summary(&r.unit))?;
     for p in &r.problems {

@@ -170,6 +170,9 @@ pub struct Report {
     pub event: Event,
     pub key: String,
     pub body: String,
+    /// When the event happened: the report's retry time counts from here, so the
+    /// storage-final report is never held up past its own timeout by an earlier one.
+    pub queued: std::time::Instant,
 }
 
 /// Builds the report for `event` from the machine's state now: identity, boot id, LAN,
@@ -251,6 +254,7 @@ pub fn build(host: &dyn Host, state_dir: &Path, event: Event, net: &NetworkRepor
         event,
         key,
         body: canonical(&doc),
+        queued: host.now(),
     }
 }
 
@@ -505,9 +509,9 @@ pub fn jitter_seed(host: &dyn Host) -> u64 {
 }
 
 /// The reporter thread: delivers every queued report in order until the queue is
-/// closed (the boot flow is over) and drained. Each report gets `cfg.timeout` from
-/// its first attempt, so the wait at the end of the boot is bounded by one timeout
-/// (plus one attempt) after the last report was queued.
+/// closed (the boot flow is over) and drained. Each report is retried until
+/// `cfg.timeout` after its event (at least one attempt each), so the wait at the end of
+/// the boot is bounded by one timeout (plus one attempt) after storage is final.
 pub fn run(host: &dyn Host, state_dir: &Path, cfg: &Config, rx: Receiver<Report>, seed: u64) {
     let mut st = ReportStatus {
         report: "pending".into(),
@@ -580,7 +584,7 @@ fn deliver(
     st: &mut ReportStatus,
 ) {
     let event = report.event.as_str();
-    let deadline = host.now() + cfg.timeout;
+    let deadline = report.queued + cfg.timeout;
     st.event = Some(event.to_owned());
     st.attempts = 0;
     loop {

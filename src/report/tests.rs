@@ -152,10 +152,18 @@ fn a_collector_that_never_answers_is_given_up_within_the_timeout() {
         "{}",
         st.line()
     );
-    // Each report had its 30 s, never more.
-    assert!(host.now() - start <= Duration::from_secs(60));
-    let n = host.commands().len();
-    assert!((6..=12).contains(&n), "{n} attempts");
+    // Both events happened at once: their 30 s run together, and the second still gets
+    // its tries in what the first left.
+    assert!(host.now() - start <= Duration::from_secs(30));
+    let lines = host.command_lines();
+    let tries = |e: &str| {
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("Idempotency-Key: {e}-")))
+            .count()
+    };
+    assert!((4..=8).contains(&tries("network-up")), "{lines:?}");
+    assert!(tries("storage-final") >= 1, "{lines:?}");
     // storage-status is the storage stage's alone.
     assert!(
         std::fs::read_to_string(m.path().join("run/pre-nixos/storage-status"))

@@ -149,6 +149,44 @@ in
       description = "More arguments for `pre-nixos boot`, after the ones the options above produce.";
     };
 
+    report = {
+      url = mkOption {
+        type = types.nullOr (types.strMatching "https?://.+");
+        default = null;
+        example = "https://collector.example.net/pre-nixos";
+        description = ''
+          Where each machine POSTs its report (docs/fleet.md): once the LAN has its
+          address and sshd its host keys, and once storage is final. Any HTTP endpoint
+          that stores the JSON will do. HTTPS is verified; `http://` only when written
+          so. `pre-nixos.report=` on the kernel command line overrides it. Written to
+          /etc/pre-nixos/report.conf.
+        '';
+      };
+      caFile = mkOption {
+        type = types.nullOr types.path;
+        default = null;
+        example = lib.literalExpression "./fleet-ca.pem";
+        description = "A private CA (PEM) the collector's certificate is checked against (curl --cacert) instead of the system bundle.";
+      };
+      tokenFile = mkOption {
+        type = types.nullOr types.path;
+        default = null;
+        example = "/etc/pre-nixos/report-token";
+        description = ''
+          A file holding a bearer token sent as `Authorization: Bearer …` (from a 0600
+          header file, never on a command line). A Nix path is copied into the
+          world-readable store: give a string path to a file provisioned otherwise when
+          that matters.
+        '';
+      };
+      timeout = mkOption {
+        type = types.nullOr types.ints.positive;
+        default = null;
+        example = 120;
+        description = "Seconds each report is retried (with backoff) before it is given up; `null`: 600.";
+      };
+    };
+
     imagePolicy.enable = lib.mkEnableOption ''
       the policy of a pre-nixos boot image (the ISO and netboot profiles turn it on):
       systemd-networkd is the only network manager (no NetworkManager, no dhcpcd, no
@@ -179,6 +217,18 @@ in
         environment.etc."pre-nixos/authorized_keys" = {
           text = lib.concatMapStrings (k: k + "\n") checks.keys;
           mode = "0600";
+        };
+
+        # The collector report (src/report): read by pre-nixos at boot, kernel command
+        # line over it.
+        environment.etc."pre-nixos/report.conf" = lib.mkIf (cfg.report.url != null) {
+          text = lib.concatStrings (
+            [ "URL=${toString cfg.report.url}\n" ]
+            ++ lib.optional (cfg.report.caFile != null) "CA_FILE=${cfg.report.caFile}\n"
+            ++ lib.optional (cfg.report.tokenFile != null) "TOKEN_FILE=${cfg.report.tokenFile}\n"
+            ++ lib.optional (cfg.report.timeout != null) "TIMEOUT=${toString cfg.report.timeout}\n"
+          );
+          mode = "0644";
         };
 
         systemd.packages = [ cfg.package ];

@@ -19,6 +19,7 @@ use crate::context::Ctx;
 use crate::host::Cmd;
 use crate::network::{self, NetworkReport};
 use crate::plan::PlanOptions;
+use crate::report;
 use crate::state::lock::ApplyLock;
 use crate::state::status::{self, State, StorageStatus};
 use crate::storage::env::Env;
@@ -40,20 +41,63 @@ pub struct BootRequest {
 pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
     crate::host::notify::status("waiting for udev");
     wait_for_coldplug(ctx);
-    crate::host::notify::status("network: choosing the LAN, starting sshd");
-    let net = network_stage(ctx, req);
-    crate::host::notify::status("storage: planning");
-    let env = Env::new(ctx.host);
-    let lan = net.lan_mac.clone().map(|m| (m, net.lan_mac_permanent));
-    let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, lan));
-    let line = announce_line(&net, &outcome.status);
-    crate::host::notify::status(&format!(
-        "done: storage {}/{}",
-        outcome.status.state, outcome.status.detail
-    ));
-    let consoles = network::announce::announce(ctx.host, &line);
-    tracing::info!(consoles = consoles.len(), "{line}");
-    Ok(outcome.exit_code())
+    let config = report_config(ctx);
+    std::thread::scope(|s| {
+        // The collector report runs beside the flow and never holds it up; the queue
+        // closes when `reporter` is dropped at the end of this scope.
+        let reporter = config.as_ref().map(|cfg| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let seed = report::jitter_seed(ctx.host);
+            s.spawn(move || {
+                // A panic in the reporter is logged; it never fails the boot.
+                if catch_unwind(AssertUnwindSafe(|| {
+                    report::run(ctx.host, ctx.state_dir(), cfg, rx, seed);
+                }))
+                .is_err()
+                {
+                    tracing::error!("the collector reporter panicked; no further reports");
+                }
+            });
+            report::Reporter::new(ctx.host, ctx.state_dir(), tx)
+        });
+        crate::host::notify::status("network: choosing the LAN, starting sshd");
+        let net = network_stage(ctx, req);
+        if let Some(r) = &reporter {
+            r.send(report::Event::NetworkUp, &net);
+        }
+        crate::host::notify::status("storage: planning");
+        let env = Env::new(ctx.host);
+        let lan = net.lan_mac.clone().map(|m| (m, net.lan_mac_permanent));
+        let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, lan));
+        if let Some(r) = &reporter {
+            r.send(report::Event::StorageFinal, &net);
+        }
+        let line = announce_line(&net, &outcome.status);
+        crate::host::notify::status(&format!(
+            "done: storage {}/{}",
+            outcome.status.state, outcome.status.detail
+        ));
+        let consoles =
+            network::announce::announce(ctx.host, &network::with_host_key_lines(&line, &net));
+        tracing::info!(consoles = consoles.len(), "{line}");
+        // Leaving the scope waits for the reporter: each report is bounded by its
+        // timeout (src/report), far below the unit's RuntimeMaxSec=.
+        if config.is_some() {
+            tracing::info!("waiting for the collector report to be delivered or to time out");
+        }
+        Ok(outcome.exit_code())
+    })
+}
+
+/// The collector configuration; a broken one is logged and the boot goes on without.
+fn report_config(ctx: &Ctx) -> Option<report::Config> {
+    match report::Config::resolve(ctx.host, &ctx.boot.report) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, "collector report disabled");
+            None
+        }
+    }
 }
 
 /// How long the boot waits for udev to work through the boot's device events.

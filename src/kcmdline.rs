@@ -48,6 +48,20 @@ pub struct BootOptions {
     /// started from (the NixOS ISO names its own volume this way), never a target.
     #[serde(default)]
     pub root_device: Option<String>,
+    /// `pre-nixos.report=URL`, `.report-ca=PATH`, `.report-token=PATH`,
+    /// `.report-timeout=SECONDS`: the collector report (`src/report`).
+    #[serde(default)]
+    pub report: ReportSwitches,
+}
+
+/// The collector switches of the command line; each overrides the image's
+/// `/etc/pre-nixos/report.conf` (what `services.pre-nixos.report.*` writes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportSwitches {
+    pub url: Option<String>,
+    pub ca_file: Option<String>,
+    pub token_file: Option<String>,
+    pub timeout_secs: Option<u64>,
 }
 
 /// One parameter: the key and, when there was an `=`, the value (quotes removed).
@@ -178,6 +192,17 @@ pub fn parse(cmdline: &str) -> BootOptions {
                 Ok(b) => o.swap_size_bytes = Some(b),
                 Err(e) => o.warnings.push(format!("{shown}: {e}; ignored")),
             },
+            "pre-nixos.report" if !v.is_empty() => o.report.url = Some(v.to_owned()),
+            "pre-nixos.report-ca" if v.starts_with('/') => o.report.ca_file = Some(v.to_owned()),
+            "pre-nixos.report-token" if v.starts_with('/') => {
+                o.report.token_file = Some(v.to_owned());
+            }
+            "pre-nixos.report-timeout" => match v.parse::<u64>() {
+                Ok(n) if n > 0 => o.report.timeout_secs = Some(n),
+                _ => o.warnings.push(format!(
+                    "{shown}: expected a number of seconds (pre-nixos.report-timeout=600); ignored"
+                )),
+            },
             "boot" => match device_spec(v) {
                 Some(d) => o.boot_device = Some(d),
                 None => o.warnings.push(format!(
@@ -193,7 +218,9 @@ pub fn parse(cmdline: &str) -> BootOptions {
             }
             k if k.starts_with("pre-nixos") => o.warnings.push(format!(
                 "{shown}: unknown pre-nixos option; known: pre-nixos.mode, pre-nixos.plan-only, \
-                 pre-nixos.wipe, pre-nixos-force-cleanup, pre-nixos.lan, pre-nixos.swap; ignored"
+                 pre-nixos.wipe, pre-nixos-force-cleanup, pre-nixos.lan, pre-nixos.swap, \
+                 pre-nixos.report (URL), pre-nixos.report-ca, pre-nixos.report-token (absolute \
+                 paths), pre-nixos.report-timeout; ignored"
             )),
             _ => {}
         }
@@ -318,8 +345,31 @@ mod tests {
                 boot_device: Some("LABEL=NIXOS_ISO".into()),
                 warnings: vec![],
                 root_device: Some("LABEL=nixos-minimal".into()),
+                report: ReportSwitches::default(),
             }
         );
+    }
+
+    #[test]
+    fn reads_the_collector_report_keys() {
+        let o = parse(
+            "pre-nixos.report=https://collector.example:8443/report?site=a \
+             pre-nixos.report-ca=/etc/pre-nixos/ca.pem pre-nixos.report-token=/run/t \
+             pre-nixos.report-timeout=30",
+        );
+        assert_eq!(
+            o.report,
+            ReportSwitches {
+                url: Some("https://collector.example:8443/report?site=a".into()),
+                ca_file: Some("/etc/pre-nixos/ca.pem".into()),
+                token_file: Some("/run/t".into()),
+                timeout_secs: Some(30),
+            }
+        );
+        assert!(o.warnings.is_empty(), "{:?}", o.warnings);
+        let o = parse("pre-nixos.report-timeout=soon pre-nixos.report-ca=ca.pem");
+        assert_eq!(o.report, ReportSwitches::default());
+        assert_eq!(o.warnings.len(), 2, "{:?}", o.warnings);
     }
 
     #[test]

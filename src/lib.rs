@@ -33,6 +33,9 @@ pub mod storage;
 // Network pipeline.
 pub mod network;
 
+// The collector report (a background thread fed by the boot flow).
+pub mod report;
+
 // Orchestration and the debug shell.
 pub mod boot;
 pub mod debug;

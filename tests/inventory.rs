@@ -122,6 +122,7 @@ fn guest_capture_blank_gives_the_four_data_disks() {
         // NICs belong to `inventory::nics` and are tested there.
         nics: inv.nics.clone(),
         ram_bytes: 981_416 * 1024,
+        machine: inv.machine.clone(),
     };
     assert_eq!(inv, expected);
     // The JSON round-trips and carries the schema version.

@@ -331,6 +331,10 @@ fn the_module_documents_every_option_with_a_type() {
         "executor",
         "extraArgs",
         "imagePolicy.enable",
+        "report.url",
+        "report.caFile",
+        "report.tokenFile",
+        "report.timeout",
     ] {
         let o = options
             .get(name)
@@ -343,6 +347,45 @@ fn the_module_documents_every_option_with_a_type() {
     assert_eq!(options["imagePolicy.enable"]["type"], "bool");
     // Disabled by default: the whole config is behind mkIf false.
     assert_eq!(m["config"]["condition"], false);
+}
+
+#[test]
+fn the_report_options_write_report_conf_for_the_tool() {
+    let m = eval_module(&format!(
+        "{{ enable = true; authorizedKeys = [ {} ]; report = {{ url = \"https://c.example/r\"; \
+         caFile = \"/etc/pre-nixos/ca.pem\"; tokenFile = \"/run/keys/report-token\"; timeout = 120; }}; }}",
+        nix_string(ED25519)
+    ))
+    .unwrap();
+    let (core, _, _) = module_parts(&m);
+    let conf = &core["environment"]["etc"]["pre-nixos/report.conf"];
+    assert_eq!(conf["condition"], true, "{conf}");
+    let text = conf["content"]["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        "URL=https://c.example/r\nCA_FILE=/etc/pre-nixos/ca.pem\nTOKEN_FILE=/run/keys/report-token\nTIMEOUT=120\n"
+    );
+    // What the tool reads is what the module writes.
+    let parsed = pre_nixos::report::parse_conf(text).unwrap();
+    assert_eq!(parsed.url.as_deref(), Some("https://c.example/r"));
+    assert_eq!(parsed.timeout_secs, Some(120));
+    // No URL, no file; a URL that is not http(s) fails evaluation.
+    let m = eval_module(&format!(
+        "{{ enable = true; authorizedKeys = [ {} ]; }}",
+        nix_string(ED25519)
+    ))
+    .unwrap();
+    let (core, _, _) = module_parts(&m);
+    assert_eq!(
+        core["environment"]["etc"]["pre-nixos/report.conf"]["condition"],
+        false
+    );
+    let e = eval_module(&format!(
+        "{{ enable = true; authorizedKeys = [ {} ]; report.url = \"ftp://x\"; }}",
+        nix_string(ED25519)
+    ))
+    .unwrap_err();
+    assert!(e.contains("report.url"), "{e}");
 }
 
 #[test]

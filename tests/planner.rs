@@ -826,3 +826,38 @@ fn a_disk_without_serial_keeps_its_wwn_and_model_for_the_identity_guard() {
     let json = pre_nixos::render::json::plan_to_json(&p);
     assert_eq!(json.matches("\"wwn\"").count(), 1, "{json}");
 }
+
+#[test]
+fn the_machine_identity_never_shapes_the_plan() {
+    use pre_nixos::inventory::identity::MachineIdentity;
+    let disks = || vec![ssd('a', SSD_1T), hdd('b', HDD_8T), hdd('c', HDD_8T)];
+    let mut a = machine(disks(), 16 * GIB);
+    let mut b = machine(disks(), 16 * GIB);
+    a.machine = Some(MachineIdentity {
+        uuid: Some("4c4c4544-0042-3510-8050-b4c04f565931".into()),
+        vendor: Some("Dell Inc.".into()),
+        product: Some("PowerEdge R640".into()),
+        serial: Some("B5P0VY1".into()),
+    });
+    b.machine = Some(MachineIdentity {
+        uuid: Some("0b7f2a1e-5c3d-4e8f-9a6b-1c2d3e4f5a6b".into()),
+        vendor: Some("QEMU".into()),
+        product: Some("Standard PC (Q35 + ICH9, 2009)".into()),
+        serial: None,
+    });
+    assert_ne!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap(),
+        "the inventories differ (in their identity)"
+    );
+    let (pa, pb) = (run(&a, &fast()), run(&b, &fast()));
+    assert_eq!(
+        pre_nixos::render::json::plan_to_json(&pa),
+        pre_nixos::render::json::plan_to_json(&pb)
+    );
+    b.machine = None;
+    assert_eq!(
+        pre_nixos::render::json::plan_to_json(&pa),
+        pre_nixos::render::json::plan_to_json(&run(&b, &fast()))
+    );
+}

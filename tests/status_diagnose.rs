@@ -195,6 +195,9 @@ fn network() -> NetworkStatus {
         lan_mac: Some("52:54:00:12:34:56".into()),
         lan_ipv4: Some("10.0.2.15".into()),
         ssh: "ready".into(),
+        ssh_host_keys: vec![
+            "256 SHA256:Xq2bWq0cGmUZDO0Pj1WyxM1Iq2Ty6W3hXJVTgs0JPD8 root@nixos (ED25519)".into(),
+        ],
         updated: "2026-11-22T04:00:00Z".into(),
     }
 }
@@ -290,6 +293,15 @@ fn status_when_applied() {
     assert_has(
         &text,
         "lan:      lan 52:54:00:12:34:56 10.0.2.15  (ssh: ready)",
+    );
+    assert_has(
+        &text,
+        "host key: 256 SHA256:Xq2bWq0cGmUZDO0Pj1WyxM1Iq2Ty6W3hXJVTgs0JPD8 root@nixos (ED25519)",
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["network"]["ssh_host_keys"][0],
+        "256 SHA256:Xq2bWq0cGmUZDO0Pj1WyxM1Iq2Ty6W3hXJVTgs0JPD8 root@nixos (ED25519)"
     );
     assert_has(
         &text,
@@ -1008,6 +1020,7 @@ fn status_json_keeps_its_shape() {
         "nothing_run_yet",
         "plan",
         "problems",
+        "report",
         "schema_version",
         "sshd",
         "state_dir",
@@ -1027,6 +1040,30 @@ fn status_json_keeps_its_shape() {
     assert_eq!(json["verify"]["outcome"], "skipped");
     assert_eq!(json["plan"]["vgs"][0]["name"], "main");
     assert_eq!(json["plan"]["vgs"][0]["lvs"][0], "slash 50.0 GiB /");
+    assert_eq!(
+        json["report"],
+        serde_json::Value::Null,
+        "no collector configured"
+    );
+
+    // A collector that never answered: visible in status, STATE untouched.
+    h.write_atomic(
+        &Path::new(STATE_DIR).join("report-status"),
+        b"REPORT=failed\nURL=http://10.0.2.100:8080/r\nDELIVERED=\nFAILED='network-up storage-final'\n\
+          EVENT=storage-final\nATTEMPTS=5\nLAST_ERROR='curl: (7) Connection refused'\nUPDATED=x\n",
+        0o644,
+    )
+    .unwrap();
+    let r = report::gather(&ctx, false);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["report"]["report"], "failed");
+    assert_eq!(json["report"]["attempts"], 5);
+    assert_eq!(json["storage"]["state"], "applied");
+    assert_has(
+        &screen(&r),
+        "report:   failed to http://10.0.2.100:8080/r; gave up on network-up, storage-final; \
+         storage-final: 5 attempt(s); last error: curl: (7) Connection refused",
+    );
 }
 
 fn capture(name: &str) -> String {

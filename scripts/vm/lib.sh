@@ -13,7 +13,7 @@ QMP="$HERE_LIB/qmp.py"
 
 # ---------------------------------------------------------------- scenario state
 SCN='' SDIR='' BOOT=0 BDIR='' FAILS=0 CHECKS=0
-DISK_ARGS=() DISK_LIST=() NIC_LIST=() NEED_USB=0 FWCFG=()
+DISK_ARGS=() DISK_LIST=() NIC_LIST=() NEED_USB=0 FWCFG=() QEMU_EXTRA=()
 SERIAL_MODE=file ROOT_IMG=''
 QPID='' SSH_PORT='' T_CONT=''
 declare -A FIG=()
@@ -146,7 +146,11 @@ boot_vm() {
     local port
     port=$("$QMP" freeport)
     ports+=("$port")
-    net+=(-netdev "user,id=n$i,restrict=on,net=10.0.$((2 + i)).0/24,hostfwd=tcp:127.0.0.1:$port-:22"
+    # NIC0_FWD: extra options for the first NIC's network (a guestfwd to a loopback
+    # collector, issue 16); restrict=on does not apply to explicit forwards.
+    local fwd=''
+    [ "$i" = 0 ] && fwd=${NIC0_FWD:-}
+    net+=(-netdev "user,id=n$i,restrict=on,net=10.0.$((2 + i)).0/24,hostfwd=tcp:127.0.0.1:$port-:22$fwd"
       -device "virtio-net-pci,netdev=n$i,mac=$mac")
     echo "n$i $mac $state $port 10.0.$((2 + i))" >>"$BDIR/nics"
     i=$((i + 1))
@@ -164,7 +168,7 @@ boot_vm() {
     -chardev "file,id=jrn,path=$BDIR/journal.txt" -device virtserialport,chardev=jrn,name=vmtest.journal \
     -chardev "socket,id=qga,path=$BDIR/qga.sock,server=on,wait=off" \
     -device virtserialport,chardev=qga,name=org.qemu.guest_agent.0 \
-    "${FWCFG[@]}" >"$BDIR/qemu.out" 2>&1 &
+    "${FWCFG[@]}" "${QEMU_EXTRA[@]}" >"$BDIR/qemu.out" 2>&1 &
   QPID=$!
   local t
   for t in $(seq 1 200); do [ -S "$BDIR/qmp.sock" ] && break; kill -0 "$QPID" 2>/dev/null || break; sleep 0.05; done

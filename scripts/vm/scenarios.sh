@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The VM scenarios (issue 5, 1–16, plus "smoke"). Each is a function scenario_<name> that
+# The VM scenarios (issue 5, 1–16; issue 16: 17; plus "smoke"). Each is a function scenario_<name> that
 # declares its disks and NICs, boots, and checks; lib.sh does the machinery and the checks
 # every boot gets; each scenario's expectations on its disks are in expectations.py (read by
 # judge.py layout), and SCENARIO_TITLE_<name> is the one-line description printed with the
@@ -444,6 +444,141 @@ EOF2
     'for p in $(cat /run/vmtest/hang-leader.pid /run/vmtest/hang-grandchild.pid); do [ -d /proc/$p ] && { echo "alive: $p $(cat /proc/$p/cmdline | tr "\0" " ")"; exit 1; }; done; c=/sys/fs/cgroup/system.slice/pre-nixos.service/cgroup.procs; if [ -s $c ]; then echo "in the cgroup: $(cat $c)"; exit 1; fi; echo "gone"'
   check "systemd had nothing left to kill (no 'Killing process' for pre-nixos)" sh -c "[ -s '$BDIR/journal-final.txt' ] && ! grep -E 'pre-nixos\.service: Killing process' '$BDIR/journal-final.txt'"
   check "the final console line says storage failed/mkfs" sh -c "sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' '$BDIR/console.log' | grep -a 'pre-nixos .*storage failed/mkfs'"
+}
+
+# ---------------------------------------------------------------------------- 17 collector report
+# A collector on the host's loopback only, reached from the guest at 10.0.2.100:8080 through
+# the first NIC's guestfwd, which runs scripts/vm/collector.py relay per connection (a
+# refused connection closes the guest's). Four boots of one guest: collector up (HTTP, URL
+# on the kernel command line); never up (short pre-nixos.report-timeout=); HTTPS with a
+# private CA made here by openssl and a bearer token, through /etc/pre-nixos/report.conf
+# (what services.pre-nixos.report writes; delivered by fw_cfg, vmtest.report=1), down for
+# the first 20 s after the guest's first try; the same without the CA: refused.
+COLLECTOR_PIDS=()
+collector_start() { # PORT DIR [serve options]
+  local port=$1 dir=$2
+  shift 2
+  mkdir -p "$dir"
+  python3 "$HERE_LIB/collector.py" serve "$port" "$dir" "$@" >>"$dir/server.log" 2>&1 &
+  COLLECTOR_PIDS+=($!)
+}
+collectors_stop() {
+  local p
+  for p in "${COLLECTOR_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  COLLECTOR_PIDS=()
+}
+relay_to() { # PORT DIR: NIC0_FWD for a guestfwd to the collector on 127.0.0.1:PORT
+  NIC0_FWD=",guestfwd=tcp:10.0.2.100:8080-cmd:python3 $HERE_LIB/collector.py relay $1 $2"
+}
+report_readings() { # the guest's own view and the host's ssh-keyscan, for collector.py check
+  gx_to "$BDIR/dmi-uuid" 'cat /sys/class/dmi/id/product_uuid' || true
+  gx_to "$BDIR/hardware-disk.nix" 'cat /mnt/etc/nixos/pre-generated/hardware-disk.nix' || true
+  gx_to "$BDIR/network-lan.nix" 'cat /mnt/etc/nixos/pre-generated/network-lan.nix' || true
+  gx_to "$BDIR/report-status" 'cat /run/pre-nixos/report-status' || true
+  # The guest's sshd answers slowly under TCG: a long timeout, and a second try.
+  local try
+  for try in 1 2 3; do
+    ssh-keyscan -T 30 -p "$SSH_PORT" 127.0.0.1 2>>"$BDIR/commands.txt" | ssh-keygen -lf - >"$BDIR/keyscan-fp" 2>>"$BDIR/commands.txt"
+    [ -s "$BDIR/keyscan-fp" ] && break
+  done
+  say "ssh-keyscan from the host: $(cat "$BDIR/keyscan-fp")"
+}
+SCENARIO_TITLE_17="collector report: up (both reports, content vs guest and ssh-keyscan), never up (bounded, status says so), HTTPS private CA + token down 20 s (retries deliver), another CA (refused)"
+scenario_17() {
+  disk nvme 16G NVME1701
+  local mac=52:54:00:00:17:01
+  nic $mac up
+  # A DMI system UUID, so the report's machine identity is checked against a real one.
+  QEMU_EXTRA=(-uuid 1e0c5a7b-17a1-4c2e-9b3d-5f6a7b8c9d17)
+  trap 'vm_kill; collectors_stop' EXIT
+  local port dir fp
+  # 1. Collector up, plain HTTP because the URL says http://.
+  port=$("$QMP" freeport) dir=$SDIR/collector1
+  collector_start "$port" "$dir"
+  relay_to "$port" "$dir"
+  boot_vm pre-nixos.report=http://10.0.2.100:8080/report || { collectors_stop; return 1; }
+  after_boot
+  report_readings
+  std_checks applied auto-applied yes
+  net_checks
+  check "both reports arrived and match the guest and ssh-keyscan" python3 "$HERE_LIB/collector.py" check "$dir" "$BDIR" "$mac"
+  check "report-status REPORT=delivered, both events" sh -c "grep -qx 'REPORT=delivered' '$BDIR/report-status' && grep -qx \"DELIVERED='network-up storage-final'\" '$BDIR/report-status'"
+  check "status --json shows the report delivered" jqe '.report.report == "delivered"' "$BDIR/status.json"
+  fp=$(awk 'NR==1{print $2}' "$BDIR/keyscan-fp")
+  check "console carries the host key fingerprint ssh-keyscan sees ($fp)" sh -c "[ -n '$fp' ] && tr -d '\r' <'$BDIR/console.log' | grep -aq 'pre-nixos: host key 256 $fp '"
+  check "status --json lists the host key" jqe "[.network.ssh_host_keys[] | contains(\"$fp\")] | any" "$BDIR/status.json"
+  check "known_hosts in the state directory verifies a real login" sh -c \
+    "$QMP qga $BDIR/qga.sock 20 'cat /run/pre-nixos/known_hosts' | sed 's/^10\.0\.2\.15 /[127.0.0.1]:$SSH_PORT /' >'$BDIR/known_hosts' && ssh -i '$VM_KEY' -p '$SSH_PORT' -o StrictHostKeyChecking=yes -o UserKnownHostsFile='$BDIR/known_hosts' -o BatchMode=yes -o IdentitiesOnly=yes -o ConnectTimeout=10 root@127.0.0.1 true"
+  poweroff_vm
+  collectors_stop
+
+  # 2. Collector never up: the boot completes, storage is as before, status says the
+  # report failed, and retrying stops within the timeout.
+  port=$("$QMP" freeport) dir=$SDIR/collector2
+  mkdir -p "$dir"
+  relay_to "$port" "$dir"
+  boot_vm pre-nixos.report=http://10.0.2.100:8080/report pre-nixos.report-timeout=20 || return 1
+  after_boot
+  report_readings
+  std_checks applied already-provisioned yes
+  check "report-status REPORT=failed for both events, with the last error" sh -c "grep -qx 'REPORT=failed' '$BDIR/report-status' && grep -qx \"FAILED='network-up storage-final'\" '$BDIR/report-status' && grep -q '^LAST_ERROR=.*curl' '$BDIR/report-status'"
+  check "status --json: report failed, storage applied" jqe '.report.report == "failed" and .storage.state == "applied"' "$BDIR/status.json"
+  check "the guest's tries were refused on the host side" grep -q refused "$dir/relay.log"
+  check "the journal says why (giving up)" grep -q 'report not delivered; giving up' "$BDIR/journal-final.txt"
+  local span
+  span=$(sed -nE 's/^\[ *([0-9.]+)\].*report (queued|not delivered; giving up).*/\1 \2/p' "$BDIR/journal-final.txt" |
+    awk '$2 == "queued" && a == "" {a = $1} $2 == "not" {b = $1} END {if (a != "" && b != "") printf "%.1f", b - a}')
+  FIG[report_giveup_span_s]=${span:-?}
+  say "never up: first report queued to last give-up: ${span:-?} s (timeout 20 s per report)"
+  poweroff_vm
+
+  # 3. HTTPS, private CA and bearer token from report.conf; down for the first 20 s.
+  local tls=$SDIR/tls
+  mkdir -p "$tls"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/ca.key" \
+    -out "$tls/ca.pem" -days 2 -subj /CN=pre-nixos-vm-test-ca 2>>"$SDIR/transcript.txt"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/srv.key" \
+    -out "$tls/srv.csr" -subj /CN=10.0.2.100 2>>"$SDIR/transcript.txt"
+  printf 'subjectAltName=IP:10.0.2.100\n' >"$tls/ext"
+  openssl x509 -req -in "$tls/srv.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+    -out "$tls/srv.pem" -days 2 -extfile "$tls/ext" 2>>"$SDIR/transcript.txt"
+  local token="vmtest-$RANDOM$RANDOM"
+  printf '%s\n' "$token" >"$tls/token"
+  printf 'URL=https://10.0.2.100:8080/report\nCA_FILE=/etc/pre-nixos/report-ca.pem\nTOKEN_FILE=/etc/pre-nixos/report-token\n' >"$tls/report.conf"
+  port=$("$QMP" freeport) dir=$SDIR/collector3
+  collector_start "$port" "$dir" --tls "$tls/srv.pem" "$tls/srv.key" --token "$token" --down-for 20
+  relay_to "$port" "$dir"
+  FWCFG=(-fw_cfg "name=opt/vmtest/report/report.conf,file=$tls/report.conf"
+    -fw_cfg "name=opt/vmtest/report/report-ca.pem,file=$tls/ca.pem"
+    -fw_cfg "name=opt/vmtest/report/report-token,file=$tls/token")
+  boot_vm vmtest.report=1 || { collectors_stop; return 1; }
+  after_boot
+  report_readings
+  std_checks applied already-provisioned yes
+  check "the first tries were refused (collector down)" grep -q refused "$dir/relay.log"
+  check "retries delivered both reports over HTTPS with the private CA and the token" python3 "$HERE_LIB/collector.py" check "$dir" "$BDIR" "$mac"
+  check "report-status REPORT=delivered" grep -qx 'REPORT=delivered' "$BDIR/report-status"
+  check "the token never appears in the journal or argv" sh -c "! grep -q '$token' '$BDIR/journal-final.txt' '$BDIR/actions.log'"
+  poweroff_vm
+
+  # 4. The same collector without its CA: the guest trusts another CA only (as an image's
+  # system bundle would), and verification refuses the collector.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$tls/other.key" \
+    -out "$tls/other.pem" -days 2 -subj /CN=some-other-ca 2>>"$SDIR/transcript.txt"
+  printf 'URL=https://10.0.2.100:8080/report\nCA_FILE=/etc/pre-nixos/report-ca.pem\nTOKEN_FILE=/etc/pre-nixos/report-token\nTIMEOUT=15\n' >"$tls/report-noca.conf"
+  FWCFG=(-fw_cfg "name=opt/vmtest/report/report.conf,file=$tls/report-noca.conf"
+    -fw_cfg "name=opt/vmtest/report/report-ca.pem,file=$tls/other.pem"
+    -fw_cfg "name=opt/vmtest/report/report-token,file=$tls/token")
+  local n
+  n=$(ls "$dir"/*.json 2>/dev/null | wc -l)
+  boot_vm vmtest.report=1 || { collectors_stop; return 1; }
+  after_boot
+  report_readings
+  std_checks applied already-provisioned yes
+  check "without its CA the collector is refused (REPORT=failed, curl 60: certificate not verified)" sh -c "grep -qx 'REPORT=failed' '$BDIR/report-status' && grep -qE '^LAST_ERROR=.*exited with status 60: curl: \(60\)' '$BDIR/report-status'"
+  check "nothing new reached the collector" sh -c "[ \$(ls '$dir'/*.json | wc -l) = $n ]"
+  FWCFG=() QEMU_EXTRA=()
+  collectors_stop
 }
 
 # ---------------------------------------------------------------------------- hold (debugging)

@@ -113,3 +113,41 @@ fn a_failure_while_another_run_holds_the_lock_leaves_its_status_alone() {
         .unwrap();
     assert_eq!(st.state, State::Failed);
 }
+
+#[test]
+fn an_unreachable_collector_never_changes_the_storage_outcome() {
+    let run_with = |conf: Option<&str>| {
+        let m = Machine::new();
+        if let Some(c) = conf {
+            let p = m.root().join("etc/pre-nixos");
+            std::fs::create_dir_all(&p).unwrap();
+            std::fs::write(p.join("report.conf"), c).unwrap();
+        }
+        let host = FakeHost::new(m.root());
+        host.on(
+            &["curl"],
+            crate::host::fake::Response::fail(7, "curl: (7) refused"),
+        );
+        let ctx = Ctx::new(&host, "/run/pre-nixos");
+        let code = run(&ctx, &BootRequest::default()).unwrap();
+        let st = status::read_storage(&host, ctx.state_dir())
+            .unwrap()
+            .unwrap();
+        let rep = report::read_status(&host, ctx.state_dir()).unwrap();
+        let curls = host
+            .commands()
+            .iter()
+            .filter(|c| c.program() == "curl")
+            .count();
+        (code, st.state, st.detail, rep, curls)
+    };
+    let (code, state, detail, rep, curls) = run_with(None);
+    assert_eq!((rep, curls), (None, 0), "no collector, no report");
+    let (code2, state2, detail2, rep2, curls2) =
+        run_with(Some("URL=http://10.0.2.100:8080/r\nTIMEOUT=20\n"));
+    assert_eq!((code2, state2, detail2), (code, state, detail));
+    let rep2 = rep2.expect("report-status written");
+    assert_eq!(rep2.report, "failed");
+    assert_eq!(rep2.failed, vec!["network-up", "storage-final"]);
+    assert!(curls2 >= 4, "{curls2} attempts");
+}

@@ -11,6 +11,7 @@ pub mod disks;
 #[cfg(feature = "testkit")]
 pub mod fixture;
 pub mod human;
+pub mod identity;
 pub mod nics;
 pub mod ram;
 pub mod sysfs;
@@ -41,6 +42,10 @@ pub struct Inventory {
     pub nics: Vec<Nic>,
     /// Total RAM in bytes (`MemTotal` of `/proc/meminfo`).
     pub ram_bytes: u64,
+    /// DMI system UUID, vendor, product and serial. Names the machine; never an input
+    /// of the plan (`plan::inventory_digest` leaves it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<identity::MachineIdentity>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -212,6 +217,7 @@ pub fn scan(host: &dyn Host, boot: &BootOptions) -> anyhow::Result<Inventory> {
         excluded: Vec::new(),
         nics: Vec::new(),
         ram_bytes: 0,
+        machine: identity::read_identity(host),
     };
     for name in names {
         match disks::examine(&cx, name, udev_disks.get(name).copied()) {

@@ -69,6 +69,8 @@ pub struct NetworkReport {
     pub lan_ipv4: Option<String>,
     /// `ready`, or why sshd is not up.
     pub ssh: String,
+    /// sshd's host keys, read once sshd is up (empty before, or without sshd).
+    pub host_keys: Vec<ssh::hostkeys::HostKey>,
     pub warnings: Vec<String>,
 }
 
@@ -181,12 +183,26 @@ pub fn run_stage(
         );
     }
 
-    // 6. network-status, then the consoles.
+    // 6. The host keys sshd made on its start, for a verifiable first login.
+    if r.ssh == "ready" {
+        r.host_keys = ssh::hostkeys::read_host_keys(host);
+        if r.host_keys.is_empty() {
+            tracing::warn!("sshd is up but no host key was found in /etc/ssh/ssh_host_*_key.pub");
+        }
+        publish_host_keys(host, state_dir, &mut r);
+    }
+
+    // 7. network-status, then the consoles.
     let st = NetworkStatus {
         lan_iface: r.lan_iface.clone(),
         lan_mac: r.lan_mac.clone(),
         lan_ipv4: r.lan_ipv4.clone(),
         ssh: r.ssh.clone(),
+        ssh_host_keys: r
+            .host_keys
+            .iter()
+            .map(ssh::hostkeys::HostKey::fingerprint_line)
+            .collect(),
         updated: status::now_rfc3339(host),
     };
     if let Err(e) = status::write_network(host, state_dir, &st) {
@@ -198,8 +214,60 @@ pub fn run_stage(
     } else {
         announce_line_with_storage(&r, "not part of this dry run")
     };
-    announce::announce(host, &t.announce);
+    announce::announce(host, &with_host_key_lines(&t.announce, &r));
     (r, t)
+}
+
+/// The `known_hosts` file in the state directory (when the address is known) and the
+/// login banner (`/run/issue.d`, shown by agetty above the console login): both carry
+/// the host keys, so the operator can check the first SSH login.
+fn publish_host_keys(host: &dyn Host, state_dir: &Path, r: &mut NetworkReport) {
+    if r.host_keys.is_empty() {
+        return;
+    }
+    if let Some(ip) = &r.lan_ipv4 {
+        let text: String = r
+            .host_keys
+            .iter()
+            .map(|k| k.known_hosts_line(ip) + "\n")
+            .collect();
+        if let Err(e) = host.write_atomic(&state_dir.join(KNOWN_HOSTS), text.as_bytes(), 0o644) {
+            warn(r, e.to_string());
+        }
+    }
+    let mut banner = String::from(
+        "pre-nixos: sshd host keys (compare with ssh-keyscan before the first login):\n",
+    );
+    for l in host_key_lines(r) {
+        banner.push_str(&l);
+        banner.push('\n');
+    }
+    if let Err(e) = host.write_atomic(Path::new(ISSUE_FILE), banner.as_bytes(), 0o644) {
+        warn(r, e.to_string());
+    }
+}
+
+/// `known_hosts` lines for the LAN address, in the state directory.
+pub const KNOWN_HOSTS: &str = "known_hosts";
+/// The login banner fragment agetty shows above the console login prompt.
+pub const ISSUE_FILE: &str = "/run/issue.d/50-pre-nixos.issue";
+
+/// One console line per host key: `pre-nixos: host key 256 SHA256:… root@nixos (ED25519)`.
+pub fn host_key_lines(r: &NetworkReport) -> Vec<String> {
+    r.host_keys
+        .iter()
+        .map(|k| format!("pre-nixos: host key {}", k.fingerprint_line()))
+        .collect()
+}
+
+/// The announce line followed by the host key lines, as one console write.
+pub fn with_host_key_lines(line: &str, r: &NetworkReport) -> String {
+    let mut out = line.to_owned();
+    for l in host_key_lines(r) {
+        out.push_str("\r\n");
+        out.push_str(&l);
+    }
+    out
 }
 
 /// How a change is logged: done on a host whose changes are real, in the conditional

@@ -227,6 +227,43 @@ const E1: &str = "52:54:00:12:34:50";
 const E2: &str = "52:54:00:12:34:51";
 
 #[test]
+fn host_keys_reach_network_status_known_hosts_the_banner_and_every_console() {
+    let t = Tree::new();
+    let eno1 = nic("eno1", E1, "0000:00:05.0");
+    t.add(&eno1);
+    // What sshd's first start leaves in /etc/ssh (a private key is never read).
+    t.file(
+        "etc/ssh/ssh_host_ed25519_key.pub",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOdy7Cm9Eg7Wic9soJOxDSVXfSsNoZQuyhTfzPI8VdLC root@nixos\n",
+    );
+    t.file("etc/ssh/ssh_host_ed25519_key", "PRIVATE\n");
+    let host = t.host(&[(&eno1, "1", "1000")]);
+    renames(&host, "eno1", "lan");
+    let (r, _) = stage(&host);
+    assert_eq!(r.ssh, "ready");
+    // As `ssh-keygen -lf` prints it for that file.
+    let fp = "256 SHA256:Vn3Ds54HdNfvbgwIJJYE2e0P5uCgARbes9iMJk36VAY root@nixos (ED25519)";
+    let st =
+        NetworkStatus::parse("network-status", &t.read("run/pre-nixos/network-status")).unwrap();
+    assert_eq!(st.ssh_host_keys, vec![fp.to_string()]);
+    assert!(t
+        .read("run/pre-nixos/network-status")
+        .contains(&format!("SSH_HOST_KEYS='{fp}'\n")));
+    assert_eq!(
+        t.read("run/pre-nixos/known_hosts"),
+        "10.0.2.15 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOdy7Cm9Eg7Wic9soJOxDSVXfSsNoZQuyhTfzPI8VdLC\n"
+    );
+    assert!(t.read("run/issue.d/50-pre-nixos.issue").contains(fp));
+    assert_eq!(
+        t.read("dev/ttyS0"),
+        format!(
+            "\r\npre-nixos {VERSION}: lan 10.0.2.15 — ssh root@10.0.2.15 — storage running\r\n\
+             pre-nixos: host key {fp}\r\n"
+        )
+    );
+}
+
+#[test]
 fn two_nics_one_with_carrier_full_stage_then_rerun_changes_nothing() {
     let t = Tree::new();
     let eno1 = nic("eno1", E1, "0000:00:05.0");

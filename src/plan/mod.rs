@@ -41,6 +41,8 @@ pub enum PlanError {
 /// not change it.
 pub fn inventory_digest(inv: &Inventory) -> String {
     let mut c = inv.clone();
+    // Which machine it is never shapes the layout: the same disks give the same plan.
+    c.machine = None;
     c.disks.sort_by(|a, b| a.stable_path.cmp(&b.stable_path));
     c.excluded
         .sort_by(|a, b| (&a.name, &a.reason).cmp(&(&b.name, &b.reason)));

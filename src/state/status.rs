@@ -76,6 +76,10 @@ pub struct NetworkStatus {
     pub lan_ipv4: Option<String>,
     /// `ready`, or why not (`no-authorized-key`, `sshd-config-invalid: …`).
     pub ssh: String,
+    /// sshd's host keys as `ssh-keygen -lf` prints them (`256 SHA256:… (ED25519)`);
+    /// `; `-separated in the file.
+    #[serde(default)]
+    pub ssh_host_keys: Vec<String>,
     pub updated: String,
 }
 
@@ -146,6 +150,7 @@ impl NetworkStatus {
             ("LAN_MAC", o(&self.lan_mac)),
             ("LAN_IPV4", o(&self.lan_ipv4)),
             ("SSH", self.ssh.clone()),
+            ("SSH_HOST_KEYS", self.ssh_host_keys.join("; ")),
             ("UPDATED", self.updated.clone()),
         ])
     }
@@ -166,6 +171,9 @@ impl NetworkStatus {
                 path: path.to_owned(),
                 problem: "no SSH= line".into(),
             })?,
+            ssh_host_keys: get("SSH_HOST_KEYS")
+                .map(|v| v.split("; ").map(str::to_owned).collect())
+                .unwrap_or_default(),
             updated: get("UPDATED").unwrap_or_default(),
         })
     }
@@ -228,7 +236,7 @@ pub fn now_rfc3339(host: &dyn Host) -> String {
         .unwrap_or_default()
 }
 
-fn render_pairs(pairs: &[(&str, String)]) -> String {
+pub(crate) fn render_pairs(pairs: &[(&str, String)]) -> String {
     let mut out = String::new();
     for (k, v) in pairs {
         out.push_str(k);
@@ -243,7 +251,7 @@ fn render_pairs(pairs: &[(&str, String)]) -> String {
     out
 }
 
-fn parse_pairs(path: &str, text: &str) -> Result<Vec<(String, String)>, StatusError> {
+pub(crate) fn parse_pairs(path: &str, text: &str) -> Result<Vec<(String, String)>, StatusError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() || line.starts_with('#') {
@@ -349,6 +357,11 @@ mod tests {
             lan_mac: Some("52:54:00:12:34:51".into()),
             lan_ipv4: None,
             ssh: "no authorized key: /etc/pre-nixos/authorized_keys is empty".into(),
+            ssh_host_keys: vec![
+                "256 SHA256:Xq2bWq0cGmUZDO0Pj1WyxM1Iq2Ty6W3hXJVTgs0JPD8 root@nixos (ED25519)"
+                    .into(),
+                "3072 SHA256:abc no comment (RSA)".into(),
+            ],
             updated: "2026-11-22T04:00:00Z".into(),
         };
         let text = n.to_file_text();
@@ -380,6 +393,7 @@ mod tests {
                 lan_mac: None,
                 lan_ipv4: None,
                 ssh: "starting".into(),
+                ssh_host_keys: vec![],
                 updated: String::new(),
             },
         )

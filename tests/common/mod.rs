@@ -107,6 +107,7 @@ pub(crate) fn machine(mut disks: Vec<Disk>, ram: u64) -> Inventory {
         ],
         nics: vec![],
         ram_bytes: ram,
+        machine: None,
     }
 }
 

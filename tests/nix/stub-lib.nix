@@ -21,6 +21,7 @@ let
     nullOr = t: mkType "nullOr ${t.name}" (v: v == null || t.check v) { };
     enum = vs: mkType "enum" (v: b.elem v vs) { values = vs; };
     strMatching = re: mkType "strMatching" (v: b.isString v && b.match re v != null) { };
+    ints.positive = mkType "positive integer" (v: b.isInt v && v > 0) { };
   };
   lib = rec {
     inherit types;
@@ -60,6 +61,7 @@ let
     optionals = c: l: if c then l else [ ];
     optional = c: x: if c then [ x ] else [ ];
     optionalAttrs = c: as: if c then as else { };
+    concatStrings = b.concatStringsSep "";
     concatMapStrings = f: l: b.concatStringsSep "" (map f l);
     getExe = p: "${p.outPath}/bin/${p.meta.mainProgram}";
     # For nixos/package.nix (tests/nix/eval-package.nix).

@@ -244,13 +244,22 @@ fn write_lines(r: &StatusReport, out: &mut dyn Write) -> std::io::Result<()> {
             n.lan_mac.as_deref().unwrap_or("no MAC"),
             n.lan_ipv4.as_deref().unwrap_or("no IPv4 address"),
             n.ssh
-        )?,
+        )
+        .and_then(|()| {
+            for k in &n.ssh_host_keys {
+                writeln!(out, "host key: {k}")?;
+            }
+            Ok(())
+        })?,
         None if !r.nothing_run_yet => writeln!(out, "lan:      no network-status written yet")?,
         None => {}
     }
     writeln!(out, "sshd:     {}", sshd_summary(&r.sshd))?;
     for e in &r.sshd.errors {
         writeln!(out, "          {e}")?;
+    }
+    if let Some(rep) = &r.report {
+        writeln!(out, "report:   {}", rep.line())?;
     }
     writeln!(out, "jobs:     {}", jobs_summary(&r.jobs))?;
     writeln!(out, "unit:     {} {}", r.unit.unit, unit_summary(&r.unit))?;

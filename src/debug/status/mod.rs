@@ -62,6 +62,9 @@ pub struct StatusReport {
     /// `network-status`, when it exists and parses.
     pub network: Option<NetworkStatus>,
     pub sshd: SshdReport,
+    /// `report-status`: the collector report's delivery, when one is configured.
+    #[serde(default)]
+    pub report: Option<crate::report::ReportStatus>,
     pub jobs: JobsReport,
     pub unit: UnitReport,
     /// State files that exist but are unreadable or corrupt, or that another file
@@ -227,6 +230,13 @@ pub fn gather(ctx: &Ctx, with_verify: bool) -> StatusReport {
             None
         }
     };
+    let collector = match crate::report::read_status(host, state_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(status_problem(&e));
+            None
+        }
+    };
     let storage_file_exists = host.exists(&state_dir.join(status::STORAGE_STATUS));
     let network_file_exists = host.exists(&state_dir.join(status::NETWORK_STATUS));
     let nothing_run_yet = !storage_file_exists && !network_file_exists;
@@ -244,6 +254,7 @@ pub fn gather(ctx: &Ctx, with_verify: bool) -> StatusReport {
         verify,
         network,
         sshd: sshd_probe(host),
+        report: collector,
         jobs: jobs_probe(host),
         unit: unit_probe(host),
         problems,
@@ -386,6 +397,7 @@ mod tests {
             verify: VerifyReport::Matches,
             network: None,
             sshd: SshdReport::default(),
+            report: None,
             jobs: JobsReport::default(),
             unit: UnitReport::default(),
             problems: vec![],

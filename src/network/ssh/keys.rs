@@ -187,7 +187,7 @@ fn blob_key_type(b: &[u8]) -> Option<String> {
     String::from_utf8(b.get(4..4 + len)?.to_vec()).ok()
 }
 
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
+pub(super) fn base64_decode(s: &str) -> Option<Vec<u8>> {
     let val = |c: u8| -> Option<u32> {
         Some(u32::from(match c {
             b'A'..=b'Z' => c - b'A',

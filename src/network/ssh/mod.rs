@@ -17,6 +17,7 @@ use std::time::Duration;
 use crate::host::{Cmd, Host};
 
 mod hardening;
+pub mod hostkeys;
 mod keys;
 
 pub use hardening::*;

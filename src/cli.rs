@@ -418,6 +418,11 @@ pub struct BootArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct StatusArgs {
+    /// The status files, sshd and systemd only: do not read the disks back (the verify
+    /// step, which a wedged disk can hold for minutes). What the login shell runs.
+    #[arg(long)]
+    pub brief: bool,
+
     /// Print the report as schema-versioned JSON (`--json=short`: on one line).
     #[arg(
         long,

@@ -38,22 +38,38 @@ pub struct BootRequest {
 }
 
 pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
-    crate::host::notify::status("waiting for udev");
+    Ok(run_flow(ctx, req).exit_code())
+}
+
+/// The flow itself, returning the storage outcome (what `boot --dry-run` reports).
+pub fn run_flow(ctx: &Ctx, req: &BootRequest) -> Outcome {
+    notify(ctx, "waiting for udev");
     wait_for_coldplug(ctx);
-    crate::host::notify::status("network: choosing the LAN, starting sshd");
+    notify(ctx, "network: choosing the LAN, starting sshd");
     let net = network_stage(ctx, req);
-    crate::host::notify::status("storage: planning");
+    notify(ctx, "storage: planning");
     let env = Env::new(ctx.host);
     let lan = net.lan_mac.clone().map(|m| (m, net.lan_mac_permanent));
     let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, lan));
     let line = announce_line(&net, &outcome.status);
-    crate::host::notify::status(&format!(
-        "done: storage {}/{}",
-        outcome.status.state, outcome.status.detail
-    ));
+    notify(
+        ctx,
+        &format!(
+            "done: storage {}/{}",
+            outcome.status.state, outcome.status.detail
+        ),
+    );
     let consoles = network::announce::announce(ctx.host, &line);
     tracing::info!(consoles = consoles.len(), "{line}");
-    Ok(outcome.exit_code())
+    outcome
+}
+
+/// The step for `systemctl status`; a dry run (the dry-run host) tells systemd nothing,
+/// since a `boot --dry-run` typed inside the unit's environment is not the unit's step.
+fn notify(ctx: &Ctx, text: &str) {
+    if ctx.host.changes_are_real() {
+        crate::host::notify::status(text);
+    }
 }
 
 /// How long the boot waits for udev to work through the boot's device events.

@@ -158,7 +158,7 @@ impl Cli {
     /// to the actions log.
     pub fn log_settings(&self) -> crate::logging::Settings {
         let changes = match &self.command {
-            Some(Command::Boot(_)) => true,
+            Some(Command::Boot(a)) => !a.dry_run,
             Some(Command::Apply(a)) => !a.dry_run,
             Some(Command::Network(a)) => !a.dry_run,
             _ => false,
@@ -166,7 +166,7 @@ impl Cli {
         crate::logging::Settings {
             verbose: self.global.verbose,
             quiet: self.global.quiet,
-            interactive: !matches!(self.command, Some(Command::Boot(_))),
+            interactive: !matches!(&self.command, Some(Command::Boot(a)) if !a.dry_run),
             color: match self.global.color {
                 ColorArg::Auto => crate::logging::Color::Auto,
                 ColorArg::Always => crate::logging::Color::Always,
@@ -411,6 +411,11 @@ pub struct BootArgs {
     /// native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix).
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorArg>,
+
+    /// The whole flow (network, then storage) with nothing changed: print every file it
+    /// would write and every command it would run, in order.
+    #[arg(long)]
+    pub dry_run: bool,
 
     #[command(flatten)]
     pub shape: PlanShape,

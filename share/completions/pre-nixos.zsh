@@ -55,6 +55,7 @@ _arguments "${_arguments_options[@]}" : \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '--plan-only[Bring up the LAN and SSH, plan and record the plan, touch no disk\: the kernel'\''s pre-nixos.plan-only=1. (\`pre-nixos --plan-only\` without \`boot\` only prints the plan.)]' \
+'--dry-run[The whole flow (network, then storage) with nothing changed\: print every file it would write and every command it would run, in order]' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '(-v --verbose)-q[Errors only on stderr]' \

@@ -622,7 +622,8 @@ mod tests {
         assert!(matches!(
             cli.command,
             Some(Command::Status(StatusArgs {
-                json: Some(JsonStyle::Pretty)
+                json: Some(JsonStyle::Pretty),
+                brief: false,
             }))
         ));
     }

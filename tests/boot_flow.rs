@@ -263,7 +263,11 @@ fn boot_dry_run_changes_nothing_and_shows_the_whole_flow() {
     ));
 
     // The whole flow is in the recording: storage as far as the real run goes.
-    let cmds: Vec<String> = dry.commands().iter().map(|c| c.display()).collect();
+    let cmds: Vec<String> = dry
+        .commands()
+        .iter()
+        .map(pre_nixos::host::Cmd::display)
+        .collect();
     assert!(
         cmds.iter().any(|c| c.starts_with("sgdisk --clear")
             && c.ends_with("/dev/disk/by-id/ata-ST4000NM0035_ZC1ABCDE")),

@@ -1107,7 +1107,7 @@ fn status_brief_reads_no_disk() {
         h.commands()
             .iter()
             .filter(|c| DISK_TOOLS.contains(&c.argv[0].as_str()))
-            .map(|c| c.display())
+            .map(pre_nixos::host::Cmd::display)
             .collect::<Vec<_>>()
     };
 

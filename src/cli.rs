@@ -515,6 +515,20 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
+    fn a_dry_run_boot_logs_like_a_person_at_a_terminal_and_appends_no_action() {
+        let settings = |argv: &[&str]| Cli::try_parse_from(argv).unwrap().log_settings();
+        let real = settings(&["pre-nixos", "boot"]);
+        assert!(real.actions_log && !real.interactive);
+        let dry = settings(&["pre-nixos", "boot", "--dry-run"]);
+        assert!(!dry.actions_log && dry.interactive);
+        let brief = Cli::try_parse_from(["pre-nixos", "status", "--brief"]).unwrap();
+        assert!(matches!(
+            brief.command,
+            Some(Command::Status(StatusArgs { brief: true, .. }))
+        ));
+    }
+
+    #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }

@@ -58,7 +58,7 @@ in
   # Every login shell (the serial autologin included) shows where things stand.
   programs.bash.loginShellInit = ''
     if [ -r /run/pre-nixos/storage-status ]; then
-      pre-nixos status 2>/dev/null || cat /run/pre-nixos/storage-status
+      pre-nixos status --brief 2>/dev/null || cat /run/pre-nixos/storage-status
     else
       echo "pre-nixos has not written /run/pre-nixos/storage-status yet (journalctl -u pre-nixos)"
     fi

@@ -39,7 +39,12 @@ pub struct BootRequest {
 }
 
 pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
-    crate::host::notify::status("waiting for udev");
+    Ok(run_flow(ctx, req).exit_code())
+}
+
+/// The flow itself, returning the storage outcome (what `boot --dry-run` reports).
+pub fn run_flow(ctx: &Ctx, req: &BootRequest) -> Outcome {
+    notify(ctx, "waiting for udev");
     wait_for_coldplug(ctx);
     let config = report_config(ctx);
     std::thread::scope(|s| {
@@ -60,12 +65,12 @@ pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
             });
             report::Reporter::new(ctx.host, ctx.state_dir(), tx)
         });
-        crate::host::notify::status("network: choosing the LAN, starting sshd");
+        notify(ctx, "network: choosing the LAN, starting sshd");
         let net = network_stage(ctx, req);
         if let Some(r) = &reporter {
             r.send(report::Event::NetworkUp, &net);
         }
-        crate::host::notify::status("storage: planning");
+        notify(ctx, "storage: planning");
         let env = Env::new(ctx.host);
         let lan = net.lan_mac.clone().map(|m| (m, net.lan_mac_permanent));
         let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, lan));
@@ -73,10 +78,13 @@ pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
             r.send(report::Event::StorageFinal, &net);
         }
         let line = announce_line(&net, &outcome.status);
-        crate::host::notify::status(&format!(
-            "done: storage {}/{}",
-            outcome.status.state, outcome.status.detail
-        ));
+        notify(
+            ctx,
+            &format!(
+                "done: storage {}/{}",
+                outcome.status.state, outcome.status.detail
+            ),
+        );
         let consoles =
             network::announce::announce(ctx.host, &network::with_host_key_lines(&line, &net));
         tracing::info!(consoles = consoles.len(), "{line}");
@@ -85,8 +93,16 @@ pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
         if config.is_some() {
             tracing::info!("waiting for the collector report to be delivered or to time out");
         }
-        Ok(outcome.exit_code())
+        outcome
     })
+}
+
+/// The step for `systemctl status`; a dry run (the dry-run host) tells systemd nothing,
+/// since a `boot --dry-run` typed inside the unit's environment is not the unit's step.
+fn notify(ctx: &Ctx, text: &str) {
+    if ctx.host.changes_are_real() {
+        crate::host::notify::status(text);
+    }
 }
 
 /// The collector configuration; a broken one is logged and the boot goes on without.

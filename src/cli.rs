@@ -158,7 +158,7 @@ impl Cli {
     /// to the actions log.
     pub fn log_settings(&self) -> crate::logging::Settings {
         let changes = match &self.command {
-            Some(Command::Boot(_)) => true,
+            Some(Command::Boot(a)) => !a.dry_run,
             Some(Command::Apply(a)) => !a.dry_run,
             Some(Command::Network(a)) => !a.dry_run,
             _ => false,
@@ -166,7 +166,7 @@ impl Cli {
         crate::logging::Settings {
             verbose: self.global.verbose,
             quiet: self.global.quiet,
-            interactive: !matches!(self.command, Some(Command::Boot(_))),
+            interactive: !matches!(&self.command, Some(Command::Boot(a)) if !a.dry_run),
             color: match self.global.color {
                 ColorArg::Auto => crate::logging::Color::Auto,
                 ColorArg::Always => crate::logging::Color::Always,
@@ -412,12 +412,22 @@ pub struct BootArgs {
     #[arg(long, value_enum)]
     pub executor: Option<ExecutorArg>,
 
+    /// The whole flow (network, then storage) with nothing changed: print every file it
+    /// would write and every command it would run, in order.
+    #[arg(long)]
+    pub dry_run: bool,
+
     #[command(flatten)]
     pub shape: PlanShape,
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct StatusArgs {
+    /// The status files, sshd and systemd only: do not read the disks back (the verify
+    /// step, which a wedged disk can hold for minutes). What the login shell runs.
+    #[arg(long)]
+    pub brief: bool,
+
     /// Print the report as schema-versioned JSON (`--json=short`: on one line).
     #[arg(
         long,
@@ -503,6 +513,20 @@ fn parse_size_arg(s: &str) -> Result<u64, String> {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn a_dry_run_boot_logs_like_a_person_at_a_terminal_and_appends_no_action() {
+        let settings = |argv: &[&str]| Cli::try_parse_from(argv).unwrap().log_settings();
+        let real = settings(&["pre-nixos", "boot"]);
+        assert!(real.actions_log && !real.interactive);
+        let dry = settings(&["pre-nixos", "boot", "--dry-run"]);
+        assert!(!dry.actions_log && dry.interactive);
+        let brief = Cli::try_parse_from(["pre-nixos", "status", "--brief"]).unwrap();
+        assert!(matches!(
+            brief.command,
+            Some(Command::Status(StatusArgs { brief: true, .. }))
+        ));
+    }
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -612,7 +636,8 @@ mod tests {
         assert!(matches!(
             cli.command,
             Some(Command::Status(StatusArgs {
-                json: Some(JsonStyle::Pretty)
+                json: Some(JsonStyle::Pretty),
+                brief: false,
             }))
         ));
     }

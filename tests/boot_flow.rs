@@ -219,3 +219,108 @@ fn boot_wipe_on_the_command_line_is_the_kernel_switch() {
     assert!(st.error.unwrap().contains("NOPE123"));
     assert!(disk_writes(&host).is_empty(), "{:?}", disk_writes(&host));
 }
+
+/// `boot --dry-run`: the whole flow over the dry-run host. The machine sees only the
+/// commands that look (the fake host records every command, and nothing lands in its
+/// root); the dry-run host holds the network files, the disk commands and the status
+/// files the real boot would write, and the printout lists them.
+#[test]
+fn boot_dry_run_changes_nothing_and_shows_the_whole_flow() {
+    use clap::Parser;
+    let dir = machine("console=ttyS0", None);
+    for d in std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|d| d.starts_with('/'))
+    {
+        for t in pre_nixos::testkit::ALL_TOOLS {
+            let p = dir.path().join(d.trim_start_matches('/')).join(t);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+    }
+    let before = tree(dir.path());
+    let cli = pre_nixos::cli::Cli::try_parse_from(["pre-nixos", "boot", "--dry-run"]).unwrap();
+    let Some(pre_nixos::cli::Command::Boot(args)) = cli.command else {
+        panic!("not boot");
+    };
+    let host = FakeHost::new(dir.path());
+    let ctx = Ctx::new(&host, STATE);
+    let (dry, outcome) = pre_nixos::cmd::boot::dry_run(&ctx, &args).unwrap();
+
+    // Nothing real: every command the machine ran only looked, and no file changed.
+    for c in host.commands() {
+        assert!(
+            pre_nixos::host::dryrun::is_read_only(&c),
+            "a dry run ran {}",
+            c.display()
+        );
+    }
+    assert_eq!(tree(dir.path()), before, "a dry run changed the root");
+    assert!(!pre_nixos::host::Host::exists(
+        &host,
+        &Path::new(STATE).join(status::STORAGE_STATUS)
+    ));
+
+    // The whole flow is in the recording: storage as far as the real run goes.
+    let cmds: Vec<String> = dry
+        .commands()
+        .iter()
+        .map(pre_nixos::host::Cmd::display)
+        .collect();
+    assert!(
+        cmds.iter().any(|c| c.starts_with("sgdisk --clear")
+            && c.ends_with("/dev/disk/by-id/ata-ST4000NM0035_ZC1ABCDE")),
+        "{cmds:#?}"
+    );
+    assert!(cmds.iter().any(|c| c.starts_with("mkfs")), "{cmds:#?}");
+    assert!(
+        cmds.iter()
+            .any(|c| c == &format!("write {STATE}/{}", status::STORAGE_STATUS)),
+        "{cmds:#?}"
+    );
+    assert!(
+        cmds.iter()
+            .any(|c| c == &format!("write {STATE}/{}", status::NETWORK_STATUS)),
+        "{cmds:#?}"
+    );
+    let mut out = Vec::new();
+    let state = format!("{}/{}", outcome.status.state, outcome.status.detail);
+    pre_nixos::cmd::boot::write_dry_run(&mut out, &dry, &state).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.starts_with("# dry run: nothing was changed"), "{text}");
+    assert!(text.contains("run    sgdisk --clear"), "{text}");
+    assert!(
+        text.contains(&format!("write  {STATE}/{}", status::STORAGE_STATUS)),
+        "{text}"
+    );
+    assert!(text.ends_with(&format!(
+        "storage: {state} (as the dry run would record it)\n"
+    )));
+}
+
+/// Every file under `root` with its contents (a symlink as its target).
+fn tree(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let shown = p.strip_prefix(root).unwrap().display().to_string();
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.file_type().is_symlink() {
+                out.push((shown, std::fs::read_link(&p).unwrap().display().to_string()));
+            } else if meta.is_dir() {
+                out.push((shown, "dir".into()));
+                stack.push(p);
+            } else {
+                out.push((
+                    shown,
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}

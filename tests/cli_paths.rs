@@ -191,7 +191,9 @@ fn relative_plan_and_inventory_files_are_read_from_the_working_directory() {
         .len();
     for l in [
         format!("# identity checks that fail on this machine ({disks} of {disks} disks)"),
-        "storage: failed/identity (see the identity checks above)".to_owned(),
+        "in this dry run, which went on past the identity checks above (a real apply here \
+         stops at them)"
+            .to_owned(),
     ] {
         assert!(stdout.contains(&l), "{l:?} missing:\n{stdout}");
     }
@@ -213,4 +215,79 @@ fn relative_plan_and_inventory_files_are_read_from_the_working_directory() {
         )),
         "exit {code}\n{stdout}\n{stderr}"
     );
+}
+
+/// `apply --dry-run --plan FILE` of a plan made on another machine (a fixture root
+/// without its disks): the plan's whole command list for its own disks, then the
+/// identity checks that fail here, apart. Without `--dry-run` the same plan stops at
+/// the identity guard: `failed/identity`, and no command but the ones that look.
+#[test]
+fn a_foreign_plans_dry_run_prints_its_commands_and_the_failing_identity_checks() {
+    use pre_nixos::testkit::{self, Machine};
+    let here = Machine::new();
+    here.install_tools(testkit::ALL_TOOLS);
+    let plan = testkit::ssd_and_hdd_pair();
+    let cwd = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cwd.path().join("plan.json"),
+        pre_nixos::render::json::plan_to_json(&plan),
+    )
+    .unwrap();
+    let root = here.root().display().to_string();
+    let path = format!("{}:{}", testkit::TEST_PATH, std::env::var("PATH").unwrap());
+    let env = [("PATH", path.as_str())];
+    let args = |dry: bool| {
+        let mut a = vec!["--root", root.as_str(), "apply", "--plan", "plan.json"];
+        a.extend(["--state-dir", "st", "--executor", "native"]);
+        if dry {
+            a.push("--dry-run");
+        }
+        a
+    };
+    let (code, stdout, stderr) = run_in(cwd.path(), &env, &args(true));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    for d in &plan.layout.disks {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with("sgdisk --clear") && l.ends_with(&d.stable_path)),
+            "no sgdisk for {}:\n{stdout}",
+            d.stable_path
+        );
+    }
+    for tool in ["mdadm --create", "mkfs.ext4", "mkswap", "lvcreate"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(tool)),
+            "no {tool}:\n{stdout}"
+        );
+    }
+    let n = plan.layout.disks.len();
+    assert!(
+        stdout.contains(&format!(
+            "# identity checks that fail on this machine ({n} of {n} disks)"
+        )),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("#   checking the identity of ").count(),
+        n,
+        "{stdout}"
+    );
+
+    // The real apply: refused at the identity guard, nothing written.
+    let (code, stdout, stderr) = run_in(cwd.path(), &env, &args(false));
+    assert_eq!(code, 1, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("storage: failed/identity"),
+        "{stdout}\n{stderr}"
+    );
+    let actions = std::fs::read_to_string(cwd.path().join("actions.log")).unwrap_or_default();
+    // The log holds the refusal (and would hold every command run: none wrote).
+    assert!(
+        actions.contains("storage policy: identity failed"),
+        "{actions}"
+    );
+    for w in ["sgdisk", "mdadm --create", "mkfs", "pvcreate", "wipefs"] {
+        assert!(!actions.contains(w), "a refused apply ran {w}:\n{actions}");
+    }
 }

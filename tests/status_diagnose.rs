@@ -1130,3 +1130,57 @@ fn status_on_captured_debian_answers() {
          pre-nixos.service: failed (failed), result exit-code, exit status 1"
     );
 }
+
+/// What the login shell runs: the state files, sshd and systemd, and no command that
+/// reads a disk (a wedged disk would hold the prompt for each one's timeout). The
+/// same state without `--brief` does read the disks back.
+#[test]
+fn status_brief_reads_no_disk() {
+    use pre_nixos::cli::StatusArgs;
+    const DISK_TOOLS: [&str; 9] = [
+        "lsblk", "lvs", "vgs", "pvs", "mdadm", "blkid", "sgdisk", "wipefs", "udevadm",
+    ];
+    let reads_disks = |h: &FakeHost| {
+        h.commands()
+            .iter()
+            .filter(|c| DISK_TOOLS.contains(&c.argv[0].as_str()))
+            .map(pre_nixos::host::Cmd::display)
+            .collect::<Vec<_>>()
+    };
+
+    let dir = tempfile::tempdir().unwrap();
+    let h = host(dir.path());
+    write_state(&h, &storage(State::Applied, "auto-applied", None));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let brief = StatusArgs {
+        brief: true,
+        json: None,
+    };
+    let r = pre_nixos::cmd::status::report(&ctx, &brief);
+    assert_eq!(reads_disks(&h), Vec::<String>::new());
+    let text = screen(&r);
+    assert_has(
+        &text,
+        "storage:  applied/auto-applied  (updated 2026-11-22T04:00:00Z, pre-nixos 0.1.0)",
+    );
+    assert_has(
+        &text,
+        "verify:   skipped: --brief (`pre-nixos status` reads the disks back)",
+    );
+    assert_has(
+        &text,
+        "sshd:     active (running) as sshd.service, hardened",
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let h = host(dir.path());
+    write_state(&h, &storage(State::Applied, "auto-applied", None));
+    let ctx = Ctx::new(&h, STATE_DIR);
+    let r = pre_nixos::cmd::status::report(&ctx, &StatusArgs::default());
+    assert!(!reads_disks(&h).is_empty(), "{:?}", h.command_lines());
+    assert!(
+        !matches!(r.verify, VerifyReport::Skipped { .. }),
+        "{:?}",
+        r.verify
+    );
+}

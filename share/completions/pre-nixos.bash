@@ -185,7 +185,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__boot)
-            opts="-v -q -h --carrier-timeout --authorized-keys --lan --plan-only --wipe --executor --mode --swap-size --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --carrier-timeout --authorized-keys --lan --plan-only --wipe --executor --dry-run --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -649,7 +649,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__status)
-            opts="-v -q -h --json --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --brief --json --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -68,6 +68,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l color -d 'C
 always\t''
 never\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l plan-only -d 'Bring up the LAN and SSH, plan and record the plan, touch no disk: the kernel\'s pre-nixos.plan-only=1. (`pre-nixos --plan-only` without `boot` only prints the plan.)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -l dry-run -d 'The whole flow (network, then storage) with nothing changed: print every file it would write and every command it would run, in order'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand boot" -s h -l help -d 'Print help'
@@ -143,6 +144,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l state-dir
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -l brief -d 'The status files, sshd and systemd only: do not read the disks back (the verify step, which a wedged disk can hold for minutes). What the login shell runs'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand status" -s h -l help -d 'Print help'

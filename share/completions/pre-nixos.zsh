@@ -55,6 +55,7 @@ _arguments "${_arguments_options[@]}" : \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '--plan-only[Bring up the LAN and SSH, plan and record the plan, touch no disk\: the kernel'\''s pre-nixos.plan-only=1. (\`pre-nixos --plan-only\` without \`boot\` only prints the plan.)]' \
+'--dry-run[The whole flow (network, then storage) with nothing changed\: print every file it would write and every command it would run, in order]' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '(-v --verbose)-q[Errors only on stderr]' \
@@ -151,6 +152,7 @@ _arguments "${_arguments_options[@]}" : \
 '--json=[Print the report as schema-versioned JSON (\`--json=short\`\: on one line)]::STYLE:(pretty short)' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'--brief[The status files, sshd and systemd only\: do not read the disks back (the verify step, which a wedged disk can hold for minutes). What the login shell runs]' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '(-v --verbose)-q[Errors only on stderr]' \

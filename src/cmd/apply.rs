@@ -99,9 +99,12 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
             for f in &failures {
                 writeln!(out, "#   {f}")?;
             }
+            // The dry run went on past those checks with the plan's own names, so the
+            // commands above are the plan's whole list; the state is that run's.
             writeln!(
                 out,
-                "storage: {}/{} (see the identity checks above)",
+                "storage: {}/{} in this dry run, which went on past the identity checks \
+                 above (a real apply here stops at them)",
                 outcome.status.state, outcome.status.detail
             )?;
             return Ok(outcome.exit_code());

@@ -102,13 +102,14 @@ pub fn check(host: &dyn Host, plan: &Plan, disk_knames: &[String]) -> anyhow::Re
     ))
 }
 
-/// The current kernel names of the planned disks, resolved through their stable paths.
+/// The current kernel names of the planned disks, resolved through their stable paths
+/// (in a dry run, the plan's name for a disk this machine does not have).
 pub fn planned_knames(host: &dyn Host, plan: &Plan) -> anyhow::Result<Vec<String>> {
     plan.layout
         .disks
         .iter()
         .map(|d| {
-            blockdev::resolve_kname(host, &d.stable_path)?
+            crate::storage::env::kname_of(host, d)?
                 .ok_or_else(|| anyhow!("{} vanished", d.stable_path))
         })
         .collect()

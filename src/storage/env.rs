@@ -217,6 +217,31 @@ pub fn check_tools(env: &Env, tools: &[&str]) -> anyhow::Result<()> {
     ))
 }
 
+/// The identity guard as every write step calls it. On a real host this is
+/// [`check_identity`]: a failure stops the step before its write. In a dry run nothing
+/// is written, and a plan made on another machine fails here by design; the dry run's
+/// caller lists every failing check itself ([`crate::storage::identity_failures`]), so
+/// the flow goes on and shows every command the plan would run.
+pub fn guard_identity(host: &dyn Host, d: &PlannedDisk) -> anyhow::Result<()> {
+    match check_identity(host, d) {
+        Ok(_) => Ok(()),
+        // Only the dry-run host answers false: no command below this one is real.
+        Err(e) if !host.changes_are_real() => {
+            tracing::debug!(device = %d.stable_path, error = %format!("{e:#}"), "dry run: identity check fails here; going on with the plan's names");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The kernel name behind a planned disk's stable path now. In a dry run, a disk this
+/// machine does not have (a plan made elsewhere) goes on under the plan's own name so
+/// the commands can be shown; on a real host a missing disk is `None`.
+pub fn kname_of(host: &dyn Host, d: &PlannedDisk) -> anyhow::Result<Option<String>> {
+    let k = super::blockdev::resolve_kname(host, &d.stable_path)?;
+    Ok(k.or_else(|| (!host.changes_are_real()).then(|| d.name.clone())))
+}
+
 /// The identity guard: re-reads the disk behind the plan's stable path and compares
 /// serial and size with the plan. Logs the identity before anything touches it.
 pub fn check_identity(host: &dyn Host, d: &PlannedDisk) -> anyhow::Result<Identity> {

@@ -102,16 +102,29 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
     // writes its refusal over the first one's status (it writes nothing at all).
     let lock = ApplyLock::acquire(env.host, ctx.state_dir())?;
     let identity = identify(env.host, req.plan);
-    let detection = detect::detect(env.host, &req.plan.layout.disks).map_err(|e| format!("{e:#}"));
+    let mut detection =
+        detect::detect(env.host, &req.plan.layout.disks).map_err(|e| format!("{e:#}"));
+    if !env.host.changes_are_real() {
+        if let Ok(d) = &mut detection {
+            assume_planned_where_foreign(env.host, req.plan, d);
+        }
+    }
     let provisioned = match &detection {
         Ok(d) if !d.failed() && !d.all_clean() => already_provisioned(env.host, req.plan),
         _ => None,
     };
-    let policy = decide(req, &detection, provisioned, identity.as_ref().err());
+    // A dry run goes on past a failing identity check (its caller lists them all); a
+    // real run stops here, before its first write.
+    let identity_error = identity
+        .as_ref()
+        .err()
+        .filter(|_| env.host.changes_are_real());
+    let policy = decide(req, &detection, provisioned, identity_error);
     tracing::info!(state = %policy.state(), detail = %policy.detail(), "storage policy: {}", policy.message());
     // A dry run's caller lists every failing identity check itself
-    // ([`identity_failures`]); the first one again here would be the same news twice.
-    if !is_identity_failure(&policy) || env.host.changes_are_real() {
+    // ([`identity_failures`]); the first one again here would be the same news twice,
+    // and a dry run that went on past them decided on disks it took as the plan has them.
+    if env.host.changes_are_real() || (identity.is_ok() && !is_identity_failure(&policy)) {
         eprintln_ui(&format!("storage: {}", policy.message()));
     }
     let status = initial_status(ctx, req.plan, identity.ok());
@@ -124,6 +137,20 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
         tracing::warn!(error = %e, "releasing the apply lock");
     }
     outcome
+}
+
+/// A dry run of a plan made on another machine: a planned disk whose identity check
+/// fails here is not the disk the plan describes, so what detection found on (or
+/// missing at) its path says nothing about the plan. The dry run takes such a disk as
+/// the plan does: clean, under the plan's name. Only called for the dry-run host.
+fn assume_planned_where_foreign(host: &dyn Host, plan: &Plan, detection: &mut Detection) {
+    for (d, report) in plan.layout.disks.iter().zip(detection.disks.iter_mut()) {
+        if check_identity(host, d).is_err() {
+            report.name = Some(d.name.clone());
+            report.reasons.clear();
+            report.error = None;
+        }
+    }
 }
 
 fn is_identity_failure(policy: &Policy) -> bool {
@@ -302,7 +329,7 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     // that writes every disk at once such as disko), re-read every planned disk.
     // The native executor checks each disk again right before its own sgdisk.
     for d in &plan.layout.disks {
-        check_identity(env.host, d).map_err(|e| StepError::new("identity", e))?;
+        env::guard_identity(env.host, d).map_err(|e| StepError::new("identity", e))?;
     }
     let teardown_steps = usize::from(!teardown_disks.is_empty());
     let apply_steps = if applies {

@@ -765,3 +765,63 @@ fn a_disk_without_serial_is_known_by_its_wwn_and_model() {
         "{e:#}"
     );
 }
+
+/// A plan made on another machine: none of its disks is here. The dry run goes on past
+/// the identity checks under the plan's own names and records every command a run on
+/// the plan's machine would (the same list as a dry run there), while
+/// [`identity_failures`] names every disk that fails here. A real run of the same plan
+/// stops at the identity guard and runs nothing that writes.
+#[test]
+fn a_foreign_plans_dry_run_shows_every_command_and_a_real_run_writes_nothing() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let here = Machine::new();
+    here.install_tools(testkit::ALL_TOOLS);
+
+    let fake = FakeHost::new(here.root());
+    let dry = dryrun::DryRunHost::new(&fake);
+    let ctx = Ctx::new(&dry, STATE);
+    let out = provision(&ctx, &env(&dry), &request(&plan)).unwrap();
+    assert_eq!(out.status.state, State::Applied, "{:?}", out.status);
+    let recorded: Vec<String> = dry.commands().iter().map(Cmd::display).collect();
+    for tool in ["sgdisk --clear", "mdadm --create", "mkfs.ext4", "lvcreate"] {
+        assert!(
+            recorded.iter().any(|c| c.starts_with(tool)),
+            "no {tool} in {recorded:#?}"
+        );
+    }
+    // The same list as a dry run on the plan's own machine.
+    let there = Machine::for_plan(&plan);
+    let fake_there = FakeHost::new(there.root());
+    let dry_there = dryrun::DryRunHost::new(&fake_there);
+    let ctx_there = Ctx::new(&dry_there, STATE);
+    provision(&ctx_there, &env(&dry_there), &request(&plan)).unwrap();
+    let expected: Vec<String> = dry_there.commands().iter().map(Cmd::display).collect();
+    pretty_assertions::assert_eq!(recorded, expected);
+    let failures = identity_failures(&dry, &plan);
+    assert_eq!(failures.len(), plan.layout.disks.len(), "{failures:#?}");
+    assert!(
+        failures.iter().all(|f| f.contains("not present")),
+        "{failures:#?}"
+    );
+    for c in fake.commands() {
+        assert!(dryrun::is_read_only(&c), "a dry run ran {}", c.display());
+    }
+
+    // The real run of the same plan: the identity guard, and no write.
+    let real = FakeHost::new(here.root());
+    let ctx = Ctx::new(&real, STATE);
+    let out = provision(&ctx, &env(&real), &request(&plan)).unwrap();
+    assert_eq!(
+        (out.status.state, out.status.detail.as_str()),
+        (State::Failed, "identity"),
+        "{:?}",
+        out.status
+    );
+    for c in real.commands() {
+        assert!(
+            dryrun::is_read_only(&c),
+            "a refused run ran {}",
+            c.display()
+        );
+    }
+}

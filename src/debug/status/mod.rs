@@ -208,9 +208,35 @@ pub fn exit_code(report: &StatusReport) -> u8 {
     }
 }
 
+/// Whether the report reads the disks back against the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadBack {
+    /// Verify: lsblk, mdadm, LVM, blkid (each bounded, but a wedged disk holds each
+    /// one to its timeout).
+    Disks,
+    /// No command touches a disk; the verify line says why (the reason given here).
+    Skip(&'static str),
+}
+
+/// Why `status --brief` shows no verify result.
+pub const BRIEF_REASON: &str = "--brief (`pre-nixos status` reads the disks back)";
+
 /// Gathers the whole report. `with_verify` reads the disks back (lsblk, mdadm, LVM);
 /// `diagnose` leaves that to its own bounded commands.
 pub fn gather(ctx: &Ctx, with_verify: bool) -> StatusReport {
+    gather_with(
+        ctx,
+        if with_verify {
+            ReadBack::Disks
+        } else {
+            ReadBack::Skip("not requested")
+        },
+    )
+}
+
+/// [`gather`] with the read-back spelled out: the state files, the plan file, sshd and
+/// systemd are always read; the disks only with [`ReadBack::Disks`].
+pub fn gather_with(ctx: &Ctx, read_back: ReadBack) -> StatusReport {
     let host = ctx.host;
     let state_dir = ctx.state_dir();
     let shown_dir = state_dir.display().to_string();
@@ -242,7 +268,7 @@ pub fn gather(ctx: &Ctx, with_verify: bool) -> StatusReport {
     let nothing_run_yet = !storage_file_exists && !network_file_exists;
 
     let (plan, plan_report) = read_plan(host, state_dir, storage.as_ref(), &mut problems);
-    let verify = verify_report(host, storage.as_ref(), plan.as_ref(), with_verify);
+    let verify = verify_report(host, storage.as_ref(), plan.as_ref(), read_back);
 
     let mut report = StatusReport {
         schema_version: STATUS_SCHEMA_VERSION,

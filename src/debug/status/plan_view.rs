@@ -152,16 +152,16 @@ pub(super) fn verify_report(
     host: &dyn Host,
     storage: Option<&StorageStatus>,
     plan: Option<&Plan>,
-    with_verify: bool,
+    read_back: super::ReadBack,
 ) -> VerifyReport {
     let Some(plan) = plan else {
         return VerifyReport::Skipped {
             reason: "no plan to compare with".into(),
         };
     };
-    if !with_verify {
+    if let super::ReadBack::Skip(reason) = read_back {
         return VerifyReport::Skipped {
-            reason: "not requested".into(),
+            reason: reason.into(),
         };
     }
     if storage.map(|s| s.state) == Some(State::Running) {

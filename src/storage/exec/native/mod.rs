@@ -19,7 +19,7 @@ use crate::host::Cmd;
 use crate::plan::{LvContent, Plan};
 
 use super::Executor;
-use crate::storage::env::{check_identity, DiskLocks, Env, StepError};
+use crate::storage::env::{guard_identity, kname_of, DiskLocks, Env, StepError};
 
 /// Runs one step's actions through `env`.
 /// `/dev/sda` + 2 → `/dev/sda2`; `/dev/nvme0n1` + 2 → `/dev/nvme0n1p2`.
@@ -32,22 +32,22 @@ pub fn partition_dev(kname: &str, n: u32) -> String {
     format!("/dev/{kname}{sep}{n}")
 }
 
-fn current_kname(env: &Env, stable_path: &str) -> anyhow::Result<String> {
-    crate::storage::blockdev::resolve_kname(env.host, stable_path)?
-        .ok_or_else(|| anyhow::anyhow!("{stable_path} vanished"))
-}
-
 pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
     env.step(step.key, &step.what, || {
         let mut lock: Option<DiskLocks> = None;
         for a in &step.actions {
             match a {
                 Action::CheckIdentity(d) => {
-                    check_identity(env.host, d)?;
+                    guard_identity(env.host, d)?;
                 }
                 Action::LockDisk(path) => {
-                    let k = current_kname(env, path)?;
-                    lock = Some(DiskLocks::take(env.host, &[k]));
+                    match crate::storage::blockdev::resolve_kname(env.host, path)? {
+                        Some(k) => lock = Some(DiskLocks::take(env.host, &[k])),
+                        // A dry run's disk from another machine: nothing to lock, as
+                        // nothing is written (the dry-run host's locks are no-ops).
+                        None if !env.host.changes_are_real() => {}
+                        None => anyhow::bail!("{path} vanished"),
+                    }
                 }
                 Action::UnlockDisk => {
                     if let Some(l) = lock.take() {
@@ -55,7 +55,8 @@ pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
                     }
                 }
                 Action::WipeNewPartitions(d) => {
-                    let k = current_kname(env, &d.stable_path)?;
+                    let k = kname_of(env.host, d)?
+                        .ok_or_else(|| anyhow::anyhow!("{} vanished", d.stable_path))?;
                     let mut argv = vec![s("wipefs"), s("-a")];
                     argv.extend(d.partitions.iter().map(|p| partition_dev(&k, p.number)));
                     env.run(&Cmd::new(

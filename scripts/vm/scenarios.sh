@@ -214,14 +214,12 @@ scenario_9() {
   check "nothing mounted under /mnt" sh -c "[ -s '$BDIR/findmnt.json' ] && ! grep '\"/mnt' '$BDIR/findmnt.json'"
   poweroff_vm
   disks_unchanged "${SEED_SERIALS[@]}"
-  # The kernel command line read the safe way (issue 12), on the same seeded disks; any
-  # of these read wrongly wipes all four. A quoted `all`, then an empty wipe= (cancels
-  # it), then a wipe=all after `--` (init's, never ours).
-  untouched_boot plan-only existing-storage 'pre-nixos.wipe="all"' pre-nixos.wipe= -- pre-nixos.wipe=all || return 1
-  # The predecessor's switch at 0 cancels an earlier wipe=all.
-  untouched_boot plan-only existing-storage pre-nixos.wipe=all pre-nixos-force-cleanup=0 || return 1
-  # A command line that is not UTF-8 cannot be trusted to say "wipe": plan-only.
-  untouched_boot plan-only requested pre-nixos.wipe=all $'vmtest.bytes=\xff\xfe'
+  # The kernel command line read the safe way (issue 12), on the same seeded disks; read
+  # wrongly, it wipes all four. A quoted `all`, the predecessor's switch, then an empty
+  # wipe= (cancels both), then a wipe=all after `--` (init's, never ours). The other
+  # readings (`force-cleanup=0`, a command line that is not UTF-8) are proven on the
+  # parser alone (src/kcmdline.rs, tests/properties.rs): each boot here costs minutes.
+  untouched_boot plan-only existing-storage 'pre-nixos.wipe="all"' pre-nixos-force-cleanup=1 pre-nixos.wipe= -- pre-nixos.wipe=all
 }
 
 # untouched_boot STATE DETAIL KERNEL-ARGS...: a boot on the seeded disks that must end in
@@ -407,8 +405,9 @@ EOF
 # the command's whole process group itself, end through its failure path (STATE=failed,
 # DETAIL=mkfs, ERROR=interrupted ...) and print its final console line; nothing of it is left.
 # The bound counts from the unit's start: on TCG the hang began ~75 s after it (wipe=all,
-# RAID1, LVM first), so 150 s leaves room for a loaded machine without a long boot.
-HANG_BOUND=150
+# RAID1, LVM first) on one machine and 2.5-3 times later on a slower one (every boot there
+# took as much longer), so 330 s keeps the hang inside the bound on both.
+HANG_BOUND=330
 interrupted_boot() {
   cat >"$SDIR/mkfs.ext4-hang" <<'EOF2'
 #!/bin/sh

@@ -259,6 +259,9 @@ vm_kill() {
 # ---------------------------------------------------------------- readings
 # collect: every independent reading of the storage, and pre-nixos' own view, into $BDIR.
 collect() {
+  # Readings wait longer than a plain command: right after an apply a RAID5 resync keeps
+  # the guest's disks busy, and on a slow machine `blkid -o export` once took over 60 s.
+  local GX_TIMEOUT=${VM_READ_TIMEOUT:-300}
   gx_to "$BDIR/lsblk.json" 'lsblk -J -b -o NAME,KNAME,PATH,TYPE,SIZE,FSTYPE,LABEL,UUID,PARTLABEL,PARTTYPE,MOUNTPOINTS,SERIAL,PKNAME,ROTA,TRAN,RM' || true
   gx_to "$BDIR/mdadm.txt" 'for m in /dev/md/* /dev/md[0-9]*; do [ -b "$m" ] || continue; echo "== $m $(readlink -f "$m")"; mdadm --detail --export "$m"; mdadm --detail "$m" | sed -n "s/^ *Array Size : \([0-9]*\).*/MD_ARRAY_KIB=\1/p"; done' || true
   gx_to "$BDIR/lvs.json" 'lvs --reportformat json --units b --nosuffix -o lv_name,vg_name,lv_size,lv_attr,lv_path' || true

@@ -270,8 +270,9 @@ pub struct PlanArgs {
     #[arg(long, value_name = "FILE")]
     pub inventory: Option<PathBuf>,
 
-    /// Summary: print every line whole and each disk's /dev/disk/by-id path (by default
-    /// it fits the terminal, 80 columns when unknown, without the paths).
+    /// Summary: print every line whole, each disk's /dev/disk/by-id path, the arrays on
+    /// their own and every decision (by default it fits one screen: the terminal's width,
+    /// 80 columns when unknown, without the paths and the logical volumes' sizing).
     #[arg(long)]
     pub wide: bool,
 

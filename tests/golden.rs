@@ -394,5 +394,22 @@ fn summaries_fit_80_columns_and_wide_adds_the_stable_paths() {
             assert!(!text.contains(&d.stable_path), "{}", c.name);
             assert!(wide.contains(&d.stable_path), "{}", c.name);
         }
+        // every decision stays within reach: the VG ones on the screen, all with --wide
+        for d in &p.decisions {
+            let line = format!("  {}: ", d.subject);
+            assert!(wide.contains(&line), "{}: {line}", c.name);
+            assert_eq!(
+                text.contains(&line),
+                !d.subject.starts_with("lv "),
+                "{}: {line}",
+                c.name
+            );
+        }
+        // one screen: 40 rows at 80 columns for a machine of up to eight disks (an
+        // eleven-disk, five-VG machine takes one row more per disk, VG and LV)
+        if p.layout.disks.len() <= 8 {
+            let rows = text.lines().count();
+            assert!(rows <= 40, "{}: {rows} rows:\n{text}", c.name);
+        }
     }
 }

@@ -40,7 +40,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l swap-size -d 'Swap 
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l plan-only -d 'Print the storage plan for this machine and exit; changes nothing (same as `plan`; `boot --plan-only` is the kernel switch instead: it runs the boot, touching no disk)'
-complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l wide -d 'Summary: print every line whole and each disk\'s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)'
+complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -l wide -d 'Summary: print every line whole, each disk\'s /dev/disk/by-id path, the arrays on their own and every decision (by default it fits one screen: the terminal\'s width, 80 columns when unknown, without the paths and the logical volumes\' sizing)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -s V -l version -d 'Print version'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "boot" -d 'Run the boot flow: LAN + SSH first, then detect, plan, apply if clean, verify, status'
@@ -85,7 +85,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l state-dir -
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l wide -d 'Summary: print every line whole and each disk\'s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -l wide -d 'Summary: print every line whole, each disk\'s /dev/disk/by-id path, the arrays on their own and every decision (by default it fits one screen: the terminal\'s width, 80 columns when unknown, without the paths and the logical volumes\' sizing)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -29,7 +29,7 @@ disko\:"disko-config.nix"))' \
 '(-v --verbose)-q[Errors only on stderr]' \
 '(-v --verbose)--quiet[Errors only on stderr]' \
 '--plan-only[Print the storage plan for this machine and exit; changes nothing (same as \`plan\`; \`boot --plan-only\` is the kernel switch instead\: it runs the boot, touching no disk)]' \
-'--wide[Summary\: print every line whole and each disk'\''s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)]' \
+'--wide[Summary\: print every line whole, each disk'\''s /dev/disk/by-id path, the arrays on their own and every decision (by default it fits one screen\: the terminal'\''s width, 80 columns when unknown, without the paths and the logical volumes'\'' sizing)]' \
 '-h[Print help (see more with '\''--help'\'')]' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
@@ -75,7 +75,7 @@ disko\:"disko-config.nix"))' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
-'--wide[Summary\: print every line whole and each disk'\''s /dev/disk/by-id path (by default it fits the terminal, 80 columns when unknown, without the paths)]' \
+'--wide[Summary\: print every line whole, each disk'\''s /dev/disk/by-id path, the arrays on their own and every decision (by default it fits one screen\: the terminal'\''s width, 80 columns when unknown, without the paths and the logical volumes'\'' sizing)]' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
 '(-v --verbose)-q[Errors only on stderr]' \

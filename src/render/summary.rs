@@ -4,6 +4,12 @@
 //! says otherwise): long lines wrap at words with a hanging indent, and the disks'
 //! by-id paths (60-odd columns each) are shown only by `--wide`, which prints every
 //! line whole.
+//!
+//! One screen means about 40 rows at 80 columns for the machines this tool meets, so
+//! the default folds each array into the line of the VG it carries (the disks already
+//! name their array) and keeps the decisions an operator asks about first — which
+//! disks got which RAID level and VG, and warnings — leaving the logical volumes'
+//! sizing arithmetic to `--wide` and `storage-plan.json`, where every decision stays.
 
 use std::io::Write;
 
@@ -115,7 +121,7 @@ pub fn write_summary_as(plan: &Plan, layout: Layout, out: &mut dyn Write) -> std
         }
     }
 
-    if !l.arrays.is_empty() {
+    if layout.wide && !l.arrays.is_empty() {
         writeln!(out, "\nArrays")?;
         // in VG order, like the disks
         let mut arrays: Vec<_> = l.arrays.iter().collect();
@@ -137,10 +143,18 @@ pub fn write_summary_as(plan: &Plan, layout: Layout, out: &mut dyn Write) -> std
 
     writeln!(out, "\nVolume groups and logical volumes")?;
     for vg in &l.vgs {
+        // without `--wide` the Arrays section is folded in here
+        let array = l
+            .arrays
+            .iter()
+            .find(|a| a.vg == vg.name)
+            .filter(|_| !layout.wide)
+            .map(|a| format!(" ({}, {} members)", a.level.name(), a.members.len()))
+            .unwrap_or_default();
         put(
             out,
             format!(
-                "  {:<8} {:>10}  on {}",
+                "  {:<8} {:>10}  on {}{array}",
                 vg.name,
                 human_binary(vg.extents.saturating_mul(vg.extent_bytes)),
                 vg.pvs.join(", ")
@@ -166,8 +180,19 @@ pub fn write_summary_as(plan: &Plan, layout: Layout, out: &mut dyn Write) -> std
     }
 
     writeln!(out, "\nDecisions")?;
+    let mut lv_decisions = 0;
     for d in &plan.decisions {
+        if !layout.wide && d.subject.starts_with("lv ") {
+            lv_decisions += 1;
+            continue;
+        }
         put(out, format!("  {}: {}", d.subject, d.reason))?;
+    }
+    if lv_decisions > 0 {
+        put(
+            out,
+            "  lv sizes: `pre-nixos plan --wide` shows why each has its size".to_owned(),
+        )?;
     }
     if !plan.excluded.is_empty() {
         writeln!(out, "\nLeft out")?;

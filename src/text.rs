@@ -18,6 +18,11 @@ pub fn error_line(e: &anyhow::Error) -> String {
 
 /// Quotes `a` for `sh` only when it needs it, so a reader can paste a command line and
 /// a status file stays plain where it can. The empty string is `''`.
+///
+/// Hand-made rather than `shlex::try_quote`: `storage-status` is read back by our own
+/// parser (`state::status`), which takes exactly this one form (single quotes, `'\''`
+/// for a quote), and the status files and dry-run listings are byte-exact goldens;
+/// shlex picks its quoting style per input and refuses NUL, where this never fails.
 pub fn shell_quote(a: &str) -> String {
     if !a.is_empty()
         && a.bytes()

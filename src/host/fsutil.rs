@@ -219,7 +219,7 @@ pub enum LockKind {
 /// (the dry-run host's) holds nothing.
 #[derive(Debug)]
 pub struct FileLock {
-    file: Option<File>,
+    file: Option<nix::fcntl::Flock<File>>,
     shown: std::path::PathBuf,
 }
 
@@ -268,11 +268,9 @@ impl FileLock {
                 std::sync::atomic::Ordering::SeqCst,
                 std::sync::atomic::Ordering::SeqCst,
             );
-            // SAFETY: unlocking a descriptor we own; closing it would also unlock.
-            let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
-            if rc != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            // An explicit unlock, not just the close: a child that inherited the
+            // descriptor would otherwise keep the lock after we let go of it.
+            f.unlock().map_err(|(_, e)| io::Error::from(e))?;
             tracing::debug!(path = %self.shown.display(), "lock released");
         }
         Ok(())
@@ -302,18 +300,17 @@ pub fn lock(real: &Path, shown: &Path, kind: LockKind) -> io::Result<FileLock> {
     }
     .map_err(|e| name(e, "opening"))?;
     let op = match kind {
-        LockKind::Create => libc::LOCK_EX | libc::LOCK_NB,
-        LockKind::Device => libc::LOCK_EX,
+        LockKind::Create => nix::fcntl::FlockArg::LockExclusiveNonblock,
+        LockKind::Device => nix::fcntl::FlockArg::LockExclusive,
     };
-    // SAFETY: flock on a file descriptor we own.
-    if unsafe { libc::flock(file.as_raw_fd(), op) } != 0 {
-        let e = io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            // Kept as the bare kind: the caller reads the owner and words the message.
-            return Err(io::Error::from(io::ErrorKind::WouldBlock));
+    let file = match nix::fcntl::Flock::lock(file, op) {
+        Ok(locked) => locked,
+        // Kept as the bare kind: the caller reads the owner and words the message.
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+            return Err(io::Error::from(io::ErrorKind::WouldBlock))
         }
-        return Err(name(e, "locking"));
-    }
+        Err((_, e)) => return Err(name(io::Error::from(e), "locking")),
+    };
     tracing::debug!(path = %shown.display(), "lock taken");
     if kind == LockKind::Create {
         INHERITED_LOCK_FD.store(file.as_raw_fd(), std::sync::atomic::Ordering::SeqCst);

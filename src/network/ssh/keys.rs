@@ -1,5 +1,11 @@
 //! Root's authorized keys: one line's rules, the same as `nixos/keys.nix` applies at
 //! image build time, and the merge that keeps keys an operator added.
+//!
+//! Hand-made rather than the `ssh-key` crate: the image build must apply the very same
+//! rules in Nix, where no Rust crate runs, and one corpus holds the two to the same
+//! answers; a crate's parser would be a third rule set whose option syntax and key
+//! types move with its releases. Only validity and the blob's key type are needed here,
+//! so the base64 decoder below is the twenty lines it takes.
 
 /// The key types OpenSSH accepts in authorized_keys, plain and as certificates. The
 /// same list, and every other rule of a key line, is in `nixos/keys.nix` (the image

@@ -225,7 +225,6 @@ fn a_missing_mdadm_is_named_before_any_command() {
 
 #[test]
 fn disks_are_locked_against_udev_during_a_pass_and_released_after() {
-    use std::os::fd::AsRawFd;
     let (m, _disks) = machine_for_capture();
     let host = FakeHost::new(m.root());
     let names = names(&["sda", "sdb"]);
@@ -233,8 +232,7 @@ fn disks_are_locked_against_udev_during_a_pass_and_released_after() {
     // What udev does: a non-blocking shared lock on the whole disk.
     let probe = |k: &str| {
         let f = std::fs::File::open(m.path(&format!("/dev/{k}"))).unwrap();
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
-        rc == 0
+        nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock).is_ok()
     };
     assert!(!probe("sda") && !probe("sdb"), "udev could take the disks");
     assert!(probe("sdc"), "an unnamed disk is not locked");

@@ -353,7 +353,6 @@ fn every_golden_plan_runs_through_the_native_executor() {
 
 #[test]
 fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
-    use std::os::fd::AsRawFd;
     let plan = testkit::single_nvme();
     let m = Machine::for_plan(&plan);
     m.add_expected_nodes(&plan);
@@ -364,7 +363,7 @@ fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
         host.on_with_effect(&[prefix], Response::stdout(""), move |_| {
             // What udev does before handling an event: a shared, non-blocking lock.
             let f = std::fs::File::open(&dev).unwrap();
-            let free = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
+            let free = nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock).is_ok();
             seen.lock().unwrap().push((prefix, free));
         });
     }

@@ -503,6 +503,8 @@ scenario_18() {
   cut_boot 3 mkfs.ext4 '*" home "*' || return 1
   applied_boot applied resumed || return 1
   grep -qx 'DETAIL=resumed' "$BDIR/storage-status" && RESUMED=$((RESUMED + 1))
+  # QEMU holds the images' write locks until it exits.
+  poweroff_vm
   check "the stick (not planned) is byte-identical to a blank image" qemu-img compare -q "$SDIR/blank-1G.qcow2" "$(disk_file USB1801)"
   check "cut points: $CUTS, each resumed by the next plain boot: $RESUMED" [ "$CUTS:$RESUMED" = 3:3 ]
   say "resume: $CUTS cut points, $RESUMED converged"

@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use pre_nixos::host::real::RealHost;
 use pre_nixos::host::{Cmd, Host};
 use pre_nixos::inventory::DiskKind;
-use pre_nixos::plan::{PartitionRole, PlannedDisk};
+use pre_nixos::plan::{Layout, PartitionRole, PlannedDisk};
 use pre_nixos::state::status::{self, State, StorageStatus};
 use pre_nixos::storage::detect;
 use pre_nixos::storage::exec::native::{self, Action};
+use pre_nixos::storage::resume::{self, Markers};
 use pre_nixos::testkit;
 
 const MIB: u64 = 1 << 20;
@@ -89,9 +90,17 @@ fn empty_tables(root: &Path) {
     .unwrap();
 }
 
+/// The in-progress marker of a plan whose only disk is `d`.
+fn markers(d: &ImageDisk) -> Markers {
+    Markers::for_layout(&Layout {
+        disks: vec![d.disk.clone()],
+        ..Layout::default()
+    })
+}
+
 /// The exact sgdisk argv the native executor runs, pointed at the image.
 fn partition_argv(d: &ImageDisk) -> Vec<String> {
-    let step = native::partition_step(&d.disk);
+    let step = native::partition_step(&d.disk, &markers(d).in_progress);
     let Some(Action::Run(cmd)) = step.actions.iter().find(|a| matches!(a, Action::Run(_))) else {
         panic!("no sgdisk in {step:?}");
     };
@@ -353,4 +362,86 @@ fn a_mounted_loop_device_is_not_clean() {
         ]
     );
     assert_eq!(detect::exit_code(&found), 0);
+}
+
+#[test]
+fn the_apply_marker_written_by_sgdisk_is_read_back_by_detection() {
+    need(&["sgdisk"]);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    empty_tables(root);
+    let host = RealHost::with_root(root);
+    let d = image_disk(root, "sdb", 2048 * MIB);
+    let layout = Layout {
+        disks: vec![d.disk.clone()],
+        ..Layout::default()
+    };
+    let expected = resume::Expected::for_layout(&layout);
+    let argv = partition_argv(&d);
+    sh(&host, &argv.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // The partitioning call leaves the plan's in-progress marker as the disk GUID,
+    // and detection reads it back through libblkid.
+    let found = detect::detect(&host, std::slice::from_ref(&d.disk)).unwrap();
+    let report = &found.disks[0];
+    assert_eq!(report.reasons, ["partition-table"]);
+    assert_eq!(
+        report.ptuuid.as_deref(),
+        Some(expected.markers.in_progress.as_str())
+    );
+    assert!(resume::is_in_progress_marker(
+        report.ptuuid.as_deref().unwrap()
+    ));
+    let img = d.image.to_str().unwrap();
+    let printed = sh(&host, &["sgdisk", "-p", img]);
+    assert!(
+        printed.contains(&format!(
+            "Disk identifier (GUID): {}",
+            expected.markers.in_progress.to_uppercase()
+        )),
+        "{printed}"
+    );
+    assert_eq!(
+        resume::check(
+            &expected,
+            &found.dirty().iter().map(|d| d.found()).collect::<Vec<_>>()
+        ),
+        Ok(vec![d.disk.stable_path.clone()])
+    );
+    // Another plan (one partition size differs) does not own this marker.
+    let mut other = layout.clone();
+    other.disks[0].partitions[0].size_bytes = Some(512 * MIB);
+    let e = resume::check(
+        &resume::Expected::for_layout(&other),
+        &found.dirty().iter().map(|d| d.found()).collect::<Vec<_>>(),
+    )
+    .unwrap_err();
+    assert!(e.contains("another plan"), "{e}");
+
+    // The finish step's exact argv, pointed at the image: the marker becomes `done`,
+    // the table and its partitions stay as they were, and resuming is refused.
+    let plan = pre_nixos::plan::Plan {
+        layout: layout.clone(),
+        ..testkit::ssd_and_hdd_pair()
+    };
+    let finish = native::finish_step(&plan);
+    let Some(Action::Run(cmd)) = finish.actions.first() else {
+        panic!("{finish:?}")
+    };
+    let mut argv = cmd.argv.clone();
+    *argv.last_mut().unwrap() = img.to_owned();
+    sh(&host, &argv.iter().map(String::as_str).collect::<Vec<_>>());
+    let found = detect::detect(&host, std::slice::from_ref(&d.disk)).unwrap();
+    assert_eq!(
+        found.disks[0].ptuuid.as_deref(),
+        Some(expected.markers.done.as_str())
+    );
+    let e = resume::check(
+        &expected,
+        &found.dirty().iter().map(|d| d.found()).collect::<Vec<_>>(),
+    )
+    .unwrap_err();
+    assert!(e.contains("done marker"), "{e}");
+    let p2 = sh(&host, &["sgdisk", "-i", "2", img]);
+    assert!(p2.contains("Partition name: 'disk-main0-pv'"), "{p2}");
 }

@@ -118,4 +118,5 @@ EXPECT = {
     "14": [only_disks("NVME1401")],
     "15": [only_disks("NVME1501")],
     "16": [only_disks("SSD1601", "HDD1601", "HDD1602")],
+    "18": [only_disks("SSD1801", "HDD1801", "HDD1802")],
 }

@@ -299,7 +299,7 @@ boot_checks() {
 # std_checks STATE DETAIL SSH(yes|no): what every boot must show, whatever the scenario.
 std_checks() {
   local state=$1 detail=$2 ssh=$3 r=$BDIR/results.txt work=no
-  case $detail in auto-applied | wiped-and-applied) work=yes ;; esac
+  case $detail in auto-applied | wiped-and-applied | resumed) work=yes ;; esac
   boot_checks "$work" "$ssh"
   check "flow finished with every unit fine (is-system-running)" grep -q '^MARK flow-finished state=running ' "$r"
   check "no job left after boot (systemctl list-jobs)" sh -c "! grep '^JOB ' '$r'"

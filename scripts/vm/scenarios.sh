@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# The VM scenarios (issue 5, 1–16; issue 16: 17; plus "smoke"). Each is a function scenario_<name> that
+# The VM scenarios (issue 5, 1–16; issue 16: 17; issue 12: 18; plus "smoke"). Each is a function scenario_<name> that
 # declares its disks and NICs, boots, and checks; lib.sh does the machinery and the checks
 # every boot gets; each scenario's expectations on its disks are in expectations.py (read by
 # judge.py layout), and SCENARIO_TITLE_<name> is the one-line description printed with the
@@ -443,6 +443,71 @@ EOF2
     'for p in $(cat /run/vmtest/hang-leader.pid /run/vmtest/hang-grandchild.pid); do [ -d /proc/$p ] && { echo "alive: $p $(cat /proc/$p/cmdline | tr "\0" " ")"; exit 1; }; done; c=/sys/fs/cgroup/system.slice/pre-nixos.service/cgroup.procs; if [ -s $c ]; then echo "in the cgroup: $(cat $c)"; exit 1; fi; echo "gone"'
   check "systemd had nothing left to kill (no 'Killing process' for pre-nixos)" sh -c "[ -s '$BDIR/journal-final.txt' ] && ! grep -E 'pre-nixos\.service: Killing process' '$BDIR/journal-final.txt'"
   check "the final console line says storage failed/mkfs" sh -c "sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' '$BDIR/console.log' | grep -a 'pre-nixos .*storage failed/mkfs'"
+}
+
+# ---------------------------------------------------------------------------- 18 resume
+# cut_wrapper PROGRAM PATTERN: a fault wrapper that runs the real PROGRAM and, when its
+# arguments match PATTERN (a shell case pattern), kills pre-nixos (its parent) with SIGKILL
+# right after: the apply is cut between two of its steps, as a power loss or an OOM kill
+# would cut it.
+cut_wrapper() {
+  cat >"$SDIR/$1-cut" <<EOF3
+#!/bin/sh
+# VM suite cut point: the real $1, then kill -9 of pre-nixos when the arguments match.
+/usr/sbin/$1 "\$@"; rc=\$?
+case " \$* " in $2)
+  echo "vmtest: cut: kill -9 pre-nixos (pid \$PPID) after $1 \$*" >/dev/kmsg
+  kill -9 \$PPID ;;
+esac
+exit \$rc
+EOF3
+  FWCFG=(-fw_cfg "name=opt/vmtest/fault/$1,file=$SDIR/$1-cut")
+}
+
+# cut_boot N PROGRAM PATTERN: one boot with no switch whose apply is cut after PROGRAM
+# (matching PATTERN); then the power is cut too (QMP quit, no shutdown). Boot 2 onwards
+# must have resumed the previous boot's cut apply before being cut itself.
+CUTS=0 RESUMED=0
+cut_boot() {
+  local n=$1
+  cut_wrapper "$2" "$3"
+  boot_vm vmtest.fault=1 || return 1
+  after_boot
+  check "cut $n: the cut wrapper killed pre-nixos after $2" grep -q "vmtest: cut: kill -9 pre-nixos .* after $2" "$BDIR/journal-final.txt"
+  check "cut $n: pre-nixos.service ended by a signal" grep -q '^pre-nixos.service:Result=signal' "$BDIR/units.txt"
+  check "cut $n: storage-status left at STATE=running" grep -qx 'STATE=running' "$BDIR/storage-status"
+  check "cut $n: nothing of pre-nixos left (unit cgroup empty, no pre-nixos process)" gx \
+    'c=/sys/fs/cgroup/system.slice/pre-nixos.service/cgroup.procs; if [ -s $c ]; then echo "in the cgroup: $(cat $c)"; exit 1; fi; for p in "[p]re-nixos boot" "[s]gdisk" "[m]dadm --create" "[m]kfs\."; do pgrep -af "$p" && exit 1; done; echo gone'
+  if [ "$n" -gt 1 ]; then
+    check "cut $n: the previous cut apply was resumed without a switch (policy: resumed)" \
+      grep -q 'storage: an apply of this plan was cut short' "$BDIR/journal-final.txt"
+    grep -q 'storage: an apply of this plan was cut short' "$BDIR/journal-final.txt" && RESUMED=$((RESUMED + 1))
+  fi
+  CUTS=$((CUTS + 1))
+  vm_kill
+  poweroff_vm
+  FWCFG=()
+}
+
+SCENARIO_TITLE_18="resume without a switch: apply cut by kill -9 + power cut after partitioning, after mdadm --create, after mkfs.ext4; each next plain boot resumes; converges to applied/resumed; the USB stick unchanged"
+scenario_18() {
+  disk ssd 64G SSD1801
+  disk hdd 8G HDD1801
+  disk hdd 8G HDD1802
+  # Not planned (removable): must stay byte-identical to a blank image of its size.
+  disk usb 1G USB1801
+  nic 52:54:00:00:18:01 up
+  qemu-img create -q -f qcow2 "$SDIR/blank-1G.qcow2" 1G
+  cut_boot 1 sgdisk '*--clear*' || return 1
+  cut_boot 2 mdadm '*--create*' || return 1
+  cut_boot 3 mkfs.ext4 '*" home "*' || return 1
+  applied_boot applied resumed || return 1
+  grep -qx 'DETAIL=resumed' "$BDIR/storage-status" && RESUMED=$((RESUMED + 1))
+  # QEMU holds the images' write locks until it exits.
+  poweroff_vm
+  check "the stick (not planned) is byte-identical to a blank image" qemu-img compare -q "$SDIR/blank-1G.qcow2" "$(disk_file USB1801)"
+  check "cut points: $CUTS, each resumed by the next plain boot: $RESUMED" [ "$CUTS:$RESUMED" = 3:3 ]
+  say "resume: $CUTS cut points, $RESUMED converged"
 }
 
 # ---------------------------------------------------------------------------- 17 collector report

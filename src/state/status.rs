@@ -55,7 +55,7 @@ impl fmt::Display for State {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StorageStatus {
     pub state: State,
-    /// `auto-applied`, `already-provisioned`, `existing-storage`, `requested`,
+    /// `auto-applied`, `already-provisioned`, `resumed`, `existing-storage`, `requested`,
     /// `wiped-and-applied`, `detection-error`, or the failed step.
     pub detail: String,
     /// Path of `storage-plan.json`, when one was written.

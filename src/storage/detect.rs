@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::host::Host;
 use crate::plan::PlannedDisk;
-use crate::storage::blockdev;
+use crate::storage::{blockdev, resume};
 
 /// What detection found on one planned disk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,11 +37,31 @@ pub struct DiskReport {
     pub reasons: Vec<String>,
     /// Why this disk could not be examined (it vanished, a read failed).
     pub error: Option<String>,
+    /// The GPT's disk GUID (libblkid's `PTUUID`): pre-nixos' apply marker lives there
+    /// ([`crate::storage::resume`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ptuuid: Option<String>,
+    /// On a disk carrying a pre-nixos in-progress marker only: every name found on it
+    /// and on the devices above it (`partlabel:…`, `md:…`, `dm:…`, `fs:<type>:<label>`,
+    /// `lvm-pv`, `unreadable:<dev>`), for the resume decision. Empty otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
 }
 
 impl DiskReport {
     pub fn clean(&self) -> bool {
         self.error.is_none() && self.reasons.is_empty()
+    }
+
+    /// This report as the resume decision reads it.
+    pub fn found(&self) -> resume::Found<'_> {
+        resume::Found {
+            who: self.name.as_deref().unwrap_or(&self.stable_path),
+            stable_path: &self.stable_path,
+            ptuuid: self.ptuuid.as_deref(),
+            reasons: &self.reasons,
+            names: &self.names,
+        }
     }
 
     /// `sdb (HDD0001): partition-table, signature:ext4`.
@@ -106,11 +126,15 @@ pub fn detect(host: &dyn Host, disks: &[PlannedDisk]) -> anyhow::Result<Detectio
             serial: d.serial.clone(),
             reasons: Vec::new(),
             error: None,
+            ptuuid: None,
+            names: Vec::new(),
         };
         match examine(host, d, &mounts, &swaps) {
-            Ok((name, reasons)) => {
-                report.name = Some(name);
-                report.reasons = reasons;
+            Ok(found) => {
+                report.name = Some(found.kname);
+                report.reasons = found.reasons;
+                report.ptuuid = found.ptuuid;
+                report.names = found.names;
             }
             Err(e) => report.error = Some(format!("{e:#}")),
         }
@@ -140,12 +164,20 @@ fn vanished(d: &PlannedDisk) -> anyhow::Error {
     )
 }
 
+/// What [`examine`] found on one disk.
+struct Examined {
+    kname: String,
+    reasons: Vec<String>,
+    ptuuid: Option<String>,
+    names: Vec<String>,
+}
+
 fn examine(
     host: &dyn Host,
     d: &PlannedDisk,
     mounts: &[blockdev::MountEntry],
     swaps: &[String],
-) -> anyhow::Result<(String, Vec<String>)> {
+) -> anyhow::Result<Examined> {
     let kname = blockdev::resolve_kname(host, &d.stable_path)
         .with_context(|| format!("resolving {}", d.stable_path))?
         .ok_or_else(|| vanished(d))?;
@@ -220,7 +252,95 @@ fn examine(
             break;
         }
     }
-    Ok((kname, reasons))
+    let ptuuid = probe
+        .partition_table
+        .as_ref()
+        .and_then(|_| probe.values.get("PTUUID").cloned());
+    // Names are read only where a cut pre-nixos apply may be resumed: the other disks
+    // are refused (or wiped) whatever they hold, and are not probed any further.
+    let names = if ptuuid.as_deref().is_some_and(resume::is_in_progress_marker) {
+        let parts: Vec<String> = stack
+            .iter()
+            .filter(|n| *n != &kname && !holders.contains(*n))
+            .cloned()
+            .collect();
+        names_on(host, &sys, &probe, &parts, &holders)
+    } else {
+        Vec::new()
+    };
+    Ok(Examined {
+        kname,
+        reasons,
+        ptuuid,
+        names,
+    })
+}
+
+/// Every name on a disk and above it: the whole disk's own signatures, each partition's
+/// partlabel (sysfs `uevent`, `PARTNAME`) and content, each holder's device-mapper name
+/// and content. A device that cannot be read yields `unreadable:<dev>`, which no plan
+/// makes, so doubt refuses the resume.
+fn names_on(
+    host: &dyn Host,
+    sys: &Path,
+    probe: &crate::host::BlkidProbe,
+    parts: &[String],
+    holders: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut names: Vec<String> = probe
+        .signatures
+        .iter()
+        .map(|s| format!("signature:{s}"))
+        .collect();
+    for p in parts {
+        let uevent = host
+            .read_to_string(&sys.join(p).join("uevent"))
+            .map(|t| crate::host::parse_key_values(&t));
+        match uevent {
+            Ok(kv) => names.push(resume::partlabel_name(
+                kv.get("PARTNAME").map(String::as_str).unwrap_or(""),
+            )),
+            Err(_) => names.push(resume::unreadable_name(p)),
+        }
+        content_names(host, p, &mut names);
+    }
+    for h in holders {
+        if h.starts_with("dm-") {
+            let dir = blockdev::sys_dir(host, h).unwrap_or_else(|| sys.join(h));
+            match host.read_attr(&dir.join("dm/name")) {
+                Ok(n) => names.push(resume::dm_name(&n)),
+                Err(_) => names.push(resume::unreadable_name(h)),
+            }
+        }
+        content_names(host, h, &mut names);
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The signatures on `/dev/<dev>` as names: md members by array name, PVs, and
+/// filesystems with their labels.
+fn content_names(host: &dyn Host, dev: &str, names: &mut Vec<String>) {
+    let probe = match host.blkid_probe(&Path::new("/dev").join(dev)) {
+        Ok(p) => p,
+        Err(_) => {
+            names.push(resume::unreadable_name(dev));
+            return;
+        }
+    };
+    let label = probe.values.get("LABEL").map(String::as_str).unwrap_or("");
+    for s in &probe.signatures {
+        names.push(match s.as_str() {
+            "linux_raid_member" => resume::md_name(label),
+            "LVM2_member" => resume::LVM_PV.to_owned(),
+            other => resume::fs_name(other, label),
+        });
+    }
+    if probe.partition_table.is_some() {
+        // A partition table inside a partition or an array: never ours.
+        names.push(format!("partition-table:{dev}"));
+    }
 }
 
 /// The names in `<dir>/holders`. A device without the directory has no holders; one

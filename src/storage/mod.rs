@@ -17,6 +17,7 @@ pub mod detect;
 pub mod env;
 pub mod exec;
 pub mod policy;
+pub mod resume;
 pub mod teardown;
 pub mod verify;
 
@@ -186,12 +187,14 @@ fn decide(
     provisioned: Option<bool>,
     identity_error: Option<&anyhow::Error>,
 ) -> Policy {
+    let expected = resume::Expected::for_layout(&req.plan.layout);
     let policy = policy::decide(&policy::Inputs {
         disks: &req.plan.layout.disks,
         detection: detection.as_ref().map_err(Clone::clone),
         provisioned,
         boot: &req.boot,
         wipe: req.wipe.as_ref(),
+        resume: &expected,
     });
     match identity_error {
         Some(e) if policy != Policy::PlanOnlyRequested => Policy::Failed {
@@ -285,7 +288,9 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     let plan = req.plan;
     let exec = req.executor.executor();
     let (teardown_paths, applies): (&[String], bool) = match policy {
-        Policy::WipeAndApply { disks } => (disks, true),
+        // A resume is the wipe switch's teardown of what the cut run left, then the
+        // same apply: one code path for both.
+        Policy::WipeAndApply { disks } | Policy::Resume { disks } => (disks, true),
         // The switch names some disks, others hold data: wipe the named ones only.
         Policy::ExistingStorage { wiped, .. } => (wiped, false),
         _ => (&[], true),
@@ -351,6 +356,7 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     }
     exec.apply(env, plan)?;
     verify_step(env, plan)?;
+    exec.finish(env, plan)?;
     env.step(
         "stubs",
         &format!("writing NixOS stubs to {STUB_DIR}"),

@@ -7,7 +7,9 @@
 //! an explicit `pre-nixos.plan-only=1`; a detection failure; all disks clean; the
 //! disks already carrying exactly this plan (a reboot of a provisioned machine — this
 //! wins over a wipe switch left on the command line, so a second boot never re-wipes);
-//! a wipe switch naming every dirty disk; otherwise existing storage, untouched.
+//! a wipe switch naming every dirty disk; an apply of this very plan that was cut short
+//! (every dirty disk carries this plan's in-progress marker and nothing but this plan's
+//! names: [`crate::storage::resume`]), redone; otherwise existing storage, untouched.
 
 use serde::Serialize;
 
@@ -15,6 +17,7 @@ use crate::kcmdline::{BootOptions, WipeSpec};
 use crate::plan::PlannedDisk;
 use crate::state::status::State;
 use crate::storage::detect::Detection;
+use crate::storage::resume;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
@@ -44,6 +47,12 @@ pub enum Policy {
         /// Stable paths of the planned disks to tear down (named by the switch).
         disks: Vec<String>,
     },
+    /// An apply of this plan was cut short on these disks (and holds nothing else):
+    /// tear them down as a wipe switch would, then apply. `applied/resumed`.
+    Resume {
+        /// Stable paths of the planned disks the cut apply left something on.
+        disks: Vec<String>,
+    },
     /// Detection could not examine every disk. `plan-only/detection-error`.
     DetectionError { error: String },
     /// A step failed (also: a wipe switch naming a serial that is not here).
@@ -54,9 +63,10 @@ pub enum Policy {
 impl Policy {
     pub fn state(&self) -> State {
         match self {
-            Policy::AutoApply | Policy::AlreadyProvisioned | Policy::WipeAndApply { .. } => {
-                State::Applied
-            }
+            Policy::AutoApply
+            | Policy::AlreadyProvisioned
+            | Policy::WipeAndApply { .. }
+            | Policy::Resume { .. } => State::Applied,
             Policy::ExistingStorage { .. }
             | Policy::PlanOnlyRequested
             | Policy::DetectionError { .. } => State::PlanOnly,
@@ -71,6 +81,7 @@ impl Policy {
             Policy::ExistingStorage { .. } => "existing-storage".into(),
             Policy::PlanOnlyRequested => "requested".into(),
             Policy::WipeAndApply { .. } => "wiped-and-applied".into(),
+            Policy::Resume { .. } => "resumed".into(),
             Policy::DetectionError { .. } => "detection-error".into(),
             Policy::Failed { step, .. } => step.clone(),
         }
@@ -79,7 +90,7 @@ impl Policy {
     /// Whether this outcome writes to disks.
     pub fn writes(&self) -> bool {
         match self {
-            Policy::AutoApply | Policy::WipeAndApply { .. } => true,
+            Policy::AutoApply | Policy::WipeAndApply { .. } | Policy::Resume { .. } => true,
             Policy::ExistingStorage { wiped, .. } => !wiped.is_empty(),
             _ => false,
         }
@@ -119,6 +130,11 @@ impl Policy {
             Policy::WipeAndApply { disks } => {
                 format!("wipe switch names {}: tearing down, then applying", disks.join(", "))
             }
+            Policy::Resume { disks } => format!(
+                "an apply of this plan was cut short on {} (in-progress marker, nothing but this \
+                 plan's names): tearing it down, then applying again",
+                disks.join(", ")
+            ),
             Policy::DetectionError { error } => format!(
                 "storage detection failed, nothing changed: {error}. Run `pre-nixos detect-storage` \
                  for details"
@@ -228,6 +244,8 @@ pub struct Inputs<'a> {
     pub boot: &'a BootOptions,
     /// The wipe switch in force (`--wipe` wins over the kernel command line).
     pub wipe: Option<&'a WipeSpec>,
+    /// This plan's markers and names, for resuming a cut apply.
+    pub resume: &'a resume::Expected,
 }
 
 /// The policy table of SPEC §3.2, as a pure function.
@@ -267,6 +285,12 @@ pub fn decide(i: &Inputs) -> Policy {
         // member partition table was zapped, its superblock was not).
         return Policy::WipeAndApply { disks: targets };
     }
+    // After the wipe switch: an operator who names the disks gets the wipe asked for.
+    let found: Vec<resume::Found> = dirty.iter().map(|d| d.found()).collect();
+    match resume::check(i.resume, &found) {
+        Ok(disks) => return Policy::Resume { disks },
+        Err(why) => tracing::info!(why = %why, "not resuming"),
+    }
     Policy::ExistingStorage {
         disks: not_named.iter().map(|d| d.describe()).collect(),
         serials: if not_named.iter().all(|d| d.serial.is_some()) {
@@ -302,6 +326,8 @@ mod tests {
                         vec![]
                     },
                     error: (error == Some(i)).then(|| "vanished".to_owned()),
+                    ptuuid: None,
+                    names: vec![],
                 })
                 .collect(),
         }
@@ -342,6 +368,7 @@ mod tests {
             provisioned: c.provisioned,
             boot: &boot,
             wipe: c.wipe.as_ref(),
+            resume: &resume::Expected::for_layout(&plan.layout),
         })
     }
 
@@ -512,6 +539,7 @@ mod tests {
             provisioned: Some(false),
             boot: &BootOptions::default(),
             wipe: Some(&wipe),
+            resume: &resume::Expected::for_layout(&plan.layout),
         });
         assert_eq!(row(&p), ("failed".into(), "wipe-switch".into()));
         assert!(!p.writes());
@@ -527,6 +555,162 @@ mod tests {
             wipe_targets(&WipeSpec::Serials(vec![only]), &plan.layout.disks).unwrap(),
             vec![plan.layout.disks[0].stable_path.clone()]
         );
+    }
+
+    /// A detection of `plan` after a cut apply: every disk partitioned by this plan
+    /// (its marker, its partlabels), the arrays created, nothing else yet.
+    fn cut_apply(plan: &crate::plan::Plan) -> Detection {
+        let e = resume::Expected::for_layout(&plan.layout);
+        let mut det = detection(plan, &[0, 1, 2], None);
+        for (r, d) in det.disks.iter_mut().zip(&plan.layout.disks) {
+            r.ptuuid = Some(e.markers.in_progress.clone());
+            for p in &d.partitions {
+                r.reasons.push(format!(
+                    "partition:{}",
+                    p.device.trim_start_matches("/dev/")
+                ));
+                r.names.push(resume::partlabel_name(&p.partlabel));
+                if let crate::plan::PartitionRole::RaidMember { array } = &p.role {
+                    r.names.push(resume::md_name(&format!("any:{array}")));
+                    r.reasons.push("holder:md127".into());
+                }
+            }
+        }
+        det
+    }
+
+    fn decide_on(plan: &crate::plan::Plan, det: &Detection, wipe: Option<&WipeSpec>) -> Policy {
+        decide(&Inputs {
+            disks: &plan.layout.disks,
+            detection: Ok(det),
+            provisioned: Some(false),
+            boot: &BootOptions::default(),
+            wipe,
+            resume: &resume::Expected::for_layout(&plan.layout),
+        })
+    }
+
+    #[test]
+    fn row_resumed_when_every_dirty_disk_holds_only_this_plans_cut_apply() {
+        let plan = testkit::ssd_and_hdd_pair();
+        let det = cut_apply(&plan);
+        let p = decide_on(&plan, &det, None);
+        let all: Vec<String> = plan
+            .layout
+            .disks
+            .iter()
+            .map(|d| d.stable_path.clone())
+            .collect();
+        assert_eq!(p, Policy::Resume { disks: all.clone() });
+        assert_eq!(row(&p), ("applied".into(), "resumed".into()));
+        assert!(p.writes());
+        // Further along: filesystems of this plan, its LVs, mounted under /mnt, swap on.
+        let mut further = det.clone();
+        further.disks[0].names.extend([
+            resume::fs_name("vfat", "EFI"),
+            resume::dm_name("main-slash"),
+            resume::fs_name("ext4", "slash"),
+            resume::LVM_PV.to_owned(),
+        ]);
+        further.disks[0].reasons.push("mounted:/mnt".into());
+        further.disks[1].reasons.push("swap".into());
+        assert!(matches!(
+            decide_on(&plan, &further, None),
+            Policy::Resume { .. }
+        ));
+        // A disk the cut run had not reached yet is clean, and is left out of the teardown.
+        let mut first_only = det.clone();
+        for r in &mut first_only.disks[1..] {
+            *r = DiskReport {
+                ptuuid: None,
+                names: vec![],
+                reasons: vec![],
+                ..r.clone()
+            };
+        }
+        assert_eq!(
+            decide_on(&plan, &first_only, None),
+            Policy::Resume {
+                disks: all[..1].to_vec()
+            }
+        );
+        // A wipe switch naming the disks is obeyed as such.
+        assert_eq!(
+            decide_on(&plan, &det, Some(&WipeSpec::All)),
+            Policy::WipeAndApply { disks: all }
+        );
+    }
+
+    #[test]
+    fn anything_but_this_plans_cut_apply_is_refused_as_before() {
+        let plan = testkit::ssd_and_hdd_pair();
+        let e = resume::Expected::for_layout(&plan.layout);
+        let mut other = plan.clone();
+        other.layout.disks[2].size_bytes -= 1 << 30;
+        let other_marker = resume::Expected::for_layout(&other.layout)
+            .markers
+            .in_progress;
+        type Edit = Box<dyn Fn(&mut Detection)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            (
+                "another plan's marker",
+                Box::new(move |d| d.disks[1].ptuuid = Some(other_marker.clone())),
+            ),
+            (
+                "this plan's done marker",
+                Box::new(move |d| d.disks[1].ptuuid = Some(e.markers.done.clone())),
+            ),
+            (
+                "one disk without a marker",
+                Box::new(|d| {
+                    d.disks[2].ptuuid = Some("9c882443-6f2b-497e-8f1a-ef375c4241db".into());
+                }),
+            ),
+            ("no GUID at all", Box::new(|d| d.disks[2].ptuuid = None)),
+            (
+                "a foreign filesystem label",
+                Box::new(|d| d.disks[1].names.push(resume::fs_name("ext4", "olddata"))),
+            ),
+            (
+                "a foreign partlabel",
+                Box::new(|d| d.disks[0].names.push(resume::partlabel_name("data"))),
+            ),
+            (
+                "a foreign array name",
+                Box::new(|d| d.disks[1].names.push(resume::md_name("otherhost:swap"))),
+            ),
+            (
+                "a foreign LV",
+                Box::new(|d| d.disks[0].names.push(resume::dm_name("oldvg-home"))),
+            ),
+            (
+                "an unreadable partition",
+                Box::new(|d| d.disks[0].names.push(resume::unreadable_name("sda2"))),
+            ),
+            (
+                "a signature on the whole disk",
+                Box::new(|d| d.disks[0].names.push("signature:linux_raid_member".into())),
+            ),
+            (
+                "a mount outside /mnt",
+                Box::new(|d| d.disks[0].reasons.push("mounted:/srv".into())),
+            ),
+            (
+                "data without a signature",
+                Box::new(|d| d.disks[2].reasons.push("unknown-data".into())),
+            ),
+        ];
+        for (what, edit) in cases {
+            let mut det = cut_apply(&plan);
+            edit(&mut det);
+            let p = decide_on(&plan, &det, None);
+            assert_eq!(
+                row(&p),
+                ("plan-only".into(), "existing-storage".into()),
+                "{what}: {p:?}"
+            );
+            assert!(!p.writes(), "{what}");
+        }
     }
 
     #[test]

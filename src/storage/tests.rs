@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::*;
 use crate::host::fake::{FakeHost, Response};
 use crate::host::{dryrun, Cmd};
+use crate::plan::PartitionRole;
 use crate::storage::exec::Executor;
 use crate::testkit::{self, Machine};
 
@@ -343,6 +344,8 @@ fn the_recording_host_prints_the_same_commands_and_touches_nothing() {
     m2.add_expected_nodes(&plan);
     let fake2 = FakeHost::new(m2.root());
     native::Native.apply(&env(&fake2), &plan).unwrap();
+    // Verify reads nothing in a dry run; then the done markers.
+    native::Native.finish(&env(&fake2), &plan).unwrap();
     // The plan and `STATE=running` before the first write, the final status after.
     let mut expected = vec![
         "write /run/pre-nixos/storage-plan.json".to_owned(),
@@ -424,6 +427,171 @@ fn a_wipe_switch_tears_down_then_applies() {
         "{l:#?}"
     );
     assert!(status_file(&m).starts_with("STATE=applied\nDETAIL=wiped-and-applied\n"));
+}
+
+/// The planned disks as a cut apply of `plan` leaves them: each disk's GPT with the
+/// plan's in-progress marker and partlabels, arrays created and their PV made, no
+/// filesystem yet.
+fn cut_apply_fixture(m: &Machine, plan: &Plan) {
+    let markers = resume::Markers::for_layout(&plan.layout);
+    for d in &plan.layout.disks {
+        m.write(
+            &format!("/run/pre-nixos-fixture/blkid/{}", d.name),
+            &format!("PTTYPE=gpt\nPTUUID={}\n", markers.in_progress),
+        );
+        for p in &d.partitions {
+            let pdev = p.device.trim_start_matches("/dev/");
+            let dir = format!("/sys/block/{}/{pdev}", d.name);
+            m.write(&format!("{dir}/partition"), &format!("{}\n", p.number));
+            m.write(
+                &format!("{dir}/uevent"),
+                &format!(
+                    "DEVTYPE=partition\nPARTN={}\nPARTNAME={}\n",
+                    p.number, p.partlabel
+                ),
+            );
+            let content = match &p.role {
+                PartitionRole::RaidMember { array } => {
+                    m.write(&format!("{dir}/holders/md127"), "");
+                    format!("TYPE=linux_raid_member\nLABEL=any:{array}\n")
+                }
+                PartitionRole::Pv { .. } => "TYPE=LVM2_member\n".to_owned(),
+                PartitionRole::Esp { .. } => String::new(),
+            };
+            m.write(&format!("/run/pre-nixos-fixture/blkid/{pdev}"), &content);
+        }
+    }
+    m.write("/run/pre-nixos-fixture/blkid/md127", "TYPE=LVM2_member\n");
+}
+
+#[test]
+fn a_cut_apply_of_this_plan_is_redone_without_a_switch() {
+    use testkit::capture;
+    let plan = testkit::disko_applied_plan();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    cut_apply_fixture(&m, &plan);
+    m.write("/proc/mdstat", &capture("existing-rebooted", "mdstat.txt"));
+    let host = FakeHost::new(m.root());
+    // Reads as in the wipe-switch case: layout check (not this plan yet), teardown
+    // pass, re-check (clean), then verify (this plan's layout).
+    let old = |f: &str| Response::stdout(capture("existing-rebooted", f));
+    let new = |f: &str| Response::stdout(capture("disko-applied", f));
+    host.on_times(&["lsblk"], 2, old("lsblk-O-b.json"));
+    host.on_times(&["lsblk"], 1, Response::stdout(CLEAN_LSBLK));
+    host.on(&["lsblk"], new("lsblk-O-b.json"));
+    host.on_times(&["pvs"], 2, old("lvm/pvs-all.json"));
+    host.on_times(&["pvs"], 1, Response::stdout(r#"{"report":[{"pv":[]}]}"#));
+    host.on(&["pvs"], new("lvm/pvs-all.json"));
+    host.on(&["vgs"], new("lvm/vgs-all.json"));
+    host.on(&["lvs"], new("lvm/lvs-all.json"));
+    host.on(&["mdadm", "--detail"], new("mdadm/detail-md127.txt"));
+    let root = m.root().to_owned();
+    host.on_with_effect(&["mdadm", "--stop"], Response::stdout(""), move |_| {
+        std::fs::write(root.join("proc/mdstat"), "Personalities : [raid1]\n").unwrap();
+    });
+    for d in ["sda", "sdb", "sdc"] {
+        wipefs_clears(&host, &m, d);
+    }
+    swapon_completes_the_capture(&host, &m);
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+    let all: Vec<String> = plan
+        .layout
+        .disks
+        .iter()
+        .map(|d| d.stable_path.clone())
+        .collect();
+    assert_eq!(
+        out.policy,
+        Policy::Resume { disks: all },
+        "{:?}",
+        out.status
+    );
+    assert_eq!(out.exit_code(), 0);
+    assert!(
+        status_file(&m).starts_with("STATE=applied\nDETAIL=resumed\n"),
+        "{}",
+        status_file(&m)
+    );
+    let markers = resume::Markers::for_layout(&plan.layout);
+    let l = host.command_lines();
+    let pos = |prefix: &str| {
+        l.iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("{prefix} not run: {l:#?}"))
+    };
+    // The wipe switch's teardown, then the apply with a fresh in-progress marker, then
+    // (after verify) the done marker on every planned disk, then nothing but the stubs.
+    assert!(pos("mdadm --stop /dev/md127") < pos("sgdisk --zap-all /dev/sda"));
+    assert!(pos("sgdisk --zap-all /dev/sdc") < pos("sgdisk --clear"));
+    assert!(
+        pos(&format!(
+            "sgdisk --clear --disk-guid={}",
+            markers.in_progress
+        )) < pos("mdadm --create")
+    );
+    let done: Vec<usize> = l
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.starts_with(&format!("sgdisk --disk-guid={} ", markers.done)))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(done.len(), 3, "{l:#?}");
+    assert!(done[0] > pos("swapon"), "{l:#?}");
+    // Never a non-planned disk: the capture's NVMe and its VG.
+    assert!(
+        l.iter()
+            .all(|c| !c.contains("nvme0n1") && !c.contains("oldvg")),
+        "{l:#?}"
+    );
+}
+
+#[test]
+fn a_cut_apply_with_a_foreign_name_or_a_done_marker_is_left_untouched() {
+    let plan = testkit::disko_applied_plan();
+    let markers = resume::Markers::for_layout(&plan.layout);
+    for (what, file, text) in [
+        (
+            "a foreign label",
+            "/run/pre-nixos-fixture/blkid/sda1",
+            "TYPE=ext4\nLABEL=olddata\n".to_owned(),
+        ),
+        (
+            "a done marker",
+            "/run/pre-nixos-fixture/blkid/sdb",
+            format!("PTTYPE=gpt\nPTUUID={}\n", markers.done),
+        ),
+        (
+            "a partlabel of another layout",
+            "/sys/block/sda/sda2/uevent",
+            "PARTNAME=disk-main0-pv\n".to_owned(),
+        ),
+    ] {
+        let m = Machine::for_plan(&plan);
+        m.add_expected_nodes(&plan);
+        cut_apply_fixture(&m, &plan);
+        m.write(file, &text);
+        let host = FakeHost::new(m.root());
+        let ctx = Ctx::new(&host, STATE);
+        let out = provision(&ctx, &env(&host), &request(&plan)).unwrap();
+        assert_eq!(
+            out.status.detail, "existing-storage",
+            "{what}: {:?}",
+            out.status
+        );
+        // Only reads (the layout check): nothing written.
+        let writes: Vec<String> = host
+            .command_lines()
+            .into_iter()
+            .filter(|c| {
+                !["lsblk", "pvs", "vgs", "lvs", "mdadm --detail"]
+                    .iter()
+                    .any(|r| c.starts_with(r))
+            })
+            .collect();
+        assert!(writes.is_empty(), "{what}: {writes:#?}");
+    }
 }
 
 #[test]

@@ -22,6 +22,12 @@ pub trait Executor {
         Ok(())
     }
     fn apply(&self, env: &Env, plan: &Plan) -> Result<(), StepError>;
+    /// Runs after verify found the disks exactly as planned (one progress step): the
+    /// native executor turns its in-progress markers into done ones
+    /// ([`crate::storage::resume`]).
+    fn finish(&self, _env: &Env, _plan: &Plan) -> Result<(), StepError> {
+        Ok(())
+    }
 }
 
 /// Which executor applies the plan. Native unless the operator asks for disko: native is

@@ -160,7 +160,8 @@ impl Executor for Native {
     }
 
     fn step_count(&self, plan: &Plan) -> usize {
-        steps(plan).len()
+        // The steps, and the finish step after verify.
+        steps(plan).len() + 1
     }
 
     fn apply(&self, env: &Env, plan: &Plan) -> Result<(), StepError> {
@@ -168,6 +169,10 @@ impl Executor for Native {
             run_step(env, &step)?;
         }
         Ok(())
+    }
+
+    fn finish(&self, env: &Env, plan: &Plan) -> Result<(), StepError> {
+        run_step(env, &finish_step(plan))
     }
 }
 

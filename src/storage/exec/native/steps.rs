@@ -8,6 +8,7 @@ use crate::plan::{
     Layout, LogicalVolume, LvContent, PartitionRole, Plan, PlannedDisk, RaidArray, RaidLevel,
     VolumeGroup,
 };
+use crate::storage::resume::Markers;
 use crate::units::{human_binary, MIB};
 
 /// One thing a step does.
@@ -33,7 +34,7 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// `DETAIL=` when it fails: `partition`, `raid`, `vg`, `lv`, `mkfs`, `mount`, `swapon`.
+    /// `DETAIL=` when it fails: `partition`, `raid`, `vg`, `lv`, `mkfs`, `mount`, `swapon`, `mark`.
     pub key: &'static str,
     /// The progress text.
     pub what: String,
@@ -61,10 +62,13 @@ fn short(dev: &str) -> &str {
     dev.rsplit('/').next().unwrap_or(dev)
 }
 
-/// The partitioning step of one disk: one sgdisk call creating the GPT and every
-/// partition with its type code and partlabel.
-pub fn partition_step(d: &PlannedDisk) -> Step {
-    let mut argv = vec![s("sgdisk"), s("--clear")];
+/// The partitioning step of one disk: one sgdisk call creating the GPT, its disk GUID
+/// set to `marker` (the plan's in-progress marker, [`crate::storage::resume`]), and every
+/// partition with its type code and partlabel. The marker is in the same call as the
+/// table, so no partition of ours exists without it; `--disk-guid` comes after
+/// `--clear`, which would otherwise draw a random GUID over it.
+pub fn partition_step(d: &PlannedDisk, marker: &str) -> Step {
+    let mut argv = vec![s("sgdisk"), s("--clear"), format!("--disk-guid={marker}")];
     let mut parts = Vec::new();
     for p in &d.partitions {
         let end = p.size_bytes.map(sgdisk_size).unwrap_or_else(|| s("0"));
@@ -106,7 +110,8 @@ pub fn partition_step(d: &PlannedDisk) -> Step {
 /// Every step for `plan`, in order.
 pub fn steps(plan: &Plan) -> Vec<Step> {
     let l = &plan.layout;
-    let mut out: Vec<Step> = l.disks.iter().map(partition_step).collect();
+    let marker = Markers::for_layout(l).in_progress;
+    let mut out: Vec<Step> = l.disks.iter().map(|d| partition_step(d, &marker)).collect();
     out.extend(l.arrays.iter().map(|a| raid_step(l, a)));
     out.extend(l.vgs.iter().map(|vg| vg_step(l, vg)));
     out.extend(
@@ -314,6 +319,37 @@ fn swapon_step(l: &Layout) -> Option<Step> {
 
 /// A filesystem to mount: (mountpoint, label, fstype, options, mode).
 pub type MountSpec = (String, String, &'static str, Vec<String>, Option<u32>);
+
+/// After verify: each disk's GUID becomes the plan's done marker, so the next boot
+/// never takes this finished (by then perhaps installed) layout for a cut apply. The
+/// table is rewritten while its partitions are in use; sgdisk then warns that the
+/// kernel keeps the old table and exits 0, which is right: only the GUID changed.
+pub fn finish_step(plan: &Plan) -> Step {
+    let done = Markers::for_layout(&plan.layout).done;
+    let mut actions: Vec<Action> = plan
+        .layout
+        .disks
+        .iter()
+        .map(|d| {
+            run(
+                format!("marking {} ({}) finished", d.name, d.stable_path),
+                vec![
+                    s("sgdisk"),
+                    format!("--disk-guid={done}"),
+                    d.stable_path.clone(),
+                ],
+            )
+        })
+        .collect();
+    // sgdisk's write makes udev look at each disk again; let it finish before the
+    // status says applied.
+    actions.push(Action::Settle);
+    Step {
+        key: "mark",
+        what: "marking the disks finished (GPT disk GUID)".into(),
+        actions,
+    }
+}
 
 /// Every filesystem of the plan with a mount point, `/` first, then in path order
 /// (parents before children).

@@ -11,13 +11,27 @@ fn commands_for(plan: &Plan) -> Vec<String> {
     let host = FakeHost::new(m.root());
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
     Native.apply(&env, plan).unwrap();
+    lines(&host, plan)
+}
+
+/// The commands run, with this plan's markers (a digest, [`Markers`]) spelled
+/// `<in-progress>` and `<done>`: the exact value is checked once, in
+/// `the_markers_are_the_plans_and_only_partitioning_and_finish_write_them`.
+fn lines(host: &FakeHost, plan: &Plan) -> Vec<String> {
+    let m = crate::storage::resume::Markers::for_layout(&plan.layout);
     host.command_lines()
+        .into_iter()
+        .map(|l| {
+            l.replace(&m.in_progress, "<in-progress>")
+                .replace(&m.done, "<done>")
+        })
+        .collect()
 }
 
 #[test]
 fn exact_commands_single_nvme() {
     let expected = [
-        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
         "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
         "udevadm settle --timeout=120",
         "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
@@ -50,10 +64,10 @@ fn exact_commands_single_nvme() {
 #[test]
 fn exact_commands_ssd_pair_raid0() {
     let expected = [
-        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main0-md /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main0-md /dev/disk/by-id/ata-Vendor_Disk_SSDA",
         "wipefs -a /dev/sda1 /dev/sda2",
         "udevadm settle --timeout=120",
-        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main1-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main1-md /dev/disk/by-id/ata-Vendor_Disk_SSDB",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main1-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main1-md /dev/disk/by-id/ata-Vendor_Disk_SSDB",
         "wipefs -a /dev/sdb1 /dev/sdb2",
         "udevadm settle --timeout=120",
         "mdadm --create /dev/md/main --run --metadata=1.2 --level=0 --raid-devices=2 --homehost=any /dev/disk/by-partlabel/disk-main0-md /dev/disk/by-partlabel/disk-main1-md",
@@ -90,13 +104,13 @@ fn exact_commands_ssd_pair_raid0() {
 #[test]
 fn exact_commands_ssd_and_hdd_pair() {
     let expected = [
-        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
         "wipefs -a /dev/sda1 /dev/sda2",
         "udevadm settle --timeout=120",
-        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap0-md /dev/disk/by-id/ata-Vendor_Disk_HDDA",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap0-md /dev/disk/by-id/ata-Vendor_Disk_HDDA",
         "wipefs -a /dev/sdb1",
         "udevadm settle --timeout=120",
-        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap1-md /dev/disk/by-id/ata-Vendor_Disk_HDDB",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap1-md /dev/disk/by-id/ata-Vendor_Disk_HDDB",
         "wipefs -a /dev/sdc1",
         "udevadm settle --timeout=120",
         "mdadm --create /dev/md/swap --run --metadata=1.2 --level=1 --raid-devices=2 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-swap0-md /dev/disk/by-partlabel/disk-swap1-md",
@@ -146,19 +160,19 @@ fn exact_commands_ssd_and_hdd_pair() {
 #[test]
 fn exact_commands_ssd_and_four_hdd_raid5() {
     let expected = [
-        "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
         "wipefs -a /dev/sda1 /dev/sda2",
         "udevadm settle --timeout=120",
-        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large0-md /dev/disk/by-id/ata-Vendor_Disk_HDD0",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large0-md /dev/disk/by-id/ata-Vendor_Disk_HDD0",
         "wipefs -a /dev/sdb1",
         "udevadm settle --timeout=120",
-        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large1-md /dev/disk/by-id/ata-Vendor_Disk_HDD1",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large1-md /dev/disk/by-id/ata-Vendor_Disk_HDD1",
         "wipefs -a /dev/sdc1",
         "udevadm settle --timeout=120",
-        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large2-md /dev/disk/by-id/ata-Vendor_Disk_HDD2",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large2-md /dev/disk/by-id/ata-Vendor_Disk_HDD2",
         "wipefs -a /dev/sdd1",
         "udevadm settle --timeout=120",
-        "sgdisk --clear --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large3-md /dev/disk/by-id/ata-Vendor_Disk_HDD3",
+        "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large3-md /dev/disk/by-id/ata-Vendor_Disk_HDD3",
         "wipefs -a /dev/sde1",
         "udevadm settle --timeout=120",
         "mdadm --create /dev/md/large --run --metadata=1.2 --level=5 --raid-devices=4 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-large0-md /dev/disk/by-partlabel/disk-large1-md /dev/disk/by-partlabel/disk-large2-md /dev/disk/by-partlabel/disk-large3-md",
@@ -218,9 +232,9 @@ fn a_node_that_never_appears_fails_after_its_deadline_naming_it() {
     assert!(waited >= NODE_DEADLINE && waited < NODE_DEADLINE + std::time::Duration::from_secs(1));
     // Nothing after the partitioning of the first disk ran.
     assert_eq!(
-        host.command_lines(),
+        lines(&host, &plan),
         [
-            "sgdisk --clear --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
+            "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
             "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
             "udevadm settle --timeout=120",
         ]
@@ -368,11 +382,54 @@ fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
         });
     }
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
-    run_step(&env, &partition_step(&plan.layout.disks[0])).unwrap();
+    run_step(&env, &partition_step(&plan.layout.disks[0], "marker")).unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
         [("sgdisk", false), ("wipefs", false), ("udevadm", true)]
     );
+}
+
+#[test]
+fn the_markers_are_the_plans_and_only_partitioning_and_finish_write_them() {
+    let plan = testkit::single_nvme();
+    let m = crate::storage::resume::Markers::for_layout(&plan.layout);
+    // Fixed by the plan alone: a change here means a cut apply made by the previous
+    // version is no longer resumed by this one (refused instead), which must be a
+    // deliberate change of `DIGEST_VERSION` or of the plan's shape.
+    assert_eq!(m.in_progress, "706e7869-9fb0-8b59-8794-fef33d3e9ba0");
+    let machine = Machine::for_plan(&plan);
+    machine.add_expected_nodes(&plan);
+    let host = FakeHost::new(machine.root());
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    Native.apply(&env, &plan).unwrap();
+    let applied = host.command_lines();
+    // The marker is set in the very sgdisk call that writes the table, after --clear.
+    let marked: Vec<&String> = applied
+        .iter()
+        .filter(|l| l.contains("--disk-guid"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{applied:#?}");
+    assert!(
+        marked[0].starts_with(&format!(
+            "sgdisk --clear --disk-guid={} --new=1:",
+            m.in_progress
+        )),
+        "{}",
+        marked[0]
+    );
+    assert!(!applied.iter().any(|l| l.contains(&m.done)));
+    // After verify, the finish step: one sgdisk per planned disk setting `done`, by
+    // stable path, then a settle; nothing else.
+    Native.finish(&env, &plan).unwrap();
+    let finished = &lines(&host, &plan)[applied.len()..];
+    assert_eq!(
+        finished,
+        [
+            "sgdisk --disk-guid=<done> /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
+            "udevadm settle --timeout=120",
+        ]
+    );
+    assert_eq!(Native.step_count(&plan), steps(&plan).len() + 1);
 }
 
 #[test]

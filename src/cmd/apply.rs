@@ -15,6 +15,7 @@ use crate::host::Host;
 use crate::plan::{Plan, PlanOptions};
 use crate::storage::blockdev::resolve_kname;
 use crate::storage::env::Env;
+use crate::storage::teardown::WipeMethods;
 use crate::storage::{policy, provision, Request};
 
 /// `pre-nixos apply [--plan FILE] [--executor native|disko] [--wipe …] [--dry-run]`.
@@ -30,9 +31,6 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
         refuse_never_targets(ctx, &plan, &opts)?;
     }
     super::check_swap_request(Some(&args.shape), &plan)?;
-    let mut boot = ctx.boot.clone();
-    // An explicit `apply` is the operator's decision; only --wipe may wipe here.
-    boot.plan_only = false;
     // A dry run is the same flow over the dry-run host: nothing below knows.
     let dry_host = args.dry_run.then(|| DryRunHost::new(ctx.host));
     let host: &dyn Host = match &dry_host {
@@ -42,18 +40,16 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
     let env = Env::new(host);
     let executor = args.executor.map(executor_kind).unwrap_or_default();
     let dctx = ctx.with_host(host);
-    let outcome = provision(
-        &dctx,
-        &env,
-        &Request {
-            plan: &plan,
-            executor,
-            wipe,
-            boot,
-            lan_mac: None,
-            lan_mac_permanent: false,
-        },
-    )?;
+    // The kernel's pre-nixos.wipe-method= belongs with its pre-nixos.wipe=, which an
+    // explicit apply does not take either.
+    let request = Request::explicit(
+        &plan,
+        executor,
+        wipe,
+        WipeMethods::all(args.wipe_method.unwrap_or_default()),
+        &ctx.boot,
+    );
+    let outcome = provision(&dctx, &env, &request)?;
     if let Some(style) = args.json {
         let commands: Vec<serde_json::Value> = dry_host
             .as_ref()

@@ -22,6 +22,7 @@ fn request(plan: &Plan) -> Request<'_> {
         plan,
         executor: ExecutorKind::Native,
         wipe: None,
+        wipe_methods: Default::default(),
         boot: BootOptions::default(),
         lan_mac: None,
         lan_mac_permanent: false,
@@ -437,6 +438,7 @@ fn a_teardown_that_does_not_stick_fails_before_partitioning() {
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::All),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
@@ -486,6 +488,7 @@ fn already_provisioned_mounts_and_changes_nothing() {
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::All),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
@@ -588,6 +591,7 @@ fn a_wipe_switch_naming_some_dirty_disks_wipes_only_those() {
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::Serials(vec!["HDDA".into()])),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
@@ -645,6 +649,7 @@ fn a_disko_that_cannot_build_its_scripts_is_refused_before_any_disk_is_touched()
     let req = Request {
         executor: ExecutorKind::Disko,
         wipe: Some(crate::kcmdline::WipeSpec::All),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();

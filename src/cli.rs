@@ -365,6 +365,11 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct TuiArgs {
+    /// Review the plan of a saved inventory (`pre-nixos inventory --json`) instead of
+    /// this machine; applying it is then refused.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+
     #[command(flatten)]
     pub shape: PlanShape,
 }

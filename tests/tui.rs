@@ -13,7 +13,7 @@ use pre_nixos::plan::PlanOptions;
 use pre_nixos::storage::detect::DiskReport;
 use pre_nixos::tui::model::App;
 use pre_nixos::tui::view::Look;
-use pre_nixos::tui::{keys, run_loop};
+use pre_nixos::tui::{keys, run_loop, Input};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
@@ -60,15 +60,34 @@ fn text(t: &Terminal<TestBackend>) -> String {
     out
 }
 
-/// Runs `script` through the event loop on a fake host and returns the last screen.
+/// Runs `script` through the event loop on a fake host whose state directory says
+/// the boot left the disks alone, and returns the last screen. Every key but `t`
+/// (status asks systemd and sshd) runs no command.
 fn screen(script: &str, w: u16, h: u16, look: Look) -> String {
     let dir = tempfile::tempdir().unwrap();
     let host = FakeHost::new(dir.path());
+    let state = dir.path().join("run/pre-nixos");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("storage-status"),
+        "STATE=plan-only\nDETAIL=existing-storage\nVERSION=0.1.0\nUPDATED=2026-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    std::fs::write(
+        state.join("network-status"),
+        "LAN_IFACE=lan\nLAN_MAC=52:54:00:12:34:56\nLAN_IPV4=10.0.2.15\nSSH=ready\n",
+    )
+    .unwrap();
     let ctx = Ctx::new(&host, "/run/pre-nixos");
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut a = app();
-    run_loop(&ctx, &mut t, &mut a, look, None, keys(script)).unwrap();
-    assert_eq!(host.command_lines(), Vec::<String>::new(), "{script:?}");
+    // The header comes from the state files, read on the first tick.
+    let mut events = vec![Input::Tick];
+    events.extend(keys(script));
+    run_loop(&ctx, &mut t, &mut a, look, None, events).unwrap();
+    if !script.contains('t') {
+        assert_eq!(host.command_lines(), Vec::<String>::new(), "{script:?}");
+    }
     text(&t)
 }
 
@@ -81,14 +100,32 @@ const ASCII: Look = Look {
     unicode: false,
 };
 
+/// Compares `got` with `tests/golden/tui/<file>` (or writes it under UPDATE_GOLDEN=1);
+/// the difference as a message when they differ.
+fn golden(file: &str, got: &str) -> Option<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/tui");
+    let path = dir.join(file);
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(&path, got).unwrap();
+        return None;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "reading {}: {e} (UPDATE_GOLDEN=1 creates it)",
+            path.display()
+        )
+    });
+    (want != got).then(|| format!("{}:\n{got}", path.display()))
+}
+
 #[test]
 fn every_screen_matches_its_golden_file() {
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/tui");
-    std::fs::create_dir_all(&dir).unwrap();
     let mut stale = Vec::new();
     // Screens: the tree on the RAID5 array expanded; a dirty disk's details; the swap
-    // prompt; marking; the confirmation half done; help.
+    // prompt; marking; the confirmation half done; help; the excluded devices; careful
+    // mode planned again (the changes named); the status view. The progress screen is
+    // the apply test's.
     let screens = [
         ("plan-array", "jjjjj\n"),
         ("plan-disk", "j"),
@@ -97,6 +134,8 @@ fn every_screen_matches_its_golden_file() {
         ("confirm", "a \tj \nWSD00000\n"),
         ("help", "?"),
         ("excluded", "jjjjjjjjjj\n"),
+        ("careful", "m"),
+        ("status", "t"),
     ];
     for (name, script) in screens {
         for (w, h) in [(80u16, 24u16), (132, 43)] {
@@ -108,20 +147,7 @@ fn every_screen_matches_its_golden_file() {
                 if lname == "ascii" {
                     assert!(got.is_ascii(), "{name}: not ASCII:\n{got}");
                 }
-                let file = dir.join(format!("{name}-{w}x{h}-{lname}.txt"));
-                if update {
-                    std::fs::write(&file, &got).unwrap();
-                    continue;
-                }
-                let want = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-                    panic!(
-                        "reading {}: {e} (UPDATE_GOLDEN=1 creates it)",
-                        file.display()
-                    )
-                });
-                if want != got {
-                    stale.push(format!("{}:\n{got}", file.display()));
-                }
+                stale.extend(golden(&format!("{name}-{w}x{h}-{lname}.txt"), &got));
             }
         }
     }
@@ -225,6 +251,16 @@ fn apply_from_the_tui_is_the_apply_path_with_its_progress_on_screen() {
         screen.contains("verify: the disks match the plan"),
         "{screen}"
     );
+    // The progress screen, then the same after the terminal shrank to a console's size.
+    let mut stale: Vec<String> = golden("progress-132x43-utf8.txt", &screen)
+        .into_iter()
+        .collect();
+    t.backend_mut().resize(80, 24);
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Resize]).unwrap();
+    let small = text(&t);
+    assert_eq!(small.lines().count(), 24);
+    stale.extend(golden("progress-80x24-utf8.txt", &small));
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
     assert!(host.command_lines().iter().any(|c| c.starts_with("sgdisk")));
     // A second apply needs the disks read again.
     run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("\na")).unwrap();

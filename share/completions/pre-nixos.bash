@@ -703,12 +703,16 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__tui)
-            opts="-v -q -h --mode --swap-size --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --inventory --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --inventory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --mode)
                     COMPREPLY=($(compgen -W "fast careful" -- "${cur}"))
                     return 0

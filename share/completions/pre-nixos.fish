@@ -162,6 +162,7 @@ never\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s h -l help -d 'Print help'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l inventory -d 'Review the plan of a saved inventory (`pre-nixos inventory --json`) instead of this machine; applying it is then refused' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
 careful\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r

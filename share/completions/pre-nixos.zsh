@@ -178,6 +178,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (tui)
 _arguments "${_arguments_options[@]}" : \
+'--inventory=[Review the plan of a saved inventory (\`pre-nixos inventory --json\`) instead of this machine; applying it is then refused]:FILE:_files' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \

@@ -62,9 +62,9 @@ fn path_options(cli: &mut Cli) -> Vec<&mut PathBuf> {
         Some(Command::Apply(a)) => a.plan.as_mut(),
         Some(Command::Network(a)) => a.net.authorized_keys.as_mut(),
         Some(Command::Diagnose(a)) => a.out.as_mut(),
+        Some(Command::Tui(a)) => a.inventory.as_mut(),
         Some(Command::Inventory(_))
         | Some(Command::Status(_))
-        | Some(Command::Tui(_))
         | Some(Command::Completions { .. })
         | Some(Command::Man { .. })
         | None => None,

@@ -26,6 +26,7 @@ use ratatui::backend::Backend;
 use ratatui::Terminal;
 
 use crate::context::Ctx;
+use crate::inventory::Inventory;
 use crate::kcmdline::WipeMethod;
 use crate::plan::{Plan, PlanOptions};
 use crate::state::status;
@@ -62,11 +63,20 @@ pub fn keys(s: &str) -> Vec<Input> {
         .collect()
 }
 
-/// Reads the machine into a fresh [`App`]: inventory, plan, detection, state files.
-pub fn load(ctx: &Ctx, options: PlanOptions) -> anyhow::Result<App> {
-    let inventory = crate::inventory::scan(ctx.host, &ctx.boot).context("reading the inventory")?;
+/// Reads the machine into a fresh [`App`]: inventory (this machine's, or a saved one,
+/// which is then for review only), plan, detection, state files.
+pub fn load(ctx: &Ctx, options: PlanOptions, saved: Option<Inventory>) -> anyhow::Result<App> {
+    let review_only = saved.is_some();
+    let inventory = match saved {
+        Some(inv) => inv,
+        None => crate::inventory::scan(ctx.host, &ctx.boot).context("reading the inventory")?,
+    };
     let plan = crate::plan::plan(&inventory, &options).map_err(|e| e.to_string());
     let mut app = App::new(inventory, options, plan);
+    if review_only {
+        app.review_only = true;
+        app.plan_source = "saved inventory".into();
+    }
     detect(ctx, &mut app);
     refresh(ctx, &mut app);
     Ok(app)
@@ -75,18 +85,31 @@ pub fn load(ctx: &Ctx, options: PlanOptions) -> anyhow::Result<App> {
 /// What detection finds on the plan's disks now.
 fn detect(ctx: &Ctx, app: &mut App) {
     app.detection.clear();
+    detect_new(ctx, app);
+}
+
+/// Detection for the planned disks not examined yet (a re-plan may take a disk the
+/// last plan left out; the others were read moments ago).
+fn detect_new(ctx: &Ctx, app: &mut App) {
     let Ok(plan) = &app.plan else {
         return;
     };
-    match crate::storage::detect::detect(ctx.host, &plan.layout.disks) {
+    let new: Vec<_> = plan
+        .layout
+        .disks
+        .iter()
+        .filter(|d| !app.detection.contains_key(&d.stable_path))
+        .cloned()
+        .collect();
+    if new.is_empty() {
+        return;
+    }
+    match crate::storage::detect::detect(ctx.host, &new) {
         Ok(d) => {
-            app.detection = d
-                .disks
-                .into_iter()
-                .map(|r| (r.stable_path.clone(), r))
-                .collect();
+            app.detection
+                .extend(d.disks.into_iter().map(|r| (r.stable_path.clone(), r)));
         }
-        Err(e) => app.message = vec![format!("detection failed: {e:#}")],
+        Err(e) => app.message.push(format!("detection failed: {e:#}")),
     }
 }
 
@@ -101,8 +124,8 @@ fn refresh(ctx: &Ctx, app: &mut App) {
 }
 
 /// `pre-nixos tui` on this process's terminal.
-pub fn run(ctx: &Ctx, options: PlanOptions) -> anyhow::Result<()> {
-    let mut app = load(ctx, options)?;
+pub fn run(ctx: &Ctx, options: PlanOptions, saved: Option<Inventory>) -> anyhow::Result<()> {
+    let mut app = load(ctx, options, saved)?;
     let look = term::look();
     let guard = term::Guard::enter().context("putting the terminal into raw mode")?;
     // Progress and warnings written to stderr would land in the middle of the screen:
@@ -120,7 +143,11 @@ pub fn run(ctx: &Ctx, options: PlanOptions) -> anyhow::Result<()> {
     );
     drop(stderr);
     drop(guard);
-    result
+    result?;
+    if term::stop_requested() {
+        anyhow::bail!("stopped by a signal (SIGTERM, SIGINT or SIGHUP); the terminal was restored");
+    }
+    Ok(())
 }
 
 /// The loop: draw, take the next event, let the model handle it, carry out its
@@ -151,12 +178,21 @@ pub fn run_loop<B: Backend>(
                 Action::Quit => return Ok(()),
                 Action::Replan(o) => {
                     let plan = crate::plan::plan(&app.inventory, &o).map_err(|e| e.to_string());
-                    app.set_plan(o, plan, "planned here");
-                    detect(ctx, app);
+                    let source = if app.review_only {
+                        "saved inventory"
+                    } else {
+                        "planned here"
+                    };
+                    app.set_plan(o, plan, source);
+                    detect_new(ctx, app);
                 }
                 Action::Save => save(ctx, app),
                 Action::Load => load_plan(ctx, app),
-                Action::Rescan => match load(ctx, app.options.clone()) {
+                Action::Rescan => match load(
+                    ctx,
+                    app.options.clone(),
+                    app.review_only.then(|| app.inventory.clone()),
+                ) {
                     Ok(fresh) => {
                         *app = fresh;
                         app.message = vec!["read the disks again".into()];
@@ -236,6 +272,7 @@ fn text_screen(app: &mut App, title: &str, bytes: &[u8]) {
             .lines()
             .map(str::to_owned)
             .collect(),
+        scroll: 0,
     };
 }
 

@@ -87,10 +87,11 @@ pub enum Screen {
     },
     /// The apply ran (or runs): its progress lines and its outcome.
     Progress,
-    /// A text view: status or diagnose output.
+    /// A text view: status or diagnose output, scrolled down `scroll` lines.
     Text {
         title: String,
         lines: Vec<String>,
+        scroll: usize,
     },
     Help,
 }
@@ -125,6 +126,8 @@ pub struct App {
     pub outcome: Option<String>,
     /// The apply has run; a second one needs a rescan first.
     pub applied_once: bool,
+    /// The plan is of a saved inventory, not of this machine: nothing to apply here.
+    pub review_only: bool,
 }
 
 /// The lowest swap size the planner takes (below it is an error).
@@ -148,6 +151,7 @@ impl App {
             progress: Vec::new(),
             outcome: None,
             applied_once: false,
+            review_only: false,
         }
     }
 
@@ -269,6 +273,23 @@ impl App {
             Screen::Swap { input } => self.key_swap(k, input),
             Screen::Wipe { cursor } => self.key_wipe(k, cursor),
             Screen::Confirm { input, confirmed } => self.key_confirm(k, input, confirmed),
+            Screen::Text {
+                title,
+                lines,
+                scroll,
+            } if matches!(k, Key::Up | Key::Down | Key::Char('j') | Key::Char('k')) => {
+                let scroll = if matches!(k, Key::Up | Key::Char('k')) {
+                    scroll.saturating_sub(1)
+                } else {
+                    (scroll + 1).min(lines.len().saturating_sub(1))
+                };
+                self.screen = Screen::Text {
+                    title,
+                    lines,
+                    scroll,
+                };
+                Action::None
+            }
             Screen::Progress | Screen::Text { .. } | Screen::Help => {
                 if matches!(k, Key::Esc | Key::Enter | Key::Char('q')) {
                     self.screen = Screen::Plan;
@@ -364,6 +385,12 @@ impl App {
     fn start_apply(&mut self) -> Action {
         if self.plan.is_err() {
             self.message = vec!["there is no plan to apply".into()];
+            return Action::None;
+        }
+        if self.review_only {
+            self.message = vec![
+                "this plan is of a saved inventory (--inventory); apply it on its machine".into(),
+            ];
             return Action::None;
         }
         if self.applied_once {
@@ -553,13 +580,23 @@ pub fn changes(old: &Result<Plan, String>, new: &Result<Plan, String>) -> Vec<St
                     swap_text(b.options.swap_size_bytes)
                 ));
             }
+            // A subject in both plans with a new reason is one line, the new reason
+            // (a serial console has three lines for this).
+            let reason = |p: &Plan, s: &str| {
+                p.decisions
+                    .iter()
+                    .find(|d| d.subject == s)
+                    .map(|d| d.reason.clone())
+            };
             for d in &a.decisions {
-                if !b.decisions.contains(d) {
-                    out.push(format!("- {}: {}", d.subject, d.reason));
+                match reason(b, &d.subject) {
+                    None => out.push(format!("- {}: {}", d.subject, d.reason)),
+                    Some(r) if r != d.reason => out.push(format!("{} now: {r}", d.subject)),
+                    Some(_) => {}
                 }
             }
             for d in &b.decisions {
-                if !a.decisions.contains(d) {
+                if reason(a, &d.subject).is_none() {
                     out.push(format!("+ {}: {}", d.subject, d.reason));
                 }
             }

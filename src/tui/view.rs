@@ -102,10 +102,11 @@ impl Look {
 /// Draws the whole screen.
 pub fn render(app: &App, look: Look, f: &mut Frame) {
     let area = f.area();
+    let message_lines = if area.height >= 40 { 6 } else { 3 };
     let [header, body, message, footer] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(5),
-        Constraint::Length(3),
+        Constraint::Length(message_lines),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -117,12 +118,17 @@ pub fn render(app: &App, look: Look, f: &mut Frame) {
             render_confirm(app, look, f, body, input, *confirmed);
         }
         Screen::Progress => render_progress(app, look, f, body),
-        Screen::Text { title, lines } => {
+        Screen::Text {
+            title,
+            lines,
+            scroll,
+        } => {
             let text: Vec<Line> = lines.iter().map(|l| look.line(l)).collect();
             f.render_widget(
                 Paragraph::new(text)
                     .block(look.block(title))
-                    .wrap(Wrap { trim: false }),
+                    .wrap(Wrap { trim: false })
+                    .scroll((u16::try_from(*scroll).unwrap_or(u16::MAX), 0)),
                 body,
             );
         }
@@ -137,13 +143,17 @@ pub fn render(app: &App, look: Look, f: &mut Frame) {
     };
     f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), message);
     f.render_widget(
-        Paragraph::new(look.line(footer_text(&app.screen))).style(look.focus()),
+        Paragraph::new(look.line(footer_text(&app.screen, area.width))).style(look.focus()),
         footer,
     );
 }
 
-fn footer_text(s: &Screen) -> &'static str {
+fn footer_text(s: &Screen, width: u16) -> &'static str {
     match s {
+        // Every key on an 80-column console; `d` and the rest are in `?`.
+        Screen::Plan if width < 110 => {
+            "j/k Enter m:mode s:swap a:apply S/L:save/load r:rescan t:status ?:help q:quit"
+        }
         Screen::Plan => {
             "j/k move  Enter expand  m mode  s swap  a apply  S save  L load  r rescan  t status  d diag  ? help  q quit"
         }
@@ -152,7 +162,8 @@ fn footer_text(s: &Screen) -> &'static str {
             "j/k move  space mark  Tab/Right method  Enter confirm  Esc back (nothing done)"
         }
         Screen::Confirm { .. } => "type as asked, Enter  Esc back out (nothing done)",
-        Screen::Progress | Screen::Text { .. } | Screen::Help => "Esc/Enter/q back",
+        Screen::Text { .. } => "j/k scroll  Esc/Enter/q back",
+        Screen::Progress | Screen::Help => "Esc/Enter/q back",
     }
 }
 

@@ -109,15 +109,24 @@ fn mode_and_swap_keys_ask_for_a_replan_and_the_changes_are_named() {
     other.decisions[0].reason = "something else".into();
     let old = a.plan.clone();
     let ch = changes(&old, &Ok(other));
-    assert!(ch.iter().any(|l| l.starts_with("- ")), "{ch:?}");
-    assert!(
-        ch.iter().any(|l| l
-            == &format!(
-                "+ {}: something else",
-                old.as_ref().unwrap().decisions[0].subject
-            )),
-        "{ch:?}"
+    assert_eq!(
+        ch,
+        [format!(
+            "{} now: something else",
+            old.as_ref().unwrap().decisions[0].subject
+        )]
     );
+    let mut fewer = old.clone().unwrap();
+    let gone = fewer.decisions.pop().unwrap();
+    assert_eq!(
+        changes(&old, &Ok(fewer.clone())),
+        [format!("- {}: {}", gone.subject, gone.reason)]
+    );
+    assert_eq!(
+        changes(&Ok(fewer), &old),
+        [format!("+ {}: {}", gone.subject, gone.reason)]
+    );
+    assert_eq!(changes(&old, &old), ["the plan did not change"]);
 }
 
 #[test]

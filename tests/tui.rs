@@ -266,3 +266,113 @@ fn apply_from_the_tui_is_the_apply_path_with_its_progress_on_screen() {
     run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("\na")).unwrap();
     assert!(a.message[0].contains("applied already"), "{:?}", a.message);
 }
+
+/// `S` writes the plan shown (careful mode here) to the state directory, `L` reads it
+/// back after the mode was switched away; a corrupt file is a message, not a crash.
+#[test]
+fn save_and_load_round_trip_the_plan_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = FakeHost::new(dir.path());
+    let ctx = Ctx::new(&host, "/run/pre-nixos");
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut a = app();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("mS")).unwrap();
+    let file = dir.path().join("run/pre-nixos/storage-plan.json");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        saved,
+        pre_nixos::render::json::plan_to_json(a.plan.as_ref().unwrap())
+    );
+    assert!(a.message[0].starts_with("saved the plan to /run/pre-nixos/storage-plan.json"));
+    let careful = a.plan.clone().unwrap();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("m")).unwrap();
+    assert_ne!(a.plan.as_ref().unwrap(), &careful);
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("L")).unwrap();
+    assert_eq!(a.plan.as_ref().unwrap(), &careful);
+    assert_eq!(a.options, careful.options);
+    assert_eq!(
+        a.plan_source,
+        "loaded from /run/pre-nixos/storage-plan.json"
+    );
+    assert!(text(&t).contains("mode careful"));
+    std::fs::write(&file, "{").unwrap();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("L")).unwrap();
+    assert!(
+        a.message[0]
+            .starts_with("the plan file /run/pre-nixos/storage-plan.json is not a valid plan"),
+        "{:?}",
+        a.message
+    );
+    assert_eq!(a.plan.as_ref().unwrap(), &careful);
+}
+
+/// The header follows the state files on each tick, as a boot still running
+/// rewrites them.
+#[test]
+fn a_tick_reads_the_state_files_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = FakeHost::new(dir.path());
+    let ctx = Ctx::new(&host, "/run/pre-nixos");
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let mut a = app();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Tick]).unwrap();
+    assert!(text(&t)
+        .starts_with("pre-nixos · lan: not up yet (no network-status)\nstorage: no status yet"));
+    let state = dir.path().join("run/pre-nixos");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(
+        state.join("network-status"),
+        "LAN_IFACE=lan\nLAN_MAC=52:54:00:12:34:56\nSSH=no-authorized-key\n",
+    )
+    .unwrap();
+    std::fs::write(
+        state.join("storage-status"),
+        "STATE=running\nVERSION=0.1.0\nUPDATED=2026-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Tick]).unwrap();
+    // A status file that cannot be read is named, not taken for "nothing yet".
+    assert!(
+        text(&t).contains("\n/run/pre-nixos/storage-status"),
+        "{}",
+        text(&t)
+    );
+    std::fs::write(
+        state.join("storage-status"),
+        "STATE=running\nDETAIL=\nVERSION=0.1.0\nUPDATED=2026-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Tick]).unwrap();
+    assert!(
+        text(&t).starts_with(
+            "pre-nixos · lan 52:54:00:12:34:56 no address · sshd not started: no-authorized-k\n\
+             storage: running ·"
+        ),
+        "{}",
+        text(&t)
+    );
+}
+
+/// `d` writes a diagnose bundle and shows what `pre-nixos diagnose` prints; a swap
+/// size the planner cannot read is a message and no re-plan.
+#[test]
+fn diagnose_and_a_bad_swap_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = FakeHost::new(dir.path());
+    let ctx = Ctx::new(&host, "/run/pre-nixos");
+    let mut t = Terminal::new(TestBackend::new(132, 43)).unwrap();
+    let mut a = app();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("d")).unwrap();
+    let s = text(&t);
+    assert!(s.contains("┌ diagnose"), "{s}");
+    assert!(s.contains("/var/log/pre-nixos/diagnose/"), "{s}");
+    assert!(dir.path().join("var/log/pre-nixos/diagnose").is_dir());
+    let before = a.plan.clone();
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("\x1bs12X\n")).unwrap();
+    assert!(
+        a.message[0].starts_with("swap size \"12X\": "),
+        "{:?}",
+        a.message
+    );
+    assert_eq!(a.plan, before);
+}

@@ -41,6 +41,10 @@ pub const DISCARD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// virtual disk on a busy host), in bytes per second.
 pub const OVERWRITE_MIN_RATE: u64 = 20_000_000;
 
+/// What a disk of today writes sustained (a recent HDD's outer tracks, a SATA SSD
+/// after its cache), for the estimate shown before an overwrite starts.
+pub const OVERWRITE_TYPICAL_RATE: u64 = 150_000_000;
+
 /// How long an overwrite of `size` bytes may take: the whole device at
 /// [`OVERWRITE_MIN_RATE`], plus a minute for the start and the final flush.
 pub fn overwrite_timeout(size: u64) -> Duration {
@@ -124,8 +128,11 @@ pub fn method_command(method: WipeMethod, dev: &str, size: u64) -> Option<Cmd> {
                 // prints its progress, which the streamed command passes on.
                 cmd(
                     format!(
-                        "overwriting {dev} with random data ({}, up to {} min)",
+                        "overwriting {dev} with random data ({}: about {} min at {} MB/s, \
+                         at most {} min)",
                         crate::units::human_bytes(size),
+                        (size / OVERWRITE_TYPICAL_RATE).div_ceil(60).max(1),
+                        OVERWRITE_TYPICAL_RATE / 1_000_000,
                         t.as_secs().div_ceil(60)
                     ),
                     &["shred", "-v", "-n", "1", dev],

@@ -115,12 +115,15 @@ fn detect_new(ctx: &Ctx, app: &mut App) {
 
 /// The header's state files, read again (a boot may still be running).
 fn refresh(ctx: &Ctx, app: &mut App) {
-    app.network = status::read_network(ctx.host, ctx.state_dir())
-        .ok()
-        .flatten();
-    app.storage = status::read_storage(ctx.host, ctx.state_dir())
-        .ok()
-        .flatten();
+    app.state_problems.clear();
+    app.network = status::read_network(ctx.host, ctx.state_dir()).unwrap_or_else(|e| {
+        app.state_problems.push(e.to_string());
+        None
+    });
+    app.storage = status::read_storage(ctx.host, ctx.state_dir()).unwrap_or_else(|e| {
+        app.state_problems.push(e.to_string());
+        None
+    });
 }
 
 /// `pre-nixos tui` on this process's terminal.

@@ -114,6 +114,8 @@ pub struct App {
     pub detection: BTreeMap<String, DiskReport>,
     pub network: Option<NetworkStatus>,
     pub storage: Option<StorageStatus>,
+    /// State files that could not be read (the header says so instead of "not yet").
+    pub state_problems: Vec<String>,
     pub screen: Screen,
     pub cursor: usize,
     pub expanded: BTreeSet<String>,
@@ -143,6 +145,7 @@ impl App {
             detection: BTreeMap::new(),
             network: None,
             storage: None,
+            state_problems: Vec::new(),
             screen: Screen::Plan,
             cursor: 0,
             expanded: BTreeSet::new(),

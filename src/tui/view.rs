@@ -185,6 +185,7 @@ fn render_header(app: &App, look: Look, f: &mut Frame, area: Rect) {
         }
     };
     let storage = match &app.storage {
+        None if !app.state_problems.is_empty() => app.state_problems.join("; "),
         None => "storage: no status yet".to_owned(),
         Some(s) if s.detail.is_empty() => format!("storage: {}", s.state),
         Some(s) => format!("storage: {}/{}", s.state, s.detail),

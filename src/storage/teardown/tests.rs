@@ -357,6 +357,18 @@ fn an_overwrite_is_given_time_for_the_whole_disk_at_a_slow_rate() {
     assert_eq!(overwrite_timeout(8_000_000_000_000).as_secs(), 400_060);
     let c = method_command(WipeMethod::Overwrite, "/dev/sdb", 4_000_000_000).unwrap();
     assert_eq!(c.display(), "shred -v -n 1 /dev/sdb");
-    assert!(c.what.contains("4.0 GB, up to 5 min"), "{}", c.what);
+    assert!(
+        c.what
+            .contains("(4.0 GB: about 1 min at 150 MB/s, at most 5 min)"),
+        "{}",
+        c.what
+    );
+    let c = method_command(WipeMethod::Overwrite, "/dev/sdb", 8_000_000_000_000).unwrap();
+    assert!(
+        c.what
+            .contains("(8.0 TB: about 889 min at 150 MB/s, at most 6668 min)"),
+        "{}",
+        c.what
+    );
     assert!(method_command(WipeMethod::Signatures, "/dev/sdb", 1).is_none());
 }

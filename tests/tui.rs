@@ -216,13 +216,25 @@ fn apply_from_the_tui_is_the_apply_path_with_its_progress_on_screen() {
     )
     .unwrap();
     assert_eq!(host.command_lines(), Vec::<String>::new());
+    // Every disk clean: the confirmation lists them and asks for the word `apply`, at
+    // both sizes.
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, keys("a")).unwrap();
+    let mut stale: Vec<String> = golden("confirm-clean-132x43-utf8.txt", &text(&t))
+        .into_iter()
+        .collect();
+    t.backend_mut().resize(80, 24);
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Resize]).unwrap();
+    stale.extend(golden("confirm-clean-80x24-utf8.txt", &text(&t)));
+    t.backend_mut().resize(132, 43);
+    run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Resize]).unwrap();
+    assert_eq!(host.command_lines(), Vec::<String>::new());
     run_loop(
         &ctx,
         &mut t,
         &mut a,
         UNICODE,
         Some(testkit::TEST_PATH),
-        keys("aapply\n"),
+        keys("apply\n"),
     )
     .unwrap();
     let status = std::fs::read_to_string(m.path("/run/pre-nixos/storage-status")).unwrap();
@@ -252,9 +264,7 @@ fn apply_from_the_tui_is_the_apply_path_with_its_progress_on_screen() {
         "{screen}"
     );
     // The progress screen, then the same after the terminal shrank to a console's size.
-    let mut stale: Vec<String> = golden("progress-132x43-utf8.txt", &screen)
-        .into_iter()
-        .collect();
+    stale.extend(golden("progress-132x43-utf8.txt", &screen));
     t.backend_mut().resize(80, 24);
     run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Resize]).unwrap();
     let small = text(&t);

@@ -446,6 +446,9 @@ struct StderrToFile {
 impl StderrToFile {
     fn open(ctx: &Ctx) -> StderrToFile {
         use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+        // Before any boot wrote there (a TUI started by hand), the directory may be
+        // missing; the apply would make it anyway.
+        let _ = ctx.host.create_dir_all(ctx.state_dir(), 0o755);
         let path = ctx.host.path(&ctx.state_file("tui.log"));
         let file = std::fs::OpenOptions::new()
             .create(true)

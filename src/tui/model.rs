@@ -400,6 +400,7 @@ impl App {
             self.message = vec!["this plan was applied already; `r` reads the disks again".into()];
             return Action::None;
         }
+        self.message.clear();
         self.screen = if self.dirty_disks().is_empty() {
             Screen::Confirm {
                 input: String::new(),

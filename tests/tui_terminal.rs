@@ -145,36 +145,40 @@ impl Drop for Tmux {
 #[test]
 fn the_tui_in_a_real_terminal_navigates_refreshes_and_restores_the_terminal() {
     let t = Tmux::start("main", "TERM=xterm LANG=C.UTF-8 NO_COLOR=1");
-    let s = t.wait_for("ssh root@10.0.2.15");
-    assert!(s.contains("storage: plan-only/existing-storage"), "{s}");
-    assert!(s.contains("┌ plan: 5 disks, 1 arrays, 2 VGs"), "{s}");
+    // Each wait is for every part it checks: tmux may be read between two writes of one
+    // frame.
+    t.wait_until("the first screen", |s| {
+        s.contains("ssh root@10.0.2.15")
+            && s.contains("storage: plan-only/existing-storage")
+            && s.contains("┌ plan: 5 disks, 1 arrays, 2 VGs")
+            && s.contains("q:quit")
+    });
     // NO_COLOR: no colour in the escape sequences tmux kept.
     let raw = t.tmux(&["capture-pane", "-p", "-e"]);
     assert!(!has_colour(&raw), "colour under NO_COLOR:\n{raw:?}");
     // Down to the array, expand: its members and why RAID5.
     t.keys(&["j", "j", "j", "j", "j", "Enter"]);
-    let s = t.wait_for("disk-large3-md");
-    assert!(s.contains("RAID5 (fast mode, four rotating"), "{s}");
+    t.wait_until("the array's members and why RAID5", |s| {
+        s.contains("disk-large3-md") && s.contains("RAID5 (fast mode, four rotating")
+    });
     // The header follows the state files.
     t.network("10.0.2.99");
     t.wait_for("ssh root@10.0.2.99");
     // Careful mode, planned again at once, the change named.
     t.keys(&["m"]);
-    let s = t.wait_for("mode careful · swap auto · saved inventory");
-    assert!(
-        s.contains("mode fast → careful"),
-        "the change is not named:\n{s}"
-    );
+    t.wait_until("careful mode and the change named", |s| {
+        s.contains("mode careful · swap auto · saved inventory")
+            && s.contains("mode fast → careful")
+    });
     // A bigger terminal: redrawn to its size.
     t.tmux(&["resize-window", "-x", "132", "-y", "43"]);
-    let s = t.wait_until("a screen 132 columns wide", |s| {
-        s.lines().any(|l| l.chars().count() == 132)
+    // The whole screen, not one caught half drawn: the tree, the bottom border and the
+    // footer's keys that only a wide terminal gets.
+    t.wait_until("the tree redrawn 132 columns wide", |s| {
+        s.contains("│▾ md/large")
+            && s.lines().any(|l| l.chars().count() == 132)
+            && s.contains("d diag  ? help  q quit")
     });
-    assert!(s.contains("│▾ md/large"), "{s}");
-    assert!(
-        s.lines().any(|l| l.chars().count() == 132),
-        "not redrawn at 132 columns:\n{s}"
-    );
     t.keys(&["q"]);
     t.wait_for("EXIT=0");
     let s = t.wait_for("icanon");

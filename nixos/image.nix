@@ -51,7 +51,7 @@ in
   services.getty.helpLine = lib.mkForce ''
 
     pre-nixos: LAN address \4{lan}
-    Storage status: /run/pre-nixos/storage-status (details: pre-nixos status)
+    Storage status: /run/pre-nixos/storage-status (details: pre-nixos status; decide: pre-nixos tui)
     Kernel switches: pre-nixos.plan-only=1 pre-nixos.wipe=all|<serial>,... pre-nixos.mode=careful
   '';
   environment.etc."issue.d/pre-nixos.issue".source = "/run/pre-nixos/storage-status";

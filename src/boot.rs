@@ -182,6 +182,9 @@ pub fn storage_stage(
         plan: &plan,
         executor,
         wipe: ctx.boot.wipe.clone(),
+        wipe_methods: crate::storage::teardown::WipeMethods::all(
+            ctx.boot.wipe_method.unwrap_or_default(),
+        ),
         boot: ctx.boot.clone(),
         lan_mac_permanent: lan.as_ref().is_some_and(|l| l.1),
         lan_mac: lan.map(|l| l.0),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::kcmdline::WipeMethod;
 use crate::network::CARRIER_TIMEOUT_DEFAULT;
 
 pub const EXIT_CODES_HELP: &str = "\
@@ -113,6 +114,8 @@ pub enum Command {
     Status(StatusArgs),
     /// Collect every piece of evidence into one directory and a .tar.gz.
     Diagnose(DiagnoseArgs),
+    /// Review, adjust and apply the storage plan on a terminal (serial console at 80×24).
+    Tui(TuiArgs),
     /// Print shell completions.
     #[command(hide = true)]
     Completions {
@@ -161,6 +164,8 @@ impl Cli {
             Some(Command::Boot(a)) => !a.dry_run,
             Some(Command::Apply(a)) => !a.dry_run,
             Some(Command::Network(a)) => !a.dry_run,
+            // It may apply, as `apply` does.
+            Some(Command::Tui(_)) => true,
             _ => false,
         };
         crate::logging::Settings {
@@ -194,6 +199,7 @@ impl Cli {
             Some(Command::Status(a)) => a.json,
             Some(Command::Diagnose(a)) => a.json,
             Some(Command::Boot(_))
+            | Some(Command::Tui(_))
             | Some(Command::Completions { .. })
             | Some(Command::Man { .. }) => None,
         }
@@ -210,6 +216,7 @@ impl Cli {
             Command::Network(_) => "network",
             Command::Status(_) => "status",
             Command::Diagnose(_) => "diagnose",
+            Command::Tui(_) => "tui",
             Command::Completions { .. } => "completions",
             Command::Man { .. } => "man",
         })
@@ -312,6 +319,12 @@ pub struct DetectArgs {
     pub plan: Option<PathBuf>,
 }
 
+fn wipe_method_parser() -> impl clap::builder::TypedValueParser<Value = WipeMethod> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(WipeMethod::ALL.map(WipeMethod::as_str))
+        .map(|s: String| WipeMethod::parse(&s).unwrap_or_default())
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct ApplyArgs {
     /// Apply this storage-plan.json instead of planning this machine now (its mode and
@@ -327,6 +340,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "all|SERIAL,…")]
     pub wipe: Option<String>,
 
+    /// How the disks --wipe names are cleaned: signatures (the default; fast), discard
+    /// (blkdiscard, SSD/NVMe) or overwrite (random data over the whole disk; slow).
+    #[arg(long, value_name = "METHOD", requires = "wipe", value_parser = wipe_method_parser())]
+    pub wipe_method: Option<WipeMethod>,
+
     /// Print every command in order and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -341,6 +359,17 @@ pub struct ApplyArgs {
         default_missing_value = "pretty"
     )]
     pub json: Option<JsonStyle>,
+
+    #[command(flatten)]
+    pub shape: PlanShape,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct TuiArgs {
+    /// Review the plan of a saved inventory (`pre-nixos inventory --json`) instead of
+    /// this machine; applying it is then refused.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
 
     #[command(flatten)]
     pub shape: PlanShape,

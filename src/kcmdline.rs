@@ -32,12 +32,75 @@ pub enum WipeSpec {
     Serials(Vec<String>),
 }
 
+/// How a disk a wipe switch names is cleaned before the layout is written. Every method
+/// first tears down what is on the disk and wipes its signatures (the stacks on it must
+/// go whatever the method); `discard` and `overwrite` then treat the whole device.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum WipeMethod {
+    /// Signatures and partition tables erased (`wipefs`, `sgdisk --zap-all`, the edges
+    /// zeroed): fast, the data stays readable to forensic tools.
+    #[default]
+    Signatures,
+    /// `blkdiscard` of the whole device: the SSD/NVMe forgets every block. Refused on a
+    /// device that does not support discard.
+    Discard,
+    /// Random data over the whole device (`shred -n 1`): slow, works on any disk.
+    Overwrite,
+}
+
+impl WipeMethod {
+    pub const ALL: [WipeMethod; 3] = [
+        WipeMethod::Signatures,
+        WipeMethod::Discard,
+        WipeMethod::Overwrite,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WipeMethod::Signatures => "signatures",
+            WipeMethod::Discard => "discard",
+            WipeMethod::Overwrite => "overwrite",
+        }
+    }
+
+    pub fn parse(v: &str) -> Result<WipeMethod, String> {
+        WipeMethod::ALL
+            .into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(v.trim()))
+            .ok_or_else(|| {
+                format!("unknown wipe method {v:?}, expected signatures, discard or overwrite")
+            })
+    }
+}
+
+impl std::fmt::Display for WipeMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `pre-nixos.*` options found on the kernel command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BootOptions {
     pub mode: Option<Mode>,
     pub plan_only: bool,
     pub wipe: Option<WipeSpec>,
+    /// `pre-nixos.wipe-method=`: how the disks the wipe switch names are cleaned.
+    #[serde(default)]
+    pub wipe_method: Option<WipeMethod>,
     pub lan_mac: Option<String>,
     pub swap_size_bytes: Option<u64>,
     /// `boot=LABEL=…` / `boot=UUID=…` (the boot medium, never a target).
@@ -171,6 +234,16 @@ pub fn parse(cmdline: &str) -> BootOptions {
                         .push(format!("{shown}: {e}; no disk will be wiped"));
                 }
             },
+            "pre-nixos.wipe-method" => match WipeMethod::parse(v) {
+                Ok(m) => o.wipe_method = Some(m),
+                // The method that destroys least of what it was not asked to is the
+                // safe reading of a typo.
+                Err(e) => {
+                    o.wipe_method = None;
+                    o.warnings
+                        .push(format!("{shown}: {e}; wiping signatures only"));
+                }
+            },
             "pre-nixos-force-cleanup" => match flag(value.as_deref()) {
                 // The predecessor's switch: `=1` is `pre-nixos.wipe=all`.
                 Some(true) => o.wipe = Some(WipeSpec::All),
@@ -218,7 +291,7 @@ pub fn parse(cmdline: &str) -> BootOptions {
             }
             k if k.starts_with("pre-nixos") => o.warnings.push(format!(
                 "{shown}: unknown pre-nixos option; known: pre-nixos.mode, pre-nixos.plan-only, \
-                 pre-nixos.wipe, pre-nixos-force-cleanup, pre-nixos.lan, pre-nixos.swap, \
+                 pre-nixos.wipe, pre-nixos.wipe-method, pre-nixos-force-cleanup, pre-nixos.lan, pre-nixos.swap, \
                  pre-nixos.report (URL), pre-nixos.report-ca, pre-nixos.report-token (absolute \
                  paths), pre-nixos.report-timeout; ignored"
             )),
@@ -331,7 +404,8 @@ mod tests {
     fn reads_every_known_key() {
         let o = parse(
             "BOOT_IMAGE=/boot/bzImage pre-nixos.mode=careful pre-nixos.plan-only=1 \
-             pre-nixos.wipe=\"SSD0001,HDD0002\" pre-nixos.lan=52:54:00:AB:cd:01 \
+             pre-nixos.wipe=\"SSD0001,HDD0002\" pre-nixos.wipe-method=discard \
+             pre-nixos.lan=52:54:00:AB:cd:01 \
              pre-nixos.swap=8G boot=LABEL=NIXOS_ISO root=LABEL=nixos-minimal",
         );
         assert_eq!(
@@ -340,6 +414,7 @@ mod tests {
                 mode: Some(Mode::Careful),
                 plan_only: true,
                 wipe: Some(WipeSpec::Serials(vec!["SSD0001".into(), "HDD0002".into()])),
+                wipe_method: Some(WipeMethod::Discard),
                 lan_mac: Some("52:54:00:ab:cd:01".into()),
                 swap_size_bytes: Some(8 * crate::units::GIB),
                 boot_device: Some("LABEL=NIXOS_ISO".into()),
@@ -442,6 +517,35 @@ mod tests {
             parse("pre-nixos.wipe=all pre-nixos.wipe=S2").wipe,
             Some(WipeSpec::Serials(vec!["S2".into()]))
         );
+    }
+
+    #[test]
+    fn the_wipe_method_is_read_and_a_typo_falls_back_to_signatures() {
+        for (line, want) in [
+            ("pre-nixos.wipe-method=discard", Some(WipeMethod::Discard)),
+            (
+                "pre-nixos.wipe-method=Overwrite",
+                Some(WipeMethod::Overwrite),
+            ),
+            (
+                "pre-nixos.wipe-method=signatures",
+                Some(WipeMethod::Signatures),
+            ),
+            (
+                "pre-nixos.wipe-method=overwrite pre-nixos.wipe-method=shred",
+                None,
+            ),
+            ("console=ttyS0", None),
+        ] {
+            let o = parse(line);
+            assert_eq!(o.wipe_method, want, "{line}");
+            assert_eq!(
+                o.warnings.len(),
+                usize::from(line.contains("shred")),
+                "{line}"
+            );
+        }
+        assert!(parse("pre-nixos.wipe-method=x").warnings[0].contains("wiping signatures only"));
     }
 
     #[test]

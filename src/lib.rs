@@ -39,6 +39,7 @@ pub mod report;
 // Orchestration and the debug shell.
 pub mod boot;
 pub mod debug;
+pub mod tui;
 
 /// Fixture machines and plans shared by the unit and integration tests; compiled only
 /// for tests (the crate's dev-dependency on itself turns the feature on), never into

@@ -80,6 +80,7 @@ fn options_of_a_subcommand_complete() {
     let offered = complete(&["pre-nixos", "apply", "--"]);
     for want in [
         "--wipe",
+        "--wipe-method",
         "--dry-run",
         "--plan",
         "--executor",
@@ -100,7 +101,7 @@ fn options_of_a_subcommand_complete() {
     assert!(!offered.contains(&"--output".to_owned()), "{offered:?}");
     assert_eq!(
         complete(&["pre-nixos", "apply", "--w"]),
-        sorted(&["--wipe"])
+        sorted(&["--wipe", "--wipe-method"])
     );
     // A hyphenated subcommand, after a global option and its value.
     assert_eq!(

@@ -373,8 +373,9 @@ fn status_when_plan_only_names_the_reasons() {
     assert_has(&text, "jobs:     1 pending: 500 sshd.service start waiting");
     assert_has(
         &text,
-        "next:     nothing was changed because the disks hold data; to use them anyway, DESTROYING \
-         what is on them, boot with pre-nixos.wipe=A1,B2 (or pre-nixos.wipe=all), or run \
+        "next:     nothing was changed because the disks hold data; to review the plan and choose \
+         disk by disk on this terminal: `pre-nixos tui`; to use them anyway, DESTROYING what is on \
+         them, boot with pre-nixos.wipe=A1,B2 (or pre-nixos.wipe=all), or run \
          `pre-nixos apply --wipe A1,B2`",
     );
     let v = diagnose::verdict(&r);

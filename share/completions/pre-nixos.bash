@@ -49,6 +49,9 @@ _pre__nixos() {
             pre__nixos,status)
                 cmd="pre__nixos__subcmd__status"
                 ;;
+            pre__nixos,tui)
+                cmd="pre__nixos__subcmd__tui"
+                ;;
             pre__nixos__subcmd__help,apply)
                 cmd="pre__nixos__subcmd__help__subcmd__apply"
                 ;;
@@ -82,6 +85,9 @@ _pre__nixos() {
             pre__nixos__subcmd__help,status)
                 cmd="pre__nixos__subcmd__help__subcmd__status"
                 ;;
+            pre__nixos__subcmd__help,tui)
+                cmd="pre__nixos__subcmd__help__subcmd__tui"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +95,7 @@ _pre__nixos() {
 
     case "${cmd}" in
         pre__nixos)
-            opts="-v -q -h -V --state-dir --verbose --quiet --color --plan-only --output --json --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose completions man help"
+            opts="-v -q -h -V --state-dir --verbose --quiet --color --plan-only --output --json --inventory --wide --mode --swap-size --help --version boot plan inventory detect-storage apply network status diagnose tui completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,7 +141,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__apply)
-            opts="-v -q -h --plan --executor --wipe --dry-run --json --mode --swap-size --state-dir --verbose --quiet --color --help"
+            opts="-v -q -h --plan --executor --wipe --wipe-method --dry-run --json --mode --swap-size --state-dir --verbose --quiet --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +157,10 @@ _pre__nixos() {
                     ;;
                 --wipe)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wipe-method)
+                    COMPREPLY=($(compgen -W "signatures discard overwrite" -- "${cur}"))
                     return 0
                     ;;
                 --json)
@@ -333,7 +343,7 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__help)
-            opts="boot plan inventory detect-storage apply network status diagnose completions man help"
+            opts="boot plan inventory detect-storage apply network status diagnose tui completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -487,6 +497,20 @@ _pre__nixos() {
             return 0
             ;;
         pre__nixos__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pre__nixos__subcmd__help__subcmd__tui)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -657,6 +681,44 @@ _pre__nixos() {
             case "${prev}" in
                 --json)
                     COMPREPLY=($(compgen -W "pretty short" -- "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pre__nixos__subcmd__tui)
+            opts="-v -q -h --inventory --mode --swap-size --state-dir --verbose --quiet --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --inventory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -W "fast careful" -- "${cur}"))
+                    return 0
+                    ;;
+                --swap-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --root)

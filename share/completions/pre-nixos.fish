@@ -51,6 +51,7 @@ complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "apply" -d 'Crea
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "network" -d 'Choose the LAN, rename it `lan`, enable DHCP, harden and start sshd, announce'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "status" -d 'Show what happened: storage state, plan, verify diff, LAN, sshd, pending jobs'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "diagnose" -d 'Collect every piece of evidence into one directory and a .tar.gz'
+complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "tui" -d 'Review, adjust and apply the storage plan on a terminal (serial console at 80×24)'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "man" -d 'Print the man page (roff), or write every page (one per subcommand) into DIR'
 complete -c pre-nixos -n "__fish_pre_nixos_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -112,6 +113,9 @@ complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l plan -d 'A
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l executor -d 'native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)' -r -f -a "native\t''
 disko\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l wipe -d 'Disks that may be wiped: `all` or serials separated by commas' -r
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l wipe-method -d 'How the disks --wipe names are cleaned: signatures (the default; fast), discard (blkdiscard, SSD/NVMe) or overwrite (random data over the whole disk; slow)' -r -f -a "signatures\t''
+discard\t''
+overwrite\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l json -d 'Print the outcome (and a dry run\'s commands) as JSON (`--json=short`: one line)' -r -f -a "pretty\t''
 short\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand apply" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
@@ -158,6 +162,17 @@ never\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand diagnose" -s h -l help -d 'Print help'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l inventory -d 'Review the plan of a saved inventory (`pre-nixos inventory --json`) instead of this machine; applying it is then refused' -r -F
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l mode -d 'fast: stripe SSD buckets; careful: mirror them. Overrides pre-nixos.mode=' -r -f -a "fast\t''
+careful\t''"
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l swap-size -d 'Swap size: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=' -r
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -s q -l quiet -d 'Errors only on stderr'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand tui" -s h -l help -d 'Print help'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -l state-dir -d 'Directory of storage-status, network-status, storage-plan.json and the lock' -r -F
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand completions" -l color -d 'Colour in the log on stderr: auto (a terminal, and NO_COLOR unset), always, never' -r -f -a "auto\t''
 always\t''
@@ -173,14 +188,15 @@ never\t''"
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -s v -l verbose -d 'More log output on stderr: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot: info and up)'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -s q -l quiet -d 'Errors only on stderr'
 complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand man" -s h -l help -d 'Print help'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "boot" -d 'Run the boot flow: LAN + SSH first, then detect, plan, apply if clean, verify, status'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "plan" -d 'Print the storage plan for this machine; changes nothing'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "inventory" -d 'List disks and NICs, and every excluded device with the reason'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "detect-storage" -d 'Tell whether the planned disks are clean (exit 0 existing storage, 1 clean, 2 error)'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "apply" -d 'Create the planned layout (refuses disks that hold anything unless --wipe names them)'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "network" -d 'Choose the LAN, rename it `lan`, enable DHCP, harden and start sshd, announce'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "status" -d 'Show what happened: storage state, plan, verify diff, LAN, sshd, pending jobs'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "diagnose" -d 'Collect every piece of evidence into one directory and a .tar.gz'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "man" -d 'Print the man page (roff), or write every page (one per subcommand) into DIR'
-complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "boot" -d 'Run the boot flow: LAN + SSH first, then detect, plan, apply if clean, verify, status'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "plan" -d 'Print the storage plan for this machine; changes nothing'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "inventory" -d 'List disks and NICs, and every excluded device with the reason'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "detect-storage" -d 'Tell whether the planned disks are clean (exit 0 existing storage, 1 clean, 2 error)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "apply" -d 'Create the planned layout (refuses disks that hold anything unless --wipe names them)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "network" -d 'Choose the LAN, rename it `lan`, enable DHCP, harden and start sshd, announce'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "status" -d 'Show what happened: storage state, plan, verify diff, LAN, sshd, pending jobs'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "diagnose" -d 'Collect every piece of evidence into one directory and a .tar.gz'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "tui" -d 'Review, adjust and apply the storage plan on a terminal (serial console at 80×24)'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "man" -d 'Print the man page (roff), or write every page (one per subcommand) into DIR'
+complete -c pre-nixos -n "__fish_pre_nixos_using_subcommand help; and not __fish_seen_subcommand_from boot plan inventory detect-storage apply network status diagnose tui completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

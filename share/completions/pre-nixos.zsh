@@ -116,6 +116,7 @@ _arguments "${_arguments_options[@]}" : \
 '(--mode --swap-size)--plan=[Apply this storage-plan.json instead of planning this machine now (its mode and swap are in the file\: --mode and --swap-size next to it are an error)]:FILE:_files' \
 '--executor=[native (sgdisk, mdadm, lvm, mkfs; the default) or disko (builds its scripts with Nix)]:EXECUTOR:(native disko)' \
 '--wipe=[Disks that may be wiped\: \`all\` or serials separated by commas]:all|SERIAL,…:_default' \
+'--wipe-method=[How the disks --wipe names are cleaned\: signatures (the default; fast), discard (blkdiscard, SSD/NVMe) or overwrite (random data over the whole disk; slow)]:METHOD:(signatures discard overwrite)' \
 '--json=[Print the outcome (and a dry run'\''s commands) as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
 '--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
 '--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
@@ -165,6 +166,21 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--out=[Where to put the bundle (default /var/log/pre-nixos/diagnose)]:DIR:_files' \
 '--json=[Print the verdict, the items and where the bundle went as JSON (\`--json=short\`\: one line)]::STYLE:(pretty short)' \
+'--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
+'--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
+'*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'*--verbose[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
+'(-v --verbose)-q[Errors only on stderr]' \
+'(-v --verbose)--quiet[Errors only on stderr]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(tui)
+_arguments "${_arguments_options[@]}" : \
+'--inventory=[Review the plan of a saved inventory (\`pre-nixos inventory --json\`) instead of this machine; applying it is then refused]:FILE:_files' \
+'--mode=[fast\: stripe SSD buckets; careful\: mirror them. Overrides pre-nixos.mode=]:MODE:(fast careful)' \
+'--swap-size=[Swap size\: 8G = 8 GiB, 8GB = 8×10⁹ bytes; at least 1G, 0 = none; it must fit. Default 2 × RAM capped at 64G. Overrides pre-nixos.swap=]:SIZE:_default' \
 '--state-dir=[Directory of storage-status, network-status, storage-plan.json and the lock]:DIR:_files' \
 '--color=[Colour in the log on stderr\: auto (a terminal, and NO_COLOR unset), always, never]:WHEN:(auto always never)' \
 '*-v[More log output on stderr\: info (-v), debug (-vv), trace (-vvv); without it a command shows warnings and errors only (boot\: info and up)]' \
@@ -245,6 +261,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(tui)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -277,6 +297,7 @@ _pre-nixos_commands() {
 'network:Choose the LAN, rename it \`lan\`, enable DHCP, harden and start sshd, announce' \
 'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
 'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
+'tui:Review, adjust and apply the storage plan on a terminal (serial console at 80×24)' \
 'completions:Print shell completions' \
 'man:Print the man page (roff), or write every page (one per subcommand) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -319,6 +340,7 @@ _pre-nixos__subcmd__help_commands() {
 'network:Choose the LAN, rename it \`lan\`, enable DHCP, harden and start sshd, announce' \
 'status:Show what happened\: storage state, plan, verify diff, LAN, sshd, pending jobs' \
 'diagnose:Collect every piece of evidence into one directory and a .tar.gz' \
+'tui:Review, adjust and apply the storage plan on a terminal (serial console at 80×24)' \
 'completions:Print shell completions' \
 'man:Print the man page (roff), or write every page (one per subcommand) into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -380,6 +402,11 @@ _pre-nixos__subcmd__help__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'pre-nixos help status commands' commands "$@"
 }
+(( $+functions[_pre-nixos__subcmd__help__subcmd__tui_commands] )) ||
+_pre-nixos__subcmd__help__subcmd__tui_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos help tui commands' commands "$@"
+}
 (( $+functions[_pre-nixos__subcmd__inventory_commands] )) ||
 _pre-nixos__subcmd__inventory_commands() {
     local commands; commands=()
@@ -404,6 +431,11 @@ _pre-nixos__subcmd__plan_commands() {
 _pre-nixos__subcmd__status_commands() {
     local commands; commands=()
     _describe -t commands 'pre-nixos status commands' commands "$@"
+}
+(( $+functions[_pre-nixos__subcmd__tui_commands] )) ||
+_pre-nixos__subcmd__tui_commands() {
+    local commands; commands=()
+    _describe -t commands 'pre-nixos tui commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_pre-nixos" ]; then

@@ -3,8 +3,6 @@
 
 use std::io::Write as _;
 
-use anyhow::Context as _;
-
 use super::plan_source::load_or_make_plan;
 use super::{executor_kind, plan_options};
 use crate::cli::ApplyArgs;
@@ -12,9 +10,9 @@ use crate::context::Ctx;
 use crate::error::UsageError;
 use crate::host::dryrun::DryRunHost;
 use crate::host::Host;
-use crate::plan::{Plan, PlanOptions};
-use crate::storage::blockdev::resolve_kname;
 use crate::storage::env::Env;
+use crate::storage::targets::refuse_never_targets;
+use crate::storage::teardown::WipeMethods;
 use crate::storage::{policy, provision, Request};
 
 /// `pre-nixos apply [--plan FILE] [--executor native|disko] [--wipe …] [--dry-run]`.
@@ -30,9 +28,6 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
         refuse_never_targets(ctx, &plan, &opts)?;
     }
     super::check_swap_request(Some(&args.shape), &plan)?;
-    let mut boot = ctx.boot.clone();
-    // An explicit `apply` is the operator's decision; only --wipe may wipe here.
-    boot.plan_only = false;
     // A dry run is the same flow over the dry-run host: nothing below knows.
     let dry_host = args.dry_run.then(|| DryRunHost::new(ctx.host));
     let host: &dyn Host = match &dry_host {
@@ -42,18 +37,16 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
     let env = Env::new(host);
     let executor = args.executor.map(executor_kind).unwrap_or_default();
     let dctx = ctx.with_host(host);
-    let outcome = provision(
-        &dctx,
-        &env,
-        &Request {
-            plan: &plan,
-            executor,
-            wipe,
-            boot,
-            lan_mac: None,
-            lan_mac_permanent: false,
-        },
-    )?;
+    // The kernel's pre-nixos.wipe-method= belongs with its pre-nixos.wipe=, which an
+    // explicit apply does not take either.
+    let request = Request::explicit(
+        &plan,
+        executor,
+        wipe,
+        WipeMethods::all(args.wipe_method.unwrap_or_default()),
+        &ctx.boot,
+    );
+    let outcome = provision(&dctx, &env, &request)?;
     if let Some(style) = args.json {
         let commands: Vec<serde_json::Value> = dry_host
             .as_ref()
@@ -124,54 +117,12 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
     Ok(outcome.exit_code())
 }
 
-/// A plan from a file was made elsewhere, or here before something changed: every disk
-/// it names must be one the planner would take on this machine now. The never-a-target
-/// rules (boot medium, running system, removable and USB media, read-only, too small…)
-/// are the inventory's and the planner's, so they run again here, before anything —
-/// a dry run included — and a disk they exclude refuses the whole plan.
-fn refuse_never_targets(ctx: &Ctx, plan: &Plan, opts: &PlanOptions) -> anyhow::Result<()> {
-    let inv = crate::inventory::scan(ctx.host, &ctx.boot).context("reading the inventory")?;
-    let here = crate::plan::plan(&inv, opts).ok();
-    let excluded = here.as_ref().map_or(&inv.excluded, |p| &p.excluded);
-    let mut refused = Vec::new();
-    for d in &plan.layout.disks {
-        // A disk that is gone is the identity guard's to report, with its own words.
-        let Some(k) = resolve_kname(ctx.host, &d.stable_path)? else {
-            continue;
-        };
-        let usable = here.as_ref().is_some_and(|p| {
-            p.layout
-                .disks
-                .iter()
-                .any(|u| u.name == k || u.stable_path == d.stable_path)
-        });
-        if usable {
-            continue;
-        }
-        let why = excluded
-            .iter()
-            .find(|x| x.name == k)
-            .map_or("not a disk the planner would use here", |x| {
-                x.reason.as_str()
-            });
-        refused.push(format!("{} (/dev/{k}): {why}", d.stable_path));
-    }
-    if refused.is_empty() {
-        return Ok(());
-    }
-    Err(UsageError::new(format!(
-        "the plan names disks that are never a target on this machine: {}; nothing was \
-         touched. Plan this machine as it is now (`pre-nixos plan --output json`)",
-        refused.join("; ")
-    ))
-    .into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::host::fake::FakeHost;
     use crate::inventory::fixture::{BlockDev, FixtureTree};
+    use crate::plan::PlanOptions;
 
     /// An SSD, a USB stick and the disk the running system is on.
     fn machine() -> tempfile::TempDir {

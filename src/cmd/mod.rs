@@ -13,6 +13,7 @@ pub mod output;
 pub mod plan;
 pub mod plan_source;
 pub mod status;
+pub mod tui;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -42,6 +43,7 @@ pub fn dispatch(ctx: &Ctx, cli: Cli) -> anyhow::Result<u8> {
         Some(Command::Network(a)) => network::run(ctx, &a),
         Some(Command::Status(a)) => status::run(ctx, &a),
         Some(Command::Diagnose(a)) => diagnose::run(ctx, &a),
+        Some(Command::Tui(a)) => tui::run(ctx, &a),
         Some(Command::Completions { shell }) => docs::completions(shell),
         Some(Command::Man { out }) => docs::man_page(out.as_deref()),
     }
@@ -60,6 +62,7 @@ fn path_options(cli: &mut Cli) -> Vec<&mut PathBuf> {
         Some(Command::Apply(a)) => a.plan.as_mut(),
         Some(Command::Network(a)) => a.net.authorized_keys.as_mut(),
         Some(Command::Diagnose(a)) => a.out.as_mut(),
+        Some(Command::Tui(a)) => a.inventory.as_mut(),
         Some(Command::Inventory(_))
         | Some(Command::Status(_))
         | Some(Command::Completions { .. })

@@ -37,6 +37,15 @@ impl StepError {
     }
 }
 
+/// A line for the person watching: a step that starts (`[2/9] partitioning … `), the
+/// same step finished (`… done in 0.4 s`), or a message (`storage: …`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Note<'s> {
+    Begin(&'s str),
+    End(&'s str),
+    Say(&'s str),
+}
+
 /// Everything an executor needs besides the plan.
 pub struct Env<'a> {
     pub host: &'a dyn Host,
@@ -45,6 +54,8 @@ pub struct Env<'a> {
     pub settle_timeout: Duration,
     pub node_deadline: Duration,
     progress: Progress,
+    /// Where progress goes instead of stderr (the TUI draws it on its own screen).
+    sink: Option<&'a dyn Fn(Note)>,
 }
 
 impl<'a> Env<'a> {
@@ -58,6 +69,23 @@ impl<'a> Env<'a> {
             settle_timeout: SETTLE_TIMEOUT,
             node_deadline: NODE_DEADLINE,
             progress: Progress::default(),
+            sink: None,
+        }
+    }
+
+    /// Sends the progress lines to `sink` rather than to stderr.
+    pub fn with_sink(mut self, sink: &'a dyn Fn(Note)) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// A line for the person at the terminal (progress and outcomes), not a log record.
+    pub fn say(&self, line: &str) {
+        match self.sink {
+            Some(f) => f(Note::Say(line)),
+            None => {
+                let _ = writeln!(std::io::stderr(), "{line}");
+            }
         }
     }
 
@@ -85,8 +113,13 @@ impl<'a> Env<'a> {
         let total = self.progress.total.get().max(n);
         let head = format!("[{n}/{total}] {what}");
         let mut err = std::io::stderr();
-        let _ = write!(err, "{head} … ");
-        let _ = err.flush();
+        match self.sink {
+            Some(f) => f(Note::Begin(&format!("{head} …"))),
+            None => {
+                let _ = write!(err, "{head} … ");
+                let _ = err.flush();
+            }
+        }
         let start = self.host.now();
         let result = f();
         let secs = self
@@ -96,7 +129,12 @@ impl<'a> Env<'a> {
             .as_secs_f64();
         match &result {
             Ok(()) => {
-                let _ = writeln!(err, "done in {secs:.1} s");
+                match self.sink {
+                    Some(f) => f(Note::End(&format!("{head} … done in {secs:.1} s"))),
+                    None => {
+                        let _ = writeln!(err, "done in {secs:.1} s");
+                    }
+                }
                 tracing::info!(
                     step = key,
                     n,
@@ -106,7 +144,12 @@ impl<'a> Env<'a> {
                 );
             }
             Err(e) => {
-                let _ = writeln!(err, "failed after {secs:.1} s");
+                match self.sink {
+                    Some(f) => f(Note::End(&format!("{head} … failed after {secs:.1} s"))),
+                    None => {
+                        let _ = writeln!(err, "failed after {secs:.1} s");
+                    }
+                }
                 tracing::error!(step = key, n, total, error = %format!("{e:#}"), "{what}: failed");
             }
         }

@@ -18,10 +18,10 @@ pub mod env;
 pub mod exec;
 pub mod policy;
 pub mod resume;
+pub mod targets;
 pub mod teardown;
 pub mod verify;
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{anyhow, Context};
@@ -47,12 +47,40 @@ pub struct Request<'a> {
     pub executor: ExecutorKind,
     /// The wipe switch in force.
     pub wipe: Option<WipeSpec>,
+    /// How the disks the wipe switch names are cleaned.
+    pub wipe_methods: teardown::WipeMethods,
     pub boot: BootOptions,
     /// MAC of the LAN, for `network-lan.nix`.
     pub lan_mac: Option<String>,
     /// `lan_mac` is the NIC's permanent address (the stub matches it with
     /// `PermanentMACAddress`, else `MACAddress`).
     pub lan_mac_permanent: bool,
+}
+
+impl<'a> Request<'a> {
+    /// What an operator's explicit apply asks for (`pre-nixos apply`, and the TUI's
+    /// apply, which builds it the same way): the plan, the wipe switch and methods they
+    /// gave, and the boot options with plan-only off — an explicit apply is the
+    /// operator's decision, and only their wipe switch may wipe.
+    pub fn explicit(
+        plan: &'a Plan,
+        executor: ExecutorKind,
+        wipe: Option<WipeSpec>,
+        wipe_methods: teardown::WipeMethods,
+        boot: &BootOptions,
+    ) -> Request<'a> {
+        let mut boot = boot.clone();
+        boot.plan_only = false;
+        Request {
+            plan,
+            executor,
+            wipe,
+            wipe_methods,
+            boot,
+            lan_mac: None,
+            lan_mac_permanent: false,
+        }
+    }
 }
 
 /// How it ended: the policy row (a `Failed` one when a step failed) and the status
@@ -126,7 +154,7 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
     // ([`identity_failures`]); the first one again here would be the same news twice,
     // and a dry run that went on past them decided on disks it took as the plan has them.
     if env.host.changes_are_real() || (identity.is_ok() && !is_identity_failure(&policy)) {
-        eprintln_ui(&format!("storage: {}", policy.message()));
+        env.say(&format!("storage: {}", policy.message()));
     }
     let status = initial_status(ctx, req.plan, identity.ok());
     let outcome = if policy.writes() || policy == Policy::AlreadyProvisioned {
@@ -309,6 +337,7 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
     };
     if !teardown_disks.is_empty() {
         tools.extend(teardown::REQUIRED_TOOLS);
+        tools.extend(req.wipe_methods.tools(&teardown_disks));
     }
     tools.sort();
     tools.dedup();
@@ -348,7 +377,7 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
         env.step(
             "teardown",
             &format!("tearing down everything on {}", names.join(" ")),
-            || teardown::teardown(env, &teardown_disks),
+            || teardown::teardown(env, &teardown_disks, &req.wipe_methods),
         )?;
     }
     if !applies {
@@ -433,12 +462,6 @@ fn state_dir_error(ctx: &Ctx) -> String {
          writable or point --state-dir / PRE_NIXOS_STATE_DIR elsewhere",
         ctx.state_dir().display()
     )
-}
-
-/// A line for the person at the terminal (progress and outcomes), not a log record.
-fn eprintln_ui(line: &str) {
-    let mut err = std::io::stderr();
-    let _ = writeln!(err, "{line}");
 }
 
 #[cfg(test)]

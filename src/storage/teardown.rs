@@ -17,18 +17,132 @@
 //! there (udev may reassemble an array behind our back) gets one more pass, after
 //! which the teardown fails naming what survived.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 
 use crate::host::{Cmd, Host};
+use crate::kcmdline::WipeMethod;
 use crate::plan::PlannedDisk;
 use crate::storage::blockdev::{self, LsblkNode, LvmState, MdstatArray};
 use crate::storage::env::{check_tools, DiskLocks, Env};
 
 /// Needed whatever the graph holds; mdadm and LVM are checked when the graph has them.
 pub const REQUIRED_TOOLS: &[&str] = &["lsblk", "wipefs", "sgdisk", "dd", "blockdev", "udevadm"];
+
+/// How long `blkdiscard` of a whole device may take: a discard is a handful of
+/// commands to the drive, over in seconds even on large SSDs; a drive that takes
+/// longer is not discarding, it is zeroing by hand.
+pub const DISCARD_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// The slowest sustained write an overwrite is sized for (an old 5400 rpm disk or a
+/// virtual disk on a busy host), in bytes per second.
+pub const OVERWRITE_MIN_RATE: u64 = 20_000_000;
+
+/// What a disk of today writes sustained (a recent HDD's outer tracks, a SATA SSD
+/// after its cache), for the estimate shown before an overwrite starts.
+pub const OVERWRITE_TYPICAL_RATE: u64 = 150_000_000;
+
+/// How long an overwrite of `size` bytes may take: the whole device at
+/// [`OVERWRITE_MIN_RATE`], plus a minute for the start and the final flush.
+pub fn overwrite_timeout(size: u64) -> Duration {
+    Duration::from_secs(60 + size / OVERWRITE_MIN_RATE)
+}
+
+/// The cleanup method for each disk a wipe names: one default, and the disks (by
+/// stable path) an operator gave another one (the TUI marks disk by disk).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WipeMethods {
+    pub default: WipeMethod,
+    pub per_disk: BTreeMap<String, WipeMethod>,
+}
+
+impl WipeMethods {
+    pub fn all(m: WipeMethod) -> Self {
+        WipeMethods {
+            default: m,
+            per_disk: BTreeMap::new(),
+        }
+    }
+
+    pub fn for_disk(&self, stable_path: &str) -> WipeMethod {
+        self.per_disk
+            .get(stable_path)
+            .copied()
+            .unwrap_or(self.default)
+    }
+
+    /// The tools the methods of `disks` need beyond [`REQUIRED_TOOLS`].
+    pub fn tools(&self, disks: &[PlannedDisk]) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = disks
+            .iter()
+            .filter_map(|d| match self.for_disk(&d.stable_path) {
+                WipeMethod::Signatures => None,
+                WipeMethod::Discard => Some("blkdiscard"),
+                WipeMethod::Overwrite => Some("shred"),
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// Refuses `discard` on a device whose queue says it cannot (`discard_max_bytes` 0, or
+/// no such attribute): `blkdiscard` would fail after the teardown already ran, with a
+/// message that does not say why.
+pub fn check_discard(host: &dyn Host, stable_path: &str, kname: &str) -> anyhow::Result<()> {
+    let attr = format!("/sys/block/{kname}/queue/discard_max_bytes");
+    let max = host.read_attr(Path::new(&attr)).ok();
+    match max.as_deref().map(str::parse::<u64>) {
+        Some(Ok(n)) if n > 0 => Ok(()),
+        _ => Err(anyhow!(
+            "discarding /dev/{kname} ({stable_path}): the device does not support discard \
+             ({attr} is {}); nothing was touched. Choose the wipe method signatures or \
+             overwrite for this disk",
+            max.as_deref().unwrap_or("missing")
+        )),
+    }
+}
+
+/// The command that cleans the whole of `dev` (`size` bytes) after its teardown, for the
+/// methods that do more than the teardown's signature wipe.
+pub fn method_command(method: WipeMethod, dev: &str, size: u64) -> Option<Cmd> {
+    match method {
+        WipeMethod::Signatures => None,
+        WipeMethod::Discard => Some(
+            // -f: blkdiscard refuses a device with signatures left on it; the teardown
+            // wiped those it knows, a leftover it does not know is no reason to stop.
+            cmd(
+                format!("discarding every block of {dev}"),
+                &["blkdiscard", "-f", dev],
+            )
+            .timeout(DISCARD_TIMEOUT),
+        ),
+        WipeMethod::Overwrite => {
+            let t = overwrite_timeout(size);
+            Some(
+                // shred sizes a block device itself and writes exactly to its end; -v
+                // prints its progress, which the streamed command passes on.
+                cmd(
+                    format!(
+                        "overwriting {dev} with random data ({}: about {} min at {} MB/s, \
+                         at most {} min)",
+                        crate::units::human_bytes(size),
+                        (size / OVERWRITE_TYPICAL_RATE).div_ceil(60).max(1),
+                        OVERWRITE_TYPICAL_RATE / 1_000_000,
+                        t.as_secs().div_ceil(60)
+                    ),
+                    &["shred", "-v", "-n", "1", dev],
+                )
+                .timeout(t)
+                .stream(),
+            )
+        }
+    }
+}
 
 /// The device graph around the target disks.
 #[derive(Debug, Clone, Default)]
@@ -404,15 +518,34 @@ fn run_pass(env: &Env, cmds: &[Cmd]) {
     }
 }
 
-/// Tears down everything on `disks`. Only these disks are touched.
-pub fn teardown(env: &Env, disks: &[PlannedDisk]) -> anyhow::Result<()> {
+/// Tears down everything on `disks`, then cleans each by its method. Only these disks
+/// are touched.
+pub fn teardown(env: &Env, disks: &[PlannedDisk], methods: &WipeMethods) -> anyhow::Result<()> {
     let mut knames = Vec::new();
     for d in disks {
         let k = blockdev::resolve_kname(env.host, &d.stable_path)
             .with_context(|| format!("resolving {}", d.stable_path))?
             .ok_or_else(|| anyhow!("tearing down {}: the disk is not present", d.stable_path))?;
+        if methods.for_disk(&d.stable_path) == WipeMethod::Discard {
+            check_discard(env.host, &d.stable_path, &k)?;
+        }
         knames.push(k);
     }
+    tear_down_stacks(env, &knames)?;
+    for (d, k) in disks.iter().zip(&knames) {
+        let dev = format!("/dev/{k}");
+        if let Some(c) = method_command(methods.for_disk(&d.stable_path), &dev, d.size_bytes) {
+            env.host
+                .run(&c)
+                .with_context(|| format!("{} ({})", c.what, d.stable_path))?;
+        }
+    }
+    Ok(())
+}
+
+/// The leaves-first passes over the disks `knames`, until nothing is left.
+fn tear_down_stacks(env: &Env, knames: &[String]) -> anyhow::Result<()> {
+    let knames = knames.to_vec();
     for pass in 1..=2 {
         let g = read_graph(env.host).context("reading the device graph")?;
         let cmds = plan_teardown(&g, &knames).map_err(|e| anyhow!(e))?;

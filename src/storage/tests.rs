@@ -23,6 +23,7 @@ fn request(plan: &Plan) -> Request<'_> {
         plan,
         executor: ExecutorKind::Native,
         wipe: None,
+        wipe_methods: Default::default(),
         boot: BootOptions::default(),
         lan_mac: None,
         lan_mac_permanent: false,
@@ -362,8 +363,10 @@ const CLEAN_LSBLK: &str = r#"{"blockdevices":[
  {"name":"sdb","kname":"sdb","maj:min":"8:16","type":"disk","size":4294967296},
  {"name":"sdc","kname":"sdc","maj:min":"8:32","type":"disk","size":4294967296}]}"#;
 
-#[test]
-fn a_wipe_switch_tears_down_then_applies() {
+/// The disko-applied machine with someone else's storage (the existing-rebooted
+/// capture) on its planned disks, scripted so a teardown clears it and the apply
+/// then succeeds.
+fn existing_storage_run() -> (Machine, FakeHost, Plan) {
     use testkit::capture;
     let plan = testkit::disko_applied_plan();
     let m = Machine::for_plan(&plan);
@@ -397,6 +400,12 @@ fn a_wipe_switch_tears_down_then_applies() {
     wipefs_clears(&host, &m, "sdb");
     wipefs_clears(&host, &m, "sdc");
     swapon_completes_the_capture(&host, &m);
+    (m, host, plan)
+}
+
+#[test]
+fn a_wipe_switch_tears_down_then_applies() {
+    let (m, host, plan) = existing_storage_run();
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::Serials(vec![
@@ -594,6 +603,100 @@ fn a_cut_apply_with_a_foreign_name_or_a_done_marker_is_left_untouched() {
     }
 }
 
+/// The TUI's request: each disk with its own method. Discard and overwrite come after
+/// the teardown of the stacks and before the first partition table; the disk left at
+/// signatures gets neither.
+#[test]
+fn each_wiped_disk_gets_its_method_between_teardown_and_partitioning() {
+    let (m, host, plan) = existing_storage_run();
+    m.install_tools(&["blkdiscard", "shred"]);
+    m.write("/sys/block/sdb/queue/discard_max_bytes", "2147450880\n");
+    let by_serial = |s: &str| {
+        plan.layout
+            .disks
+            .iter()
+            .find(|d| d.serial.as_deref() == Some(s))
+            .unwrap()
+            .stable_path
+            .clone()
+    };
+    let methods = teardown::WipeMethods {
+        default: crate::kcmdline::WipeMethod::Signatures,
+        per_disk: [
+            (by_serial("HDD0001"), crate::kcmdline::WipeMethod::Discard),
+            (by_serial("HDD0002"), crate::kcmdline::WipeMethod::Overwrite),
+        ]
+        .into(),
+    };
+    let req = Request::explicit(
+        &plan,
+        ExecutorKind::Native,
+        Some(WipeSpec::Serials(vec![
+            "SSD0001".into(),
+            "HDD0001".into(),
+            "HDD0002".into(),
+        ])),
+        methods,
+        &BootOptions {
+            plan_only: true,
+            ..BootOptions::default()
+        },
+    );
+    let ctx = Ctx::new(&host, STATE);
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(out.status.detail, "wiped-and-applied", "{:?}", out.status);
+    let l = host.command_lines();
+    let pos = |c: &str| {
+        l.iter()
+            .position(|x| x == c)
+            .unwrap_or_else(|| panic!("{c} not run: {l:#?}"))
+    };
+    let discard = pos("blkdiscard -f /dev/sdb");
+    let shred = pos("shred -v -n 1 /dev/sdc");
+    let last_zap = l
+        .iter()
+        .rposition(|c| c.starts_with("sgdisk --zap-all"))
+        .unwrap();
+    let first_table = l
+        .iter()
+        .position(|c| c.starts_with("sgdisk --clear"))
+        .unwrap();
+    assert!(
+        last_zap < discard && discard < shred && shred < first_table,
+        "{l:#?}"
+    );
+    assert!(!l
+        .iter()
+        .any(|c| c.contains("blkdiscard -f /dev/sda") || c.contains("shred -v -n 1 /dev/sda")));
+    // The request is apply's: the kernel's plan-only does not hold an explicit apply.
+    assert!(!req.boot.plan_only);
+}
+
+/// The dry run lists the method's command where the real run would run it.
+#[test]
+fn a_dry_run_prints_the_wipe_methods_commands() {
+    let (m, host, plan) = existing_storage_run();
+    m.install_tools(&["blkdiscard"]);
+    m.write("/sys/block/sdb/queue/discard_max_bytes", "512\n");
+    let dry = dryrun::DryRunHost::new(&host);
+    let req = Request {
+        wipe: Some(WipeSpec::All),
+        wipe_methods: teardown::WipeMethods::all(crate::kcmdline::WipeMethod::Discard),
+        ..request(&plan)
+    };
+    m.write("/sys/block/sda/queue/discard_max_bytes", "512\n");
+    m.write("/sys/block/sdc/queue/discard_max_bytes", "512\n");
+    let ctx = Ctx::new(&dry, STATE);
+    provision(&ctx, &env(&dry), &req).unwrap();
+    let shown: Vec<String> = dry.commands().iter().map(Cmd::display).collect();
+    for d in ["sda", "sdb", "sdc"] {
+        assert!(
+            shown.contains(&format!("blkdiscard -f /dev/{d}")),
+            "{shown:#?}"
+        );
+    }
+}
+
 #[test]
 fn a_teardown_that_does_not_stick_fails_before_partitioning() {
     let plan = testkit::disko_applied_plan();
@@ -605,6 +708,7 @@ fn a_teardown_that_does_not_stick_fails_before_partitioning() {
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::All),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
@@ -654,6 +758,7 @@ fn already_provisioned_mounts_and_changes_nothing() {
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::All),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
@@ -756,6 +861,7 @@ fn a_wipe_switch_naming_some_dirty_disks_wipes_only_those() {
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::Serials(vec!["HDDA".into()])),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
@@ -813,6 +919,7 @@ fn a_disko_that_cannot_build_its_scripts_is_refused_before_any_disk_is_touched()
     let req = Request {
         executor: ExecutorKind::Disko,
         wipe: Some(crate::kcmdline::WipeSpec::All),
+        wipe_methods: Default::default(),
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();

@@ -336,13 +336,15 @@ pub fn next_step(r: &StatusReport, plan: Option<&Plan>) -> Option<String> {
             // them all lifts the refusal whichever of them hold data.
             let serials = plan_serials(plan);
             Some(format!(
-                "nothing was changed because the disks hold data; to use them anyway, \
+                "nothing was changed because the disks hold data; to review the plan and \
+                 choose disk by disk on this terminal: `pre-nixos tui`; to use them anyway, \
                  DESTROYING what is on them, {}",
                 crate::storage::policy::wipe_advice(&serials)
             ))
         }
         (State::PlanOnly, "requested") => Some(
-            "pre-nixos.plan-only=1 was given, so nothing was changed; `pre-nixos apply` applies the plan"
+            "pre-nixos.plan-only=1 was given, so nothing was changed; `pre-nixos apply` applies \
+             the plan, `pre-nixos tui` reviews and adjusts it first"
                 .into(),
         ),
         (State::PlanOnly, "detection-error") => Some(

@@ -176,7 +176,7 @@ fn teardown_re_checks_and_succeeds_when_nothing_is_left() {
         .unwrap();
     });
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
-    teardown(&env, &disks).unwrap();
+    teardown(&env, &disks, &WipeMethods::default()).unwrap();
     let l = host.command_lines();
     assert_eq!(
         l.iter().filter(|c| c.starts_with("mdadm --stop")).count(),
@@ -196,7 +196,10 @@ fn teardown_repeats_once_then_names_what_survived() {
     );
     host.on(&["pvs"], Response::stdout(NO_PVS));
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
-    let e = format!("{:#}", teardown(&env, &disks).unwrap_err());
+    let e = format!(
+        "{:#}",
+        teardown(&env, &disks, &WipeMethods::default()).unwrap_err()
+    );
     assert!(e.contains("still present after two passes"), "{e}");
     assert!(e.contains("md127"), "{e}");
     let l = host.command_lines();
@@ -213,7 +216,10 @@ fn a_missing_mdadm_is_named_before_any_command() {
     let host = FakeHost::new(m.root());
     testkit::script_capture(&host, "disko-applied");
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
-    let e = format!("{:#}", teardown(&env, &disks).unwrap_err());
+    let e = format!(
+        "{:#}",
+        teardown(&env, &disks, &WipeMethods::default()).unwrap_err()
+    );
     assert!(e.contains("mdadm not found"), "{e}");
     assert!(host
         .command_lines()
@@ -238,4 +244,129 @@ fn disks_are_locked_against_udev_during_a_pass_and_released_after() {
     assert!(probe("sdc"), "an unnamed disk is not locked");
     locks.close().unwrap();
     assert!(probe("sda") && probe("sdb"));
+}
+
+/// The capture's machine with its first pass succeeding, as above.
+fn host_where_teardown_succeeds(m: &Machine) -> FakeHost {
+    let host = FakeHost::new(m.root());
+    host.on_times(
+        &["lsblk"],
+        1,
+        Response::stdout(capture("disko-applied", "lsblk-O-b.json")),
+    );
+    host.on_times(
+        &["pvs"],
+        1,
+        Response::stdout(capture("disko-applied", "lvm/pvs-all.json")),
+    );
+    host.on(&["lsblk"], Response::stdout(CLEAN_LSBLK));
+    host.on(&["pvs"], Response::stdout(NO_PVS));
+    let root = m.root().to_owned();
+    host.on_with_effect(&["mdadm", "--stop"], Response::stdout(""), move |_| {
+        std::fs::write(
+            root.join("proc/mdstat"),
+            "Personalities : [raid1]\nunused devices: <none>\n",
+        )
+        .unwrap();
+    });
+    host
+}
+
+#[test]
+fn each_disk_is_cleaned_by_its_own_method_after_the_teardown() {
+    let (m, disks) = machine_for_capture();
+    let knames: Vec<String> = disks.iter().map(|d| d.name.clone()).collect();
+    m.write(
+        &format!("/sys/block/{}/queue/discard_max_bytes", knames[0]),
+        "2147450880\n",
+    );
+    let host = host_where_teardown_succeeds(&m);
+    let methods = WipeMethods {
+        default: WipeMethod::Signatures,
+        per_disk: [
+            (disks[0].stable_path.clone(), WipeMethod::Discard),
+            (disks[1].stable_path.clone(), WipeMethod::Overwrite),
+        ]
+        .into(),
+    };
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    teardown(&env, &disks, &methods).unwrap();
+    let l = host.command_lines();
+    let zap = l
+        .iter()
+        .rposition(|c| c.starts_with("sgdisk --zap-all"))
+        .unwrap();
+    let tail: Vec<&str> = l[zap..]
+        .iter()
+        .filter(|c| c.starts_with("blkdiscard") || c.starts_with("shred"))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            format!("blkdiscard -f /dev/{}", knames[0]),
+            format!("shred -v -n 1 /dev/{}", knames[1]),
+        ]
+    );
+    // Nothing for the disk left at signatures, and nothing before the stacks are gone.
+    assert!(!l[..zap]
+        .iter()
+        .any(|c| c.starts_with("blkdiscard") || c.starts_with("shred")));
+    let shred = host
+        .commands()
+        .into_iter()
+        .find(|c| c.program() == "shred")
+        .unwrap();
+    assert_eq!(shred.timeout, Some(overwrite_timeout(disks[1].size_bytes)));
+    assert!(shred.stream, "shred's progress must reach the operator");
+}
+
+#[test]
+fn discard_on_a_device_without_it_is_refused_before_any_command() {
+    let (m, disks) = machine_for_capture();
+    let kname = disks[1].name.clone();
+    m.write(
+        &format!("/sys/block/{kname}/queue/discard_max_bytes"),
+        "0\n",
+    );
+    let host = host_where_teardown_succeeds(&m);
+    let methods = WipeMethods {
+        default: WipeMethod::Signatures,
+        per_disk: [(disks[1].stable_path.clone(), WipeMethod::Discard)].into(),
+    };
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    let e = format!("{:#}", teardown(&env, &disks, &methods).unwrap_err());
+    assert!(
+        e.contains(&format!(
+            "discarding /dev/{kname} ({})",
+            disks[1].stable_path
+        )),
+        "{e}"
+    );
+    assert!(e.contains("does not support discard"), "{e}");
+    assert!(e.contains("discard_max_bytes is 0"), "{e}");
+    assert_eq!(host.command_lines(), Vec::<String>::new());
+}
+
+#[test]
+fn an_overwrite_is_given_time_for_the_whole_disk_at_a_slow_rate() {
+    assert_eq!(overwrite_timeout(0).as_secs(), 60);
+    // 8 TB at 20 MB/s: 400 000 s, a little over four and a half days.
+    assert_eq!(overwrite_timeout(8_000_000_000_000).as_secs(), 400_060);
+    let c = method_command(WipeMethod::Overwrite, "/dev/sdb", 4_000_000_000).unwrap();
+    assert_eq!(c.display(), "shred -v -n 1 /dev/sdb");
+    assert!(
+        c.what
+            .contains("(4.0 GB: about 1 min at 150 MB/s, at most 5 min)"),
+        "{}",
+        c.what
+    );
+    let c = method_command(WipeMethod::Overwrite, "/dev/sdb", 8_000_000_000_000).unwrap();
+    assert!(
+        c.what
+            .contains("(8.0 TB: about 889 min at 150 MB/s, at most 6668 min)"),
+        "{}",
+        c.what
+    );
+    assert!(method_command(WipeMethod::Signatures, "/dev/sdb", 1).is_none());
 }

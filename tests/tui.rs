@@ -18,8 +18,14 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
 fn app() -> App {
+    app_for("server-ssd-4hdd", |i| i == 1 || i == 2)
+}
+
+/// The TUI on `examples/<example>.json`, the planned disks whose index `dirty` names
+/// holding an old array.
+fn app_for(example: &str, dirty: fn(usize) -> bool) -> App {
     let text = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/server-ssd-4hdd.json"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{example}.json")),
     )
     .unwrap();
     let inv: Inventory = serde_json::from_str(&text).unwrap();
@@ -33,7 +39,7 @@ fn app() -> App {
                 stable_path: d.stable_path.clone(),
                 name: Some(d.name.clone()),
                 serial: d.serial.clone(),
-                reasons: if i == 1 || i == 2 {
+                reasons: if dirty(i) {
                     vec![
                         "partition-table".into(),
                         "signature:linux_raid_member".into(),
@@ -66,6 +72,10 @@ fn text(t: &Terminal<TestBackend>) -> String {
 /// the boot left the disks alone, and returns the last screen. Every key but `t`
 /// (status asks systemd and sshd) runs no command.
 fn screen(script: &str, w: u16, h: u16, look: Look) -> String {
+    screen_of(app(), script, w, h, look)
+}
+
+fn screen_of(mut a: App, script: &str, w: u16, h: u16, look: Look) -> String {
     let dir = tempfile::tempdir().unwrap();
     let host = FakeHost::new(dir.path());
     let state = dir.path().join("run/pre-nixos");
@@ -82,7 +92,6 @@ fn screen(script: &str, w: u16, h: u16, look: Look) -> String {
     .unwrap();
     let ctx = Ctx::new(&host, "/run/pre-nixos");
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    let mut a = app();
     // The header comes from the state files, read on the first tick.
     let mut events = vec![Input::Tick];
     events.extend(keys(script));
@@ -158,6 +167,42 @@ fn every_screen_matches_its_golden_file() {
         "screens differ from the golden files (inspect, then UPDATE_GOLDEN=1):\n{}",
         stale.join("\n")
     );
+}
+
+/// Eleven disks that all hold data do not fit an 80×24 console: the marking list and
+/// the confirmation scroll so that the disk at the cursor (or the one whose serial is
+/// asked for) and the prompt stay on screen, with a row saying how much is out of view.
+#[test]
+fn long_disk_lists_scroll_with_the_cursor_on_a_serial_console() {
+    let mut stale = Vec::new();
+    let all = |_| true;
+    // The cursor to the last disk, marked there: the list shows its end.
+    let got = screen_of(
+        app_for("mixed-three-sizes", all),
+        "ajjjjjjjjjj ",
+        80,
+        24,
+        UNICODE,
+    );
+    let marked: Vec<&str> = got.lines().filter(|l| l.contains("[x] ")).collect();
+    assert_eq!(marked.len(), 1, "{got}");
+    assert!(marked[0].contains("wipe: signatures"), "{got}");
+    assert!(got.contains("more rows above"), "{got}");
+    stale.extend(golden("wipe-many-80x24-utf8.txt", &got));
+    // Every disk marked, the confirmation asks for the first serial: the prompt shows.
+    let mark_all = format!("a{}\n", " j".repeat(11));
+    let got = screen_of(
+        app_for("mixed-three-sizes", all),
+        &mark_all,
+        80,
+        24,
+        UNICODE,
+    );
+    assert!(got.contains("Type the serial of "), "{got}");
+    assert!(got.contains("> _"), "{got}");
+    assert!(got.contains("more rows below"), "{got}");
+    stale.extend(golden("confirm-many-80x24-utf8.txt", &got));
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
 
 #[test]
@@ -357,8 +402,8 @@ fn a_tick_reads_the_state_files_again() {
     run_loop(&ctx, &mut t, &mut a, UNICODE, None, [Input::Tick]).unwrap();
     assert!(
         text(&t).starts_with(
-            "pre-nixos · lan 52:54:00:12:34:56 no address · sshd not started: no-authorized-k\n\
-             storage: running ·"
+            "pre-nixos · lan 52:54:00:12:34:56 no address · sshd not started:\n  \
+             no-authorized-key\nstorage: running ·"
         ),
         "{}",
         text(&t)

@@ -3,7 +3,7 @@
 //! the screen back, and checks what a terminal needs: the first screen, navigation,
 //! the header refreshed from the state files while it runs, redraw on resize, ASCII
 //! on `TERM=vt100`, no colour under `NO_COLOR`, and cooked mode after every way out —
-//! `q`, SIGTERM, SIGHUP.
+//! `q`, SIGTERM, SIGHUP, and a panic.
 //!
 //! tmux is a test dependency (`scripts/install-deps`); without it the test fails
 //! saying so. Each test has its own tmux server (`-L`), ended when it is done.
@@ -58,6 +58,16 @@ impl Tmux {
             "sh -c '{script}'; echo EXIT=$?; stty -a | tr \" \" \"\\n\" | grep -x -E -- '-?icanon'; sleep 600"
         );
         t.tmux(&["new-session", "-d", "-x", "80", "-y", "24", &outer]);
+        t
+    }
+
+    /// A session running `command` (a shell line) in an 80×24 terminal.
+    fn run(name: &str, command: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("pre-nixos-test-{name}-{}", std::process::id()),
+            root: tempfile::tempdir().unwrap(),
+        };
+        t.tmux(&["new-session", "-d", "-x", "80", "-y", "24", command]);
         t
     }
 
@@ -151,7 +161,7 @@ fn the_tui_in_a_real_terminal_navigates_refreshes_and_restores_the_terminal() {
         s.contains("ssh root@10.0.2.15")
             && s.contains("storage: plan-only/existing-storage")
             && s.contains("┌ plan: 5 disks, 1 arrays, 2 VGs")
-            && s.contains("q:quit")
+            && s.contains("d:diag ?:help q")
     });
     // NO_COLOR: no colour in the escape sequences tmux kept.
     let raw = t.tmux(&["capture-pane", "-p", "-e"]);
@@ -218,4 +228,43 @@ fn sigterm_and_sighup_leave_a_cooked_terminal() {
             "{sig:?}: still on the alternate screen:\n{s}"
         );
     }
+}
+
+/// A panic while the terminal is raw and on the alternate screen: the hook the guard
+/// installs puts the terminal back before the message prints, so the operator reads it
+/// on a cooked terminal. Nothing in the binary panics on purpose, so the guard is entered
+/// by this test binary itself, in [`panics_inside_the_terminal_guard`] run inside tmux.
+#[test]
+fn a_panic_leaves_a_cooked_terminal_and_its_message_readable() {
+    let exe = std::env::current_exe().unwrap();
+    let t = Tmux::run(
+        "panic",
+        &format!(
+            "TUI_PANIC_INSIDE_GUARD=1 {} --exact panics_inside_the_terminal_guard --ignored \
+             --nocapture --test-threads=1; \
+             stty -a | tr ' ' '\\n' | grep -x -E -- '-?icanon'; sleep 600",
+            exe.display()
+        ),
+    );
+    let s = t.wait_for("icanon");
+    assert!(
+        s.contains("raw and alternate: on purpose"),
+        "the panic message is not on the screen:\n{s}"
+    );
+    assert!(
+        s.contains("\nicanon"),
+        "the terminal was left in raw mode:\n{s}"
+    );
+}
+
+/// Run by the test above inside tmux (ignored otherwise, and a no-op without its
+/// variable): enters the TUI's terminal guard and panics inside it.
+#[test]
+#[ignore = "run inside tmux by a_panic_leaves_a_cooked_terminal_and_its_message_readable"]
+fn panics_inside_the_terminal_guard() {
+    if std::env::var_os("TUI_PANIC_INSIDE_GUARD").is_none() {
+        return;
+    }
+    let _guard = pre_nixos::tui::term::Guard::enter().unwrap();
+    panic!("raw and alternate: on purpose");
 }

@@ -11,6 +11,7 @@ use ratatui::Frame;
 
 use super::model::{swap_text, App, Node, Screen};
 use crate::plan::{LvContent, PartitionRole};
+use crate::render::wrap::wrap;
 use crate::units::{human_binary, human_bytes};
 
 /// How the terminal can draw: colour (off under `NO_COLOR` or `TERM=dumb`) and Unicode
@@ -55,6 +56,8 @@ impl Look {
                 '≤' => out.push_str("<="),
                 '▸' => out.push('>'),
                 '▾' => out.push('v'),
+                '↑' => out.push('^'),
+                '↓' => out.push('v'),
                 c if c.is_ascii() => out.push(c),
                 _ => out.push('?'),
             }
@@ -103,14 +106,17 @@ impl Look {
 pub fn render(app: &App, look: Look, f: &mut Frame) {
     let area = f.area();
     let message_lines = if area.height >= 40 { 6 } else { 3 };
+    let header_lines = header_lines(app, look, usize::from(area.width));
     let [header, body, message, footer] = Layout::vertical([
-        Constraint::Length(2),
+        // Two rows, more when a long address or reason wraps (never cut: the IP and the
+        // `ssh root@…` line are what the operator came for).
+        Constraint::Length(u16::try_from(header_lines.len()).unwrap_or(2)),
         Constraint::Min(5),
         Constraint::Length(message_lines),
         Constraint::Length(1),
     ])
     .areas(area);
-    render_header(app, look, f, header);
+    f.render_widget(Paragraph::new(header_lines), header);
     match &app.screen {
         Screen::Plan | Screen::Swap { .. } => render_plan(app, look, f, body),
         Screen::Wipe { cursor } => render_wipe(app, look, f, body, *cursor),
@@ -150,9 +156,9 @@ pub fn render(app: &App, look: Look, f: &mut Frame) {
 
 fn footer_text(s: &Screen, width: u16) -> &'static str {
     match s {
-        // Every key on an 80-column console; `d` and the rest are in `?`.
+        // Every key of the plan view on an 80-column console (79 columns).
         Screen::Plan if width < 110 => {
-            "j/k Enter m:mode s:swap a:apply S/L:save/load r:rescan t:status ?:help q:quit"
+            "j/k Enter m:mode s:swap a:apply S/L:save/load r:rescan t:status d:diag ?:help q"
         }
         Screen::Plan => {
             "j/k move  Enter expand  m mode  s swap  a apply  S save  L load  r rescan  t status  d diag  ? help  q quit"
@@ -167,7 +173,9 @@ fn footer_text(s: &Screen, width: u16) -> &'static str {
     }
 }
 
-fn render_header(app: &App, look: Look, f: &mut Frame, area: Rect) {
+/// The header's rows at this width: what the LAN and sshd are, then the storage state
+/// and the plan's options, each wrapped at its ` · ` separators' spaces, at most four rows.
+fn header_lines(app: &App, look: Look, width: usize) -> Vec<Line<'static>> {
     let net = match &app.network {
         None => "lan: not up yet (no network-status)".to_owned(),
         Some(n) => {
@@ -196,16 +204,67 @@ fn render_header(app: &App, look: Look, f: &mut Frame, area: Rect) {
         swap_text(app.options.swap_size_bytes),
         app.plan_source
     );
-    f.render_widget(
-        Paragraph::new(vec![
-            Line::from(Span::styled(
-                look.text(&format!("pre-nixos · {net}")),
-                look.warn(),
-            )),
-            look.line(&line2),
-        ]),
-        area,
+    let mut rows = wrapped(
+        &look.text(&format!("pre-nixos · {net}")),
+        width,
+        2,
+        look.warn(),
     );
+    rows.truncate(2);
+    let mut second = wrapped(&look.text(&line2), width, 2, Style::default());
+    second.truncate(2);
+    rows.extend(second);
+    rows
+}
+
+/// `text` (already in this terminal's characters) broken at spaces into rows of `width`
+/// columns, continuation rows indented by `hang`, each in `style`. Pre-wrapped rather
+/// than left to the `Paragraph`: the screens that scroll must know how many rows an item
+/// takes to keep it in view.
+fn wrapped(text: &str, width: usize, hang: usize, style: Style) -> Vec<Line<'static>> {
+    wrap(text, width.max(20), hang)
+        .into_iter()
+        .map(|r| Line::from(Span::styled(r, style)))
+        .collect()
+}
+
+/// A box whose first `top` and last `bottom` rows always show and whose middle scrolls
+/// so that rows `focus` (a range of the middle) are in view; a row saying how many rows
+/// are out of view takes the place of the first or last visible one. Used where a list
+/// of disks can outgrow an 80×24 console (the wipe marks, the confirmation).
+fn scrolled<'a>(
+    top: Vec<Line<'a>>,
+    middle: Vec<Line<'a>>,
+    bottom: Vec<Line<'a>>,
+    focus: std::ops::Range<usize>,
+    height: usize,
+    look: Look,
+) -> Vec<Line<'a>> {
+    let room = height.saturating_sub(top.len() + bottom.len());
+    let mut out = top;
+    if middle.len() <= room {
+        out.extend(middle);
+    } else {
+        // Room for the focus and the two "more" rows, whatever the terminal's size.
+        let window = room.max(3);
+        let mut start = focus.start.saturating_sub(1);
+        if focus.end + 1 > start + window {
+            start = (focus.end + 1).saturating_sub(window);
+        }
+        let start = start.min(middle.len().saturating_sub(window));
+        let end = (start + window).min(middle.len());
+        let mut shown: Vec<Line<'a>> = middle[start..end].to_vec();
+        if start > 0 {
+            shown[0] = look.line(&format!("  ↑ {} more rows above", start + 1));
+        }
+        if end < middle.len() {
+            let last = shown.len() - 1;
+            shown[last] = look.line(&format!("  ↓ {} more rows below", middle.len() - end + 1));
+        }
+        out.extend(shown);
+    }
+    out.extend(bottom);
+    out
 }
 
 fn row_text(app: &App, n: &Node, look: Look) -> String {
@@ -463,11 +522,17 @@ fn disk_identity(app: &App, d: &crate::plan::PlannedDisk) -> String {
 }
 
 fn render_wipe(app: &App, look: Look, f: &mut Frame, area: Rect, cursor: usize) {
-    let mut lines = vec![
-        look.line("These planned disks hold data. Mark each to DESTROY what is on it,"),
-        look.line("and choose how: signatures (fast), discard (SSD/NVMe), overwrite (slow)."),
-        Line::from(""),
-    ];
+    let width = usize::from(area.width.saturating_sub(2));
+    let mut top = Vec::new();
+    for t in [
+        "These planned disks hold data. Mark each to DESTROY what is on it,",
+        "and choose how: signatures (fast), discard (SSD/NVMe), overwrite (slow).",
+    ] {
+        top.extend(wrapped(&look.text(t), width, 0, Style::default()));
+    }
+    top.push(Line::from(""));
+    let mut middle = Vec::new();
+    let mut focus = 0..0;
     for (i, d) in app.dirty_disks().iter().enumerate() {
         let m = app.marks.get(&d.stable_path);
         let head = format!(
@@ -482,61 +547,112 @@ fn render_wipe(app: &App, look: Look, f: &mut Frame, area: Rect, cursor: usize) 
         } else {
             Style::default()
         };
-        lines.push(Line::from(Span::styled(look.text(&head), style)));
-        lines.push(look.line(&format!("    {}", d.stable_path)));
+        let start = middle.len();
+        middle.extend(wrapped(&look.text(&head), width, 4, style));
+        middle.extend(wrapped(
+            &look.text(&format!("    {}", d.stable_path)),
+            width,
+            4,
+            Style::default(),
+        ));
         if let Some(r) = app.detection.get(&d.stable_path) {
-            lines.push(look.line(&format!("    found: {}", r.reasons.join(", "))));
+            middle.extend(wrapped(
+                &look.text(&format!("    found: {}", r.reasons.join(", "))),
+                width,
+                4,
+                Style::default(),
+            ));
+        }
+        if i == cursor {
+            focus = start..middle.len();
         }
     }
+    let height = usize::from(area.height.saturating_sub(2));
+    let lines = scrolled(top, middle, Vec::new(), focus, height, look);
     f.render_widget(
-        Paragraph::new(lines)
-            .block(look.block("apply: disks that hold data"))
-            .wrap(Wrap { trim: false }),
+        Paragraph::new(lines).block(look.block("apply: disks that hold data")),
         area,
     );
 }
 
 fn render_confirm(app: &App, look: Look, f: &mut Frame, area: Rect, input: &str, done: usize) {
+    let width = usize::from(area.width.saturating_sub(2));
     let marked = app.marked_disks();
-    let mut lines = Vec::new();
+    let mut top = Vec::new();
+    let mut middle = Vec::new();
+    let mut bottom = Vec::new();
+    let mut focus = 0..0;
     if marked.is_empty() {
-        lines.push(look.line("Every planned disk is clean. The plan will be written to:"));
+        top.extend(wrapped(
+            &look.text("Every planned disk is clean. The plan will be written to:"),
+            width,
+            0,
+            Style::default(),
+        ));
         for d in &app
             .plan
             .as_ref()
             .map(|p| p.layout.disks.clone())
             .unwrap_or_default()
         {
-            lines.push(look.line(&format!("  {}", disk_identity(app, d))));
+            middle.extend(wrapped(
+                &look.text(&format!("  {}", disk_identity(app, d))),
+                width,
+                2,
+                Style::default(),
+            ));
         }
-        lines.push(Line::from(""));
-        lines.push(look.line("Type apply and Enter to go on."));
+        bottom.push(Line::from(""));
+        bottom.extend(wrapped(
+            &look.text("Type apply and Enter to go on."),
+            width,
+            0,
+            Style::default(),
+        ));
     } else {
-        lines.push(Line::from(Span::styled(
-            look.text("EVERYTHING on these disks will be DESTROYED:"),
+        top.extend(wrapped(
+            &look.text("EVERYTHING on these disks will be DESTROYED:"),
+            width,
+            0,
             look.warn(),
-        )));
+        ));
         for (i, d) in marked.iter().enumerate() {
-            lines.push(look.line(&format!(
-                "{} {} [{}]",
-                if i < done { "ok" } else { "  " },
-                disk_identity(app, d),
-                app.marks[&d.stable_path]
-            )));
+            let start = middle.len();
+            middle.extend(wrapped(
+                &look.text(&format!(
+                    "{} {} [{}]",
+                    if i < done { "ok" } else { "  " },
+                    disk_identity(app, d),
+                    app.marks[&d.stable_path]
+                )),
+                width,
+                // Continuation rows line up under the path: "ok " has no indent of its
+                // own, the pending rows' three spaces count as one.
+                if i < done { 3 } else { 0 },
+                Style::default(),
+            ));
+            if i == done {
+                focus = start..middle.len();
+            }
         }
-        lines.push(Line::from(""));
+        bottom.push(Line::from(""));
         if let Some(d) = marked.get(done) {
-            lines.push(look.line(&format!(
-                "Type the serial of {} ({}), or wipe all for every disk above:",
-                d.name, d.stable_path
-            )));
+            bottom.extend(wrapped(
+                &look.text(&format!(
+                    "Type the serial of {} ({}), or wipe all for every disk above:",
+                    d.name, d.stable_path
+                )),
+                width,
+                0,
+                Style::default(),
+            ));
         }
     }
-    lines.push(Line::from(Span::styled(format!("> {input}_"), look.warn())));
+    bottom.push(Line::from(Span::styled(format!("> {input}_"), look.warn())));
+    let height = usize::from(area.height.saturating_sub(2));
+    let lines = scrolled(top, middle, bottom, focus, height, look);
     f.render_widget(
-        Paragraph::new(lines)
-            .block(look.block("apply: confirm"))
-            .wrap(Wrap { trim: false }),
+        Paragraph::new(lines).block(look.block("apply: confirm")),
         area,
     );
 }

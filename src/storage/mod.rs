@@ -157,7 +157,7 @@ pub fn provision(ctx: &Ctx, env: &Env, req: &Request) -> anyhow::Result<Outcome>
         env.say(&format!("storage: {}", policy.message()));
     }
     let status = initial_status(ctx, req.plan, identity.ok());
-    let outcome = if policy.writes() || policy == Policy::AlreadyProvisioned {
+    let outcome = if policy.writes() || matches!(policy, Policy::AlreadyProvisioned { .. }) {
         apply_recorded(ctx, env, req, policy, status)
     } else {
         record_unchanged(ctx, env, req.plan, policy, status)
@@ -353,10 +353,18 @@ fn run_writes(env: &Env, req: &Request, policy: &Policy) -> Result<(), StepError
         .and_then(|knames| collisions::check(env.host, plan, &knames))
         .map_err(|e| StepError::new("name-collision", e))?;
 
-    if *policy == Policy::AlreadyProvisioned {
-        env.begin(3);
+    if let Policy::AlreadyProvisioned { unfinished } = policy {
+        env.begin(3 + usize::from(!unfinished.is_empty()));
         native::mount_all(env, plan)?;
-        return verify_step(env, plan);
+        verify_step(env, plan)?;
+        if !unfinished.is_empty() {
+            // Only after verify read the layout back as this plan's, as in an apply.
+            native::run_step(
+                env,
+                &native::mark_done_step(plan, |d| unfinished.contains(&d.stable_path)),
+            )?;
+        }
+        return Ok(());
     }
 
     // The identity guard: right before the first write (teardown, or an executor

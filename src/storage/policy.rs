@@ -24,9 +24,15 @@ use crate::storage::resume;
 pub enum Policy {
     /// All planned disks clean: apply, verify, mount. `applied/auto-applied`.
     AutoApply,
-    /// The disks already carry exactly this plan: verify and mount, change nothing.
-    /// `applied/already-provisioned`.
-    AlreadyProvisioned,
+    /// The disks already carry exactly this plan: verify and mount, change nothing but
+    /// the marker of disks still saying "apply in progress". `applied/already-provisioned`.
+    AlreadyProvisioned {
+        /// Stable paths of planned disks still carrying this plan's in-progress marker:
+        /// an apply cut after verify and before the done marker. They get the done
+        /// marker, so a finished (perhaps installed) layout is never redone unasked.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        unfinished: Vec<String>,
+    },
     /// Something is on a planned disk and no switch names it. `plan-only/existing-storage`.
     ExistingStorage {
         /// `sdb (HDD0001): partition-table, signature:ext4` per dirty disk not named.
@@ -64,7 +70,7 @@ impl Policy {
     pub fn state(&self) -> State {
         match self {
             Policy::AutoApply
-            | Policy::AlreadyProvisioned
+            | Policy::AlreadyProvisioned { .. }
             | Policy::WipeAndApply { .. }
             | Policy::Resume { .. } => State::Applied,
             Policy::ExistingStorage { .. }
@@ -77,7 +83,7 @@ impl Policy {
     pub fn detail(&self) -> String {
         match self {
             Policy::AutoApply => "auto-applied".into(),
-            Policy::AlreadyProvisioned => "already-provisioned".into(),
+            Policy::AlreadyProvisioned { .. } => "already-provisioned".into(),
             Policy::ExistingStorage { .. } => "existing-storage".into(),
             Policy::PlanOnlyRequested => "requested".into(),
             Policy::WipeAndApply { .. } => "wiped-and-applied".into(),
@@ -100,9 +106,14 @@ impl Policy {
     pub fn message(&self) -> String {
         match self {
             Policy::AutoApply => "all planned disks are clean: applying the plan".into(),
-            Policy::AlreadyProvisioned => {
+            Policy::AlreadyProvisioned { unfinished } if unfinished.is_empty() => {
                 "the disks already carry this plan's layout: mounting it, changing nothing".into()
             }
+            Policy::AlreadyProvisioned { unfinished } => format!(
+                "the disks already carry this plan's layout: mounting it; an apply was cut \
+                 after verify, the finished marker goes on {}",
+                unfinished.join(", ")
+            ),
             // A disk without a serial can only be named by `all`.
             Policy::ExistingStorage {
                 disks,
@@ -272,7 +283,17 @@ pub fn decide(i: &Inputs) -> Policy {
         return Policy::AutoApply;
     }
     if i.provisioned == Some(true) {
-        return Policy::AlreadyProvisioned;
+        let unfinished = det
+            .disks
+            .iter()
+            .filter(|d| {
+                d.ptuuid
+                    .as_deref()
+                    .is_some_and(|g| g.eq_ignore_ascii_case(&i.resume.markers.in_progress))
+            })
+            .map(|d| d.stable_path.clone())
+            .collect();
+        return Policy::AlreadyProvisioned { unfinished };
     }
     let dirty = det.dirty();
     let not_named: Vec<&&crate::storage::detect::DiskReport> = dirty
@@ -400,7 +421,12 @@ mod tests {
             wipe: Some(WipeSpec::All),
             ..BASE
         });
-        assert_eq!(p, Policy::AlreadyProvisioned);
+        assert_eq!(
+            p,
+            Policy::AlreadyProvisioned {
+                unfinished: Vec::new()
+            }
+        );
     }
 
     #[test]
@@ -555,6 +581,36 @@ mod tests {
             wipe_targets(&WipeSpec::Serials(vec![only]), &plan.layout.disks).unwrap(),
             vec![plan.layout.disks[0].stable_path.clone()]
         );
+    }
+
+    /// A cut between verify and the done marker: the layout reads back as this plan's,
+    /// so nothing is redone, and the disks still saying "in progress" (this plan's
+    /// marker, not another's, not the done one) are the ones to mark finished.
+    #[test]
+    fn already_provisioned_names_the_disks_a_cut_left_in_progress() {
+        let plan = testkit::ssd_and_hdd_pair();
+        let e = resume::Expected::for_layout(&plan.layout);
+        let other = resume::Markers::for_layout(&testkit::disko_applied_plan().layout);
+        let mut det = detection(&plan, &[0, 1, 2], None);
+        det.disks[0].ptuuid = Some(e.markers.done.clone());
+        det.disks[1].ptuuid = Some(e.markers.in_progress.to_uppercase());
+        det.disks[2].ptuuid = Some(other.in_progress.clone());
+        let p = decide(&Inputs {
+            disks: &plan.layout.disks,
+            detection: Ok(&det),
+            provisioned: Some(true),
+            boot: &BootOptions::default(),
+            wipe: None,
+            resume: &e,
+        });
+        assert_eq!(
+            p,
+            Policy::AlreadyProvisioned {
+                unfinished: vec![plan.layout.disks[1].stable_path.clone()]
+            }
+        );
+        assert_eq!(row(&p), ("applied".into(), "already-provisioned".into()));
+        assert!(p.message().contains(&plan.layout.disks[1].stable_path));
     }
 
     /// A detection of `plan` after a cut apply: every disk partitioned by this plan

@@ -22,8 +22,10 @@
 //!
 //! Limits: a cut inside the teardown of a resume, after the table is gone but before
 //! the new one is written, leaves a disk without a marker, which is refused as any
-//! other (the wipe switch finishes it). The marker is not made `done` on an
-//! already-provisioned boot (that path writes nothing).
+//! other (the wipe switch finishes it). A cut after verify and before the done marker
+//! leaves a finished layout saying "in progress": the next boot reads it back as this
+//! plan's (already provisioned), redoes nothing, and after its own verify writes the done
+//! marker on those disks (the policy's `AlreadyProvisioned { unfinished }`).
 
 use std::collections::BTreeSet;
 

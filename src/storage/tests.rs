@@ -725,13 +725,12 @@ fn a_teardown_that_does_not_stick_fails_before_partitioning() {
         .all(|c| !c.starts_with("sgdisk --clear")));
 }
 
-#[test]
-fn already_provisioned_mounts_and_changes_nothing() {
-    let plan = testkit::disko_applied_plan();
-    let m = testkit::capture_machine(&plan, "disko-rebooted");
-    m.add_expected_nodes(&plan);
-    // What detection sees on a provisioned disk.
-    m.write("/run/pre-nixos-fixture/blkid/sda", "PTTYPE=gpt\n");
+/// The disko capture's machine after a reboot (its layout in place, swap off), with
+/// `blkid` as what libblkid reports for sda, on a fake host that mounts and swaps on.
+fn rebooted_provisioned(plan: &crate::plan::Plan, blkid: &str) -> (Machine, FakeHost) {
+    let m = testkit::capture_machine(plan, "disko-rebooted");
+    m.add_expected_nodes(plan);
+    m.write("/run/pre-nixos-fixture/blkid/sda", blkid);
     let host = FakeHost::new(m.root());
     testkit::script_capture(&host, "disko-rebooted");
     let root = m.root().to_owned();
@@ -755,6 +754,76 @@ fn already_provisioned_mounts_and_changes_nothing() {
         )
         .unwrap();
     });
+    (m, host)
+}
+
+/// An apply cut after verify, before the done marker: the next boot finds the layout
+/// in place and sda still saying "in progress". It changes nothing of the layout, and
+/// after verify gives sda (only) the done marker; run again, there is nothing left to mark.
+#[test]
+fn already_provisioned_finishes_a_marker_left_in_progress() {
+    let plan = testkit::disko_applied_plan();
+    let markers = resume::Markers::for_layout(&plan.layout);
+    let (m, host) = rebooted_provisioned(
+        &plan,
+        &format!("PTTYPE=gpt\nPTUUID={}\n", markers.in_progress),
+    );
+    let blkid = m.path("/run/pre-nixos-fixture/blkid/sda");
+    let done = markers.done.clone();
+    host.on_with_effect(&["sgdisk"], Response::stdout(""), move |_| {
+        std::fs::write(&blkid, format!("PTTYPE=gpt\nPTUUID={done}\n")).unwrap();
+    });
+    let ctx = Ctx::new(&host, STATE);
+    let req = request(&plan);
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    let sda = plan.layout.disks[0].stable_path.clone();
+    assert_eq!(
+        out.policy,
+        Policy::AlreadyProvisioned {
+            unfinished: vec![sda.clone()]
+        },
+        "{:?}",
+        out.status
+    );
+    assert!(status_file(&m).starts_with("STATE=applied\nDETAIL=already-provisioned\n"));
+    let lines = host.command_lines();
+    let marks: Vec<(usize, &String)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.starts_with("sgdisk"))
+        .collect();
+    assert_eq!(
+        marks.iter().map(|(_, c)| c.as_str()).collect::<Vec<_>>(),
+        vec![format!("sgdisk --disk-guid={} {sda}", markers.done)],
+        "{lines:#?}"
+    );
+    let verify_read = lines.iter().rposition(|c| c.starts_with("lvs")).unwrap();
+    assert!(
+        marks[0].0 > verify_read,
+        "marked before verify read back: {lines:#?}"
+    );
+    assert!(lines
+        .iter()
+        .all(|c| !c.starts_with("mkfs") && !c.starts_with("wipefs")));
+
+    let before = host.commands().len();
+    let out = provision(&ctx, &env(&host), &req).unwrap();
+    assert_eq!(
+        out.policy,
+        Policy::AlreadyProvisioned {
+            unfinished: Vec::new()
+        }
+    );
+    assert!(host.command_lines()[before..]
+        .iter()
+        .all(|c| !c.starts_with("sgdisk")));
+}
+
+#[test]
+fn already_provisioned_mounts_and_changes_nothing() {
+    let plan = testkit::disko_applied_plan();
+    // What detection sees on a provisioned disk.
+    let (m, host) = rebooted_provisioned(&plan, "PTTYPE=gpt\n");
     let ctx = Ctx::new(&host, STATE);
     let req = Request {
         wipe: Some(WipeSpec::All),
@@ -762,7 +831,14 @@ fn already_provisioned_mounts_and_changes_nothing() {
         ..request(&plan)
     };
     let out = provision(&ctx, &env(&host), &req).unwrap();
-    assert_eq!(out.policy, Policy::AlreadyProvisioned, "{:?}", out.status);
+    assert_eq!(
+        out.policy,
+        Policy::AlreadyProvisioned {
+            unfinished: Vec::new()
+        },
+        "{:?}",
+        out.status
+    );
     assert!(status_file(&m).starts_with("STATE=applied\nDETAIL=already-provisioned\n"));
     let writes: Vec<String> = host
         .command_lines()
@@ -795,7 +871,14 @@ fn already_provisioned_mounts_and_changes_nothing() {
     );
     let before = host.commands().len();
     let out = provision(&ctx, &env(&host), &req).unwrap();
-    assert_eq!(out.policy, Policy::AlreadyProvisioned, "{:?}", out.status);
+    assert_eq!(
+        out.policy,
+        Policy::AlreadyProvisioned {
+            unfinished: Vec::new()
+        },
+        "{:?}",
+        out.status
+    );
     let again: Vec<String> = host.command_lines()[before..]
         .iter()
         .filter(|c| {

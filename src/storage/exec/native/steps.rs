@@ -325,11 +325,18 @@ pub type MountSpec = (String, String, &'static str, Vec<String>, Option<u32>);
 /// table is rewritten while its partitions are in use; sgdisk then warns that the
 /// kernel keeps the old table and exits 0, which is right: only the GUID changed.
 pub fn finish_step(plan: &Plan) -> Step {
+    mark_done_step(plan, |_| true)
+}
+
+/// [`finish_step`] for the planned disks `which` picks (an already-provisioned boot
+/// marks only the disks a cut run left saying "in progress").
+pub fn mark_done_step(plan: &Plan, which: impl Fn(&PlannedDisk) -> bool) -> Step {
     let done = Markers::for_layout(&plan.layout).done;
     let mut actions: Vec<Action> = plan
         .layout
         .disks
         .iter()
+        .filter(|d| which(d))
         .map(|d| {
             run(
                 format!("marking {} ({}) finished", d.name, d.stable_path),

@@ -66,6 +66,9 @@ disk() {
   fi
   # detect-zeroes: md resync and mkfs write zeros; keep them as sparse clusters.
   local drv="-drive if=none,id=$id,file=$f,format=qcow2,detect-zeroes=on,cache=unsafe"
+  # DISK_DISCARD=1: the guest's discards reach the image (a discarded cluster of a qcow2 v3
+  # overlay reads zero, even over a backing file), as on a real SSD that honours them.
+  [ "${DISK_DISCARD:-0}" = 1 ] && drv+=",discard=unmap"
   case $kind in
   ssd) DISK_ARGS+=($drv -device "scsi-hd,bus=scsi0.0,drive=$id,rotation_rate=1,serial=$serial") ;;
   hdd) DISK_ARGS+=($drv -device "scsi-hd,bus=scsi0.0,drive=$id,rotation_rate=7200,serial=$serial") ;;

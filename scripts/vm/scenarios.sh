@@ -160,21 +160,28 @@ scenario_8() {
 # seed_disks: a first boot (pre-nixos masked) writes existing storage with the guest's own
 # tools; the resulting images are frozen as the "before" state, and the scenario's disks are
 # overlays on them: qemu-img compare tells exactly whether a disk changed.
-SEED_SERIALS=(SSD0901 HDD0901 HDD0902 HDD0903)
+# The SSD honours discards (scenario 9's TUI wipes it with blkdiscard); the USB stick is
+# never planned and never marked, so it must come out of every boot byte-identical.
+SEED_SERIALS=(SSD0901 HDD0901 HDD0902 HDD0903 USB0901)
 seed_disks() {
   local seeddir=$SDIR/seed
   mkdir -p "$seeddir"
-  disk ssd 64G SSD0901
+  DISK_DISCARD=1 disk ssd 64G SSD0901
   disk hdd 8G HDD0901
   disk hdd 8G HDD0902
   disk hdd 8G HDD0903
+  disk usb 1G USB0901
   nic 52:54:00:00:09:01 up
   EXPECT_SSH=0 boot_vm systemd.mask=pre-nixos.service || return 1
   local by='dev() { lsblk -dnpo PATH,SERIAL | awk -v s="$1" "\$2==s{print \$1}"; }'
-  check "seed: GPT only on SSD0901" gx "$by; sgdisk -o \$(dev SSD0901)"
+  # Random data 100 MiB in: inside the ESP-to-be, past what mkfs.vfat writes, and outside
+  # the first and last MiB detection reads, so the disk still shows a partition table only.
+  # After a discard it reads zero; after a signature wipe and the apply it would not.
+  check "seed: GPT only on SSD0901, random data at 100 MiB" gx "$by; sgdisk -o \$(dev SSD0901) && dd if=/dev/urandom of=\$(dev SSD0901) bs=1M seek=100 count=8 conv=fsync status=none"
   check "seed: ext4 without a table on HDD0901" gx "$by; mkfs.ext4 -q -F -L seeded \$(dev HDD0901)"
   check "seed: md member on HDD0902" gx "$by; mdadm --create /dev/md/seed --run --level=1 --raid-devices=2 --metadata=1.2 \$(dev HDD0902) missing && mdadm --stop /dev/md/seed"
   check "seed: LVM PV (VG seedvg, LV keep) on HDD0903" gx "$by; pvcreate -q \$(dev HDD0903) && vgcreate -q seedvg \$(dev HDD0903) && lvcreate -q -y -L 1G -n keep seedvg && mkfs.ext4 -q -L keep /dev/seedvg/keep && vgchange -q -an seedvg && sync"
+  check "seed: ext4 on the USB stick USB0901" gx "$by; mkfs.ext4 -q -F -L stick \$(dev USB0901) && sync"
   gx 'lsblk -o NAME,SERIAL,FSTYPE,LABEL,PARTTYPE; blkid' >/dev/null || true
   poweroff_vm
   # Freeze: the seeded images become read-only bases.
@@ -190,7 +197,11 @@ seed_disks() {
   local kind size
   for d in "${NEW[@]}"; do
     s=${d%%:*} kind=${d##*:}
-    disk "$kind" - "$s" "$seeddir/$s.qcow2"
+    if [ "$s" = SSD0901 ]; then
+      DISK_DISCARD=1 disk "$kind" - "$s" "$seeddir/$s.qcow2"
+    else
+      disk "$kind" - "$s" "$seeddir/$s.qcow2"
+    fi
   done
   # The planned layout for these disks: main on the SSD, RAID5 large over the three HDDs.
 }
@@ -203,7 +214,7 @@ disks_unchanged() {
   done
 }
 
-SCENARIO_TITLE_9="existing storage (GPT only, bare ext4, md member, LVM PV): plan-only, every disk unchanged; wipe switches that must not wipe"
+SCENARIO_TITLE_9="existing storage (GPT only, bare ext4, md member, LVM PV; a USB stick): plan-only, every disk unchanged; wipe switches that must not wipe; then pre-nixos tui over ssh -t wipes them (SSD discard, HDDs signatures) and applies, the stick byte-identical"
 scenario_9() {
   seed_disks || return 1
   boot_vm || return 1
@@ -220,6 +231,92 @@ scenario_9() {
   # readings (`force-cleanup=0`, a command line that is not UTF-8) are proven on the
   # parser alone (src/kcmdline.rs, tests/properties.rs): each boot here costs minutes.
   untouched_boot plan-only existing-storage 'pre-nixos.wipe="all"' pre-nixos-force-cleanup=1 pre-nixos.wipe= -- pre-nixos.wipe=all
+  # Then the operator decides, on the same disks (still their seeds): a plain boot ends
+  # plan-only, and `pre-nixos tui` over `ssh -t` wipes them and applies.
+  tui_apply_boot
+}
+
+# tui_keys KEY...: keys to the host terminal that runs `ssh -t … pre-nixos tui`.
+tui_keys() { tmux -L "$TUI_SOCK" send-keys "$@"; }
+tui_screen() { tmux -L "$TUI_SOCK" capture-pane -p; }
+# tui_wait TEXT SECONDS: until the terminal shows TEXT; each screen waited for goes to
+# the boot's directory in order (tui-screen-N.txt), the latest also to tui-screen.txt.
+tui_wait() {
+  local end=$((SECONDS + $2))
+  until tui_screen | grep -qF -- "$1"; do
+    [ "$SECONDS" -lt "$end" ] || { echo "timeout waiting for $1; the screen:"; tui_screen; return 1; }
+    sleep 0.5
+  done
+  tui_screen >"$BDIR/tui-screen.txt"
+  cp "$BDIR/tui-screen.txt" "$BDIR/tui-screen-$(find "$BDIR" -name 'tui-screen-*.txt' | wc -l).txt"
+}
+
+# tui_apply_boot: a plain boot on the seeded disks (plan-only/existing-storage), then the host
+# drives `pre-nixos tui` in a real terminal (tmux, 132x43) over `ssh -t`: apply, SSD0901
+# marked discard, the three HDDs signatures, each serial typed; the judge checks the layout,
+# the SSD's seeded data reads zero, and the stick nobody could mark is byte-identical.
+tui_apply_boot() {
+  local by='dev() { lsblk -dnpo PATH,SERIAL | awk -v s="$1" "\$2==s{print \$1}"; }'
+  boot_vm || return 1
+  after_boot
+  std_checks plan-only existing-storage yes
+  check "SSD0901 holds the seeded random data at 100 MiB" gx "$by; [ \"\$(dd if=\$(dev SSD0901) bs=1M skip=100 count=8 status=none | tr -d '\\000' | wc -c)\" -gt 0 ]"
+  check "SSD0901 takes discards (queue/discard_max_bytes > 0)" gx "$by; [ \"\$(cat /sys/block/\$(basename \$(dev SSD0901))/queue/discard_max_bytes)\" -gt 0 ]"
+  TUI_SOCK=pre-nixos-vm-9-$$
+  tmux -L "$TUI_SOCK" new-session -d -x 132 -y 43 \
+    "ssh -t -i '$VM_KEY' -p $SSH_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o IdentitiesOnly=yes root@127.0.0.1 pre-nixos tui; echo TUI-EXIT=\$?; sleep 3600"
+  tui_run_apply
+  tmux -L "$TUI_SOCK" kill-server 2>/dev/null || true
+  collect
+  check "disks match the plan (lsblk, mdadm, lvs, blkid, findmnt)" "$HERE_LIB/judge.py" layout "$BDIR" "$SCN"
+  check "storage-status: applied/wiped-and-applied" sh -c "grep -qx 'STATE=applied' '$BDIR/storage-status' && grep -qx 'DETAIL=wiped-and-applied' '$BDIR/storage-status'"
+  local ssd
+  ssd=$(gx "$by; dev SSD0901")
+  check "the actions log has one discard, of SSD0901 ($ssd)" sh -c "[ \"\$(grep -c '\"command\":\"blkdiscard' '$BDIR/actions.log')\" = 1 ] && grep -q '\"command\":\"blkdiscard -f $ssd\"' '$BDIR/actions.log'"
+  check "SSD0901's seeded random data reads zero (discarded)" gx "$by; [ \"\$(dd if=\$(dev SSD0901) bs=1M skip=100 count=8 status=none | tr -d '\\000' | wc -c)\" = 0 ]"
+  # QEMU holds the images' write locks until it exits.
+  poweroff_vm
+  local s
+  for s in SSD0901 HDD0901 HDD0902 HDD0903; do
+    check "disk $s (marked) changed" sh -c "! qemu-img compare -q '$SDIR/seed/$s.qcow2' '$(disk_file "$s")'"
+  done
+  disks_unchanged USB0901
+}
+
+# tui_run_apply: the keystrokes of an operator in the TUI started by tui_apply_boot.
+tui_run_apply() {
+  check "tui: the header shows ssh and plan-only/existing-storage" tui_wait "storage: plan-only/existing-storage" 90
+  tui_keys a
+  check "tui: the disks that hold data are listed for marking" tui_wait "(not marked)" 30
+  # The list's order is the plan's; the marks follow the screen: space on each row, then
+  # Tab on the SSD's row turns signatures into discard.
+  local rows serial i=0 ssd_row=-1
+  mapfile -t rows < <(tui_screen | grep -oE '\[ \] [a-z0-9]+ (SSD|HDD)090[0-9]' | awk '{print $NF}')
+  check "tui: the four seeded disks are listed ($(echo "${rows[*]}"))" [ "${#rows[@]}" = 4 ]
+  for serial in "${rows[@]}"; do
+    [ "$i" = 0 ] || tui_keys j
+    tui_keys Space
+    [ "$serial" = SSD0901 ] && ssd_row=$i
+    i=$((i + 1))
+  done
+  [ "$ssd_row" -ge 0 ] || fail tui "SSD0901 is not in the list"
+  for ((i = ${#rows[@]} - 1; i > ssd_row; i--)); do tui_keys k; done
+  tui_keys Tab
+  check "tui: SSD0901 marked discard" tui_wait "SSD0901 wipe: discard" 20
+  for serial in HDD0901 HDD0902 HDD0903; do
+    check "tui: $serial marked signatures" tui_wait "$serial wipe: signatures" 20
+  done
+  tui_keys Enter
+  check "tui: the confirmation names each disk and asks for a serial" tui_wait "Type the serial of" 20
+  for serial in "${rows[@]}"; do
+    tui_keys -l "$serial"
+    tui_keys Enter
+  done
+  check "tui: applied and verified, on the screen" tui_wait "storage: applied/wiped-and-applied; verify: the disks match the plan" "${VM_FLOW_TIMEOUT:-1500}"
+  check "tui: progress lines [n/N] … done in x s" grep -qE '\[[0-9]+/[0-9]+\] .* (\.\.\.|…) done in [0-9.]+ s' "$BDIR/tui-screen.txt"
+  tui_keys q
+  tui_keys q
+  check "tui: quit, exit 0" tui_wait "TUI-EXIT=0" 30
 }
 
 # untouched_boot STATE DETAIL KERNEL-ARGS...: a boot on the seeded disks that must end in
@@ -247,7 +344,7 @@ scenario_10() {
   check "console carries the announce line" "$HERE_LIB/judge.py" announce "$BDIR" yes
   poweroff_vm
   check "disk HDD0901 (named by the switch) changed" sh -c "! qemu-img compare -q '$SDIR/seed/HDD0901.qcow2' '$(disk_file HDD0901)'"
-  disks_unchanged SSD0901 HDD0902 HDD0903
+  disks_unchanged SSD0901 HDD0902 HDD0903 USB0901
   # Second part: the same seeded disks, fresh overlays, wipe=all.
   local s f
   for s in "${SEED_SERIALS[@]}"; do

@@ -551,7 +551,9 @@ cut_wrapper() {
   cat >"$SDIR/$1-cut" <<EOF3
 #!/bin/sh
 # VM suite cut point: the real $1, then kill -9 of pre-nixos when the arguments match.
-/usr/sbin/$1 "\$@"; rc=\$?
+# The real one is the first on the unit's PATH without this wrapper's directory.
+real=\$(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v $1)
+"\$real" "\$@"; rc=\$?
 case " \$* " in $2)
   echo "vmtest: cut: kill -9 pre-nixos (pid \$PPID) after $1 \$*" >/dev/kmsg
   kill -9 \$PPID ;;
@@ -563,8 +565,19 @@ EOF3
 
 # cut_boot N PROGRAM PATTERN: one boot with no switch whose apply is cut after PROGRAM
 # (matching PATTERN); then the power is cut too (QMP quit, no shutdown). Boot 2 onwards
-# must have resumed the previous boot's cut apply before being cut itself.
+# must have picked up the previous boot's cut (see pickup_check) before being cut itself.
 CUTS=0 RESUMED=0
+# PICKUP: how this boot takes up the previous cut: `resumed` (the layout was incomplete:
+# torn down and redone) or `finished` (the layout was complete and verified: nothing
+# redone, the disks still saying "in progress" get the done marker).
+PICKUP=resumed
+pickup_check() { # PREFIX
+  local says='storage: an apply of this plan was cut short'
+  [ "$PICKUP" = finished ] && says='an apply was cut after verify, the finished marker goes on'
+  check "${1}the previous cut was picked up without a switch ($PICKUP)" grep -q "$says" "$BDIR/journal-final.txt"
+  grep -q "$says" "$BDIR/journal-final.txt" && RESUMED=$((RESUMED + 1))
+  return 0
+}
 cut_boot() {
   local n=$1
   cut_wrapper "$2" "$3"
@@ -576,9 +589,7 @@ cut_boot() {
   check "cut $n: nothing of pre-nixos left (unit cgroup empty, no pre-nixos process)" gx \
     'c=/sys/fs/cgroup/system.slice/pre-nixos.service/cgroup.procs; if [ -s $c ]; then echo "in the cgroup: $(cat $c)"; exit 1; fi; for p in "[p]re-nixos boot" "[s]gdisk" "[m]dadm --create" "[m]kfs\."; do pgrep -af "$p" && exit 1; done; echo gone'
   if [ "$n" -gt 1 ]; then
-    check "cut $n: the previous cut apply was resumed without a switch (policy: resumed)" \
-      grep -q 'storage: an apply of this plan was cut short' "$BDIR/journal-final.txt"
-    grep -q 'storage: an apply of this plan was cut short' "$BDIR/journal-final.txt" && RESUMED=$((RESUMED + 1))
+    pickup_check "cut $n: "
   fi
   CUTS=$((CUTS + 1))
   vm_kill
@@ -586,7 +597,7 @@ cut_boot() {
   FWCFG=()
 }
 
-SCENARIO_TITLE_18="resume without a switch: apply cut by kill -9 + power cut after partitioning, after mdadm --create, after mkfs.ext4; each next plain boot resumes; converges to applied/resumed; the USB stick unchanged"
+SCENARIO_TITLE_18="resume without a switch: apply cut by kill -9 + power cut after partitioning, mdadm --create, pvcreate, mkfs.ext4, the first mount (each next plain boot resumes), then after the first done marker (the next boot redoes nothing, marks the rest); the USB stick unchanged"
 scenario_18() {
   disk ssd 64G SSD1801
   disk hdd 8G HDD1801
@@ -597,13 +608,25 @@ scenario_18() {
   qemu-img create -q -f qcow2 "$SDIR/blank-1G.qcow2" 1G
   cut_boot 1 sgdisk '*--clear*' || return 1
   cut_boot 2 mdadm '*--create*' || return 1
-  cut_boot 3 mkfs.ext4 '*" home "*' || return 1
-  applied_boot applied resumed || return 1
-  grep -qx 'DETAIL=resumed' "$BDIR/storage-status" && RESUMED=$((RESUMED + 1))
+  cut_boot 3 pvcreate '*' || return 1
+  cut_boot 4 mkfs.ext4 '*" home "*' || return 1
+  # During the mount step: / mounted, the rest not yet.
+  cut_boot 5 mount '*" /mnt "*' || return 1
+  # Everything made: the next boot finds the layout complete, redoes nothing, and is cut
+  # in its last step, the first disk's done marker written, the others still "in progress".
+  PICKUP=finished cut_boot 6 sgdisk '" --disk-guid="*' || return 1
+  check "cut 6: verify had passed before the cut (actions.log)" grep -q '"message":"reading the disks back and comparing with the plan: done"' "$BDIR/actions.log"
+  applied_boot applied already-provisioned || return 1
+  PICKUP=finished pickup_check ""
+  check "no creating command in the boots after the mount cut (actions.log)" sh -c \
+    "for b in '$SDIR/boot6' '$BDIR'; do [ -s \$b/actions.log ] || exit 1; ! grep -E '\"command\":\"(sgdisk --clear|mdadm --create|pvcreate|vgcreate|lvcreate|mkfs|mkswap|wipefs)' \$b/actions.log || exit 1; done"
+  # pnxd: the done marker's tag (storage/resume.rs), as the GUID's first four bytes.
+  check "every planned disk carries the done marker (GPT disk GUID 706e7864-…)" gx \
+    'for s in SSD1801 HDD1801 HDD1802; do d=$(lsblk -dnpo PATH,SERIAL | awk -v s=$s "\$2==s{print \$1}"); g=$(blkid -p -s PTUUID -o value $d); echo "$s $g"; case $g in 706e7864-*) ;; *) exit 1 ;; esac; done'
   # QEMU holds the images' write locks until it exits.
   poweroff_vm
   check "the stick (not planned) is byte-identical to a blank image" qemu-img compare -q "$SDIR/blank-1G.qcow2" "$(disk_file USB1801)"
-  check "cut points: $CUTS, each resumed by the next plain boot: $RESUMED" [ "$CUTS:$RESUMED" = 3:3 ]
+  check "cut points: $CUTS, each picked up by the next plain boot: $RESUMED" [ "$CUTS:$RESUMED" = 6:6 ]
   say "resume: $CUTS cut points, $RESUMED converged"
 }
 

@@ -3,7 +3,7 @@
 //! the screen back, and checks what a terminal needs: the first screen, navigation,
 //! the header refreshed from the state files while it runs, redraw on resize, ASCII
 //! on `TERM=vt100`, no colour under `NO_COLOR`, and cooked mode after every way out —
-//! `q`, SIGTERM, SIGHUP, and a panic.
+//! `q`, SIGTERM, SIGHUP, and a panic; and the process ends when the terminal goes away.
 //!
 //! tmux is a test dependency (`scripts/install-deps`); without it the test fails
 //! saying so. Each test has its own tmux server (`-L`), ended when it is done.
@@ -267,4 +267,39 @@ fn panics_inside_the_terminal_guard() {
     }
     let _guard = pre_nixos::tui::term::Guard::enter().unwrap();
     panic!("raw and alternate: on purpose");
+}
+
+/// The terminal itself goes away (the serial line or the ssh session drops; here tmux's
+/// server ends, closing the pty): the TUI ends within seconds instead of spinning on a
+/// tty that reads end-of-file for ever.
+#[test]
+fn a_terminal_that_goes_away_ends_the_tui() {
+    let t = Tmux::start("gone", "TERM=linux LANG=C");
+    t.wait_for("ssh root@10.0.2.15");
+    let pid: i32 = std::fs::read_to_string(t.pid_file())
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    t.tmux(&["kill-server"]);
+    // Gone, or a zombie nobody reaps here: either way it stopped running.
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|r| !r.trim_start().starts_with('Z'))
+        })
+    };
+    let start = Instant::now();
+    while running() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if running() {
+        // Do not leave it spinning after the failure.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        panic!("pre-nixos tui (pid {pid}) still runs 10 s after its terminal went away");
+    }
 }

@@ -410,6 +410,10 @@ impl Iterator for CrosstermEvents {
                 Err(_) => return None,
                 Ok(true) => {}
             }
+            // "Readable" may be the end of the terminal: read would never return.
+            if term::terminal_gone() {
+                return None;
+            }
             let ev = match event::read() {
                 Ok(e) => e,
                 Err(_) => return None,

@@ -29,6 +29,24 @@ pub fn stop_requested() -> bool {
     HANGUP.load(Ordering::SeqCst) || crate::host::interrupt::interrupted()
 }
 
+/// Has the terminal hung up under us (the serial line or the ssh session dropped, the
+/// terminal emulator closed)? Asked of stdin with a zero-timeout `poll(2)`: a hung-up
+/// tty reports `POLLHUP`. Needed besides the SIGHUP flag: once the tty reads end-of-file,
+/// it is always "readable", and crossterm's `event::read` then spins on `read() = 0`
+/// for ever (100 % CPU, deaf to every signal's flag) instead of returning.
+pub fn terminal_gone() -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let stdin = io::stdin();
+    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, PollTimeout::ZERO) {
+        Ok(_) => fds[0].revents().is_some_and(|r| {
+            r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL)
+        }),
+        Err(_) => false,
+    }
+}
+
 /// Puts the terminal back: cooked mode, the normal screen, a visible cursor. Safe to
 /// call more than once and on a terminal that is gone (every error is ignored: there
 /// is nobody left to tell).

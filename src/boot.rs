@@ -1,7 +1,8 @@
-//! The boot flow, read top to bottom: network and SSH first, then storage.
+//! The boot flow, read top to bottom: SSH and network first, then storage.
 //!
-//! `network::boot_stage` runs first and can never stop storage (it returns a report,
-//! and a panic inside it is caught and logged). Storage is: inventory → plan →
+//! `network::boot_stage` runs first (sshd before anything else in it) and can never
+//! stop storage (it returns a report, and a panic inside it is caught and logged).
+//! Storage is: udev wait for the disks → inventory → plan →
 //! detect → policy → (teardown) → apply → verify → status, each stage a module of
 //! the same name; a failure in any of them becomes `STATE=failed` with the stage as
 //! `DETAIL`, never an early exit without a status. Then one more line on every
@@ -16,7 +17,6 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use crate::context::Ctx;
-use crate::host::Cmd;
 use crate::network::{self, NetworkReport};
 use crate::plan::PlanOptions;
 use crate::report;
@@ -36,6 +36,8 @@ pub struct BootRequest {
     pub plan: PlanOptions,
     /// The executor the operator chose, if any.
     pub executor: Option<ExecutorKind>,
+    /// How many independent storage steps may run side by side (0 or 1: in turn).
+    pub jobs: usize,
 }
 
 pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
@@ -44,8 +46,6 @@ pub fn run(ctx: &Ctx, req: &BootRequest) -> anyhow::Result<u8> {
 
 /// The flow itself, returning the storage outcome (what `boot --dry-run` reports).
 pub fn run_flow(ctx: &Ctx, req: &BootRequest) -> Outcome {
-    notify(ctx, "waiting for udev");
-    wait_for_coldplug(ctx);
     let config = report_config(ctx);
     std::thread::scope(|s| {
         // The collector report runs beside the flow and never holds it up; the queue
@@ -65,18 +65,20 @@ pub fn run_flow(ctx: &Ctx, req: &BootRequest) -> Outcome {
             });
             report::Reporter::new(ctx.host, ctx.state_dir(), tx)
         });
-        notify(ctx, "network: choosing the LAN, starting sshd");
-        let net = network_stage(ctx, req);
+        notify(ctx, "network: starting sshd, choosing the LAN");
+        let mut net = network_stage(ctx, req);
         if let Some(r) = &reporter {
             r.send(report::Event::NetworkUp, &net);
         }
         notify(ctx, "storage: planning");
-        let env = Env::new(ctx.host);
+        let env = Env::new(ctx.host).with_jobs(req.jobs);
         let lan = net.lan_mac.clone().map(|m| (m, net.lan_mac_permanent));
         let outcome = guarded_storage(ctx, || storage_stage(ctx, &env, req, lan));
         if let Some(r) = &reporter {
             r.send(report::Event::StorageFinal, &net);
         }
+        // sshd not seen listening within the network stage's bound may be up by now.
+        network::recheck_ssh(ctx.host, ctx.state_dir(), &mut net);
         let line = announce_line(&net, &outcome.status);
         notify(
             ctx,
@@ -116,27 +118,55 @@ fn report_config(ctx: &Ctx) -> Option<report::Config> {
     }
 }
 
-/// How long the boot waits for udev to work through the boot's device events.
-const COLDPLUG_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the boot waits for udev to finish with the network devices.
+const NIC_UDEV_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long the boot waits for udev to finish with the block devices.
+const DISK_UDEV_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the boot waits for LVM to activate the volume groups udev has seen.
+const LVM_ACTIVATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The unit starts after systemd-udev-trigger, which only *queues* the coldplug
 /// events: udev may still be loading NIC drivers, renaming `eth0` to `enp0s4`, and
 /// adding the disks' serials and by-id links. A NIC list or an inventory taken before
 /// that sees a name that is about to vanish, or disks without serials and stable
-/// paths (seen in the VM suite under load). A timeout is logged and the boot goes on.
-fn wait_for_coldplug(ctx: &Ctx) {
-    let settle = Cmd::udev_settle(
-        "waiting for udev to process the boot's device events",
-        COLDPLUG_TIMEOUT,
-    );
-    if let Err(e) = ctx.host.run(&settle) {
-        tracing::warn!(error = %e, "udev did not settle; NIC names and disk serials may be incomplete");
+/// paths (seen in the VM suite under load). Each stage waits for its own devices only
+/// (`inventory::ready`), never for the whole system's queue; a timeout is logged and
+/// the boot goes on. On disks that already carry LVM, the storage decision also waits
+/// for LVM's own activation of their volume groups, and then for udev's work on the
+/// LVs it made.
+fn wait_for_disks(ctx: &Ctx) {
+    let log = |what: &str, ready: &crate::inventory::ready::Ready| {
+        let waited_ms = ready.waited.as_millis() as u64;
+        if let Some(e) = &ready.error {
+            tracing::warn!(waited_ms, error = %e, "could not tell whether {what} is done; going on");
+        } else if ready.pending.is_empty() {
+            tracing::info!(waited_ms, "{what} is done");
+        } else {
+            tracing::warn!(
+                waited_ms,
+                pending = %ready.pending.join(" "),
+                "{what} is not done; going on with what is there"
+            );
+        }
+    };
+    let ready = crate::inventory::ready::wait_for_disks(ctx.host, DISK_UDEV_TIMEOUT);
+    log("udev's work on the block devices", &ready);
+    if let Some(lvm) =
+        crate::inventory::ready::wait_for_lvm_activation(ctx.host, LVM_ACTIVATION_TIMEOUT)
+    {
+        log("LVM's activation of the volume groups", &lvm);
+        let ready = crate::inventory::ready::wait_for_disks(ctx.host, DISK_UDEV_TIMEOUT);
+        log("udev's work on the activated volumes", &ready);
     }
 }
 
 /// Network and SSH; whatever happens in there, storage runs next.
 fn network_stage(ctx: &Ctx, req: &BootRequest) -> NetworkReport {
-    guarded(|| network::boot_stage(ctx, &req.net, &ctx.boot))
+    let opts = network::Options {
+        nic_udev_timeout: Some(NIC_UDEV_TIMEOUT),
+        ..req.net.clone()
+    };
+    guarded(|| network::boot_stage(ctx, &opts, &ctx.boot))
 }
 
 /// Runs the network stage so that even a panic in it leaves storage to run.
@@ -168,6 +198,7 @@ pub fn storage_stage(
         record_failure(ctx, step, error)
     };
 
+    wait_for_disks(ctx);
     let inventory = match crate::inventory::scan(ctx.host, &ctx.boot) {
         Ok(i) => i,
         Err(e) => return failed("inventory", e),

@@ -593,3 +593,48 @@ pub fn capture_machine(plan: &Plan, state: &str) -> Machine {
     m.write("/proc/swaps", &capture(state, "swaps.txt"));
     m
 }
+
+/// `wipefs -a /dev/<dev>` clears what libblkid saw on it.
+pub fn wipefs_clears(host: &crate::host::fake::FakeHost, m: &Machine, dev: &str) {
+    let root = m.root().to_owned();
+    let fixture = format!("run/pre-nixos-fixture/blkid/{dev}");
+    host.on_with_effect(
+        &["wipefs", "-a", &format!("/dev/{dev}")],
+        crate::host::fake::Response::stdout(""),
+        move |_| {
+            std::fs::remove_file(root.join(&fixture)).unwrap();
+        },
+    );
+}
+
+/// `swapon`, the last native step, leaves the mounts and swaps of the disko-applied
+/// capture behind.
+pub fn swapon_completes_the_capture(host: &crate::host::fake::FakeHost, m: &Machine) {
+    let root = m.root().to_owned();
+    host.on_with_effect(
+        &["swapon"],
+        crate::host::fake::Response::stdout(""),
+        move |_| {
+            for (file, name) in [
+                ("proc/self/mountinfo", "mountinfo.txt"),
+                ("proc/swaps", "swaps.txt"),
+            ] {
+                std::fs::write(root.join(file), capture("disko-applied", name)).unwrap();
+            }
+        },
+    );
+}
+
+/// A machine with blank disks of the disko-applied capture, whose queries answer with
+/// the capture once the layout "exists" (after swapon, the last native step): an
+/// apply on it ends applied and verified.
+pub fn applying_machine() -> (Machine, crate::host::fake::FakeHost, Plan) {
+    let plan = disko_applied_plan();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = crate::host::fake::FakeHost::new(m.root());
+    script_capture(&host, "disko-applied");
+    wipefs_clears(&host, &m, "sdc");
+    swapon_completes_the_capture(&host, &m);
+    (m, host, plan)
+}

@@ -174,6 +174,14 @@ fn clean_disks_are_applied_in_order_starting_with_the_identity_checked_disks() {
         "{writes:?}"
     );
     assert_eq!(writes[1], "wipefs -a /dev/sda1");
+    // Neither the boot before the inventory nor a storage step waits for the whole
+    // system's udev queue: each waits for its own devices or node.
+    let settles: Vec<String> = host
+        .command_lines()
+        .into_iter()
+        .filter(|c| c.starts_with("udevadm settle"))
+        .collect();
+    assert!(settles.is_empty(), "{settles:?}");
 }
 
 /// `pre-nixos boot --plan-only` / `--wipe` mean what `pre-nixos.plan-only=1` and

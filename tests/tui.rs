@@ -217,30 +217,8 @@ fn esc_on_the_confirmation_leaves_with_nothing_run() {
 /// ends it.
 #[test]
 fn apply_from_the_tui_is_the_apply_path_with_its_progress_on_screen() {
-    use pre_nixos::host::fake::Response;
-    use pre_nixos::testkit::{self, Machine};
-    let plan = testkit::disko_applied_plan();
-    let m = Machine::for_plan(&plan);
-    m.add_expected_nodes(&plan);
-    let host = FakeHost::new(m.root());
-    testkit::script_capture(&host, "disko-applied");
-    let root = m.root().to_owned();
-    host.on_with_effect(
-        &["wipefs", "-a", "/dev/sdc"],
-        Response::stdout(""),
-        move |_| {
-            let _ = std::fs::remove_file(root.join("run/pre-nixos-fixture/blkid/sdc"));
-        },
-    );
-    let root = m.root().to_owned();
-    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
-        for (file, name) in [
-            ("proc/self/mountinfo", "mountinfo.txt"),
-            ("proc/swaps", "swaps.txt"),
-        ] {
-            std::fs::write(root.join(file), testkit::capture("disko-applied", name)).unwrap();
-        }
-    });
+    use pre_nixos::testkit;
+    let (m, host, plan) = testkit::applying_machine();
     let ctx = Ctx::new(&host, "/run/pre-nixos");
     let inv = Inventory {
         schema_version: 1,

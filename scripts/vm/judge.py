@@ -285,7 +285,9 @@ def cmd_no_start_job(bdir):
 
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-ANNOUNCE_RE = re.compile(r"pre-nixos [0-9][^ :]*: lan (\S+) \S+ ssh root@(\S+) \S+ storage (\S+)")
+# `ssh root@<ip>` may carry a note when sshd was started but not seen listening within the
+# stage's bound: `ssh root@<ip> (sshd started, not confirmed: …)`.
+ANNOUNCE_RE = re.compile(r"pre-nixos [0-9][^ :]*: lan (\S+) \S+ ssh root@(\S+)(?: \(.*\))? \S+ storage (\S+)")
 
 
 def cmd_announce(bdir, ssh):
@@ -662,8 +664,19 @@ def cmd_figures(sdir, name, assoc):
         lease = [t for t, who, msg in j if "DHCPv4 address" in msg]
         if lease:
             fig["lease_s"] = lease[0]
+        # Lease -> banner on the host's clock alone: when the guest agent first showed an
+        # IPv4 address, and when the first banner came (probes start only then).
+        seen = read(os.path.join(b, "lease-seen"), "").split()
+        if seen:
+            fig["lease_seen_host_s"] = float(seen[0])
+            fig["lease_seen_polls"] = int(seen[2])
+            # The address was there at the agent's first answer: the lease came earlier.
+            fig["lease_seen_upper_bound"] = seen[0] == seen[1]
             if ssh:
-                fig["lease_to_ssh_s"] = round(float(ssh) - lease[0], 2)
+                fig["lease_to_ssh_s"] = round(float(ssh) - float(seen[0]), 2)
+        floor = read(os.path.join(b, "banner-floor"), "").strip()
+        if floor:
+            fig["banner_floor_s"] = float(floor)
         sshd = sshd_started(b)
         if sshd is not None:
             fig["sshd_started_s"] = sshd
@@ -674,7 +687,7 @@ def cmd_figures(sdir, name, assoc):
         if start is not None and end is not None:
             fig["storage_start_s"], fig["storage_end_s"] = start, end
             fig["storage_s"] = round(end - start, 2)
-        cmds = []
+        cmds, waits = [], []
         for line in read(os.path.join(b, "actions.log"), "").splitlines():
             try:
                 e = json.loads(line)
@@ -683,7 +696,11 @@ def cmd_figures(sdir, name, assoc):
             flat = dict(e.get("fields", {}), **{k: v for k, v in e.items() if k != "fields"})
             if "duration_ms" in flat and "command" in flat:
                 cmds.append({"command": str(flat["command"])[:120], "exit": flat.get("exit"), "ms": flat["duration_ms"]})
+            # The storage steps' waits for the node the next step needs (src/storage/env.rs).
+            elif "waited_ms" in flat and "device" in flat:
+                waits.append({"device": str(flat["device"]), "ms": flat["waited_ms"]})
         fig["commands"] = cmds
+        fig["node_waits"] = waits
     print(json.dumps(fig, sort_keys=True))
 
 

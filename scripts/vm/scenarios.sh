@@ -135,6 +135,17 @@ scenario_7() {
   applied_boot applied auto-applied
 }
 
+# slow_lvm_checks: after a boot with vmtest.slow_lvm=$SLOW_LVM, LVM's event activation
+# really was held back, and pre-nixos took its storage decision only after the last
+# volume group had been activated (a decision before it sees VGs without LVs, mounts
+# links udev has not made, or tears down what LVM is activating).
+SLOW_LVM=20
+slow_lvm_checks() {
+  check "LVM's activation was held ${SLOW_LVM} s (vmtest.slow_lvm)" grep -q "vmtest: LVM activation held for $SLOW_LVM s" "$BDIR/journal-final.txt"
+  check "the storage decision came after LVM's held activation ended" sh -c \
+    "awk '/volume group .* now active/{a=NR} /LVM.s activation of the volume groups is done/{w=NR} /storage policy:/{if(!p)p=NR} END{exit !(a && w && p && a < w && w < p)}' '$BDIR/journal-final.txt'"
+}
+
 # ---------------------------------------------------------------------------- 8 second boot
 SCENARIO_TITLE_8="second boot on scenario 3's disks: already-provisioned, canary intact, nothing re-created"
 scenario_8() {
@@ -146,7 +157,10 @@ scenario_8() {
   check "canary written on /mnt/home" vssh "echo $canary > /mnt/home/canary && sync"
   local b1=$BDIR
   poweroff_vm
-  applied_boot applied already-provisioned || return 1
+  # LVM's activation held back, as a loaded machine holds it: the decision must wait
+  # for it, or it sees the volume groups without their LVs.
+  applied_boot applied already-provisioned vmtest.slow_lvm=$SLOW_LVM || return 1
+  slow_lvm_checks
   check "canary intact on /mnt/home" sh -c "[ \"\$($QMP qga $BDIR/qga.sock 20 'cat /mnt/home/canary')\" = '$canary' ]"
   # One line per device of its identities, without DEVNAME: sdX letters are not stable
   # across boots (the SSD was sdb in one boot and sda in the next).
@@ -493,7 +507,9 @@ EOF
   interrupted_boot
   poweroff_vm
   FWCFG=()
-  applied_boot applied wiped-and-applied pre-nixos.wipe=all
+  # The teardown must not race LVM activating the layout it tears down.
+  applied_boot applied wiped-and-applied pre-nixos.wipe=all vmtest.slow_lvm=$SLOW_LVM
+  slow_lvm_checks
 }
 
 # interrupted_boot: issue 11's final word. mkfs.ext4 of "home" hangs, ignoring SIGTERM, with
@@ -659,11 +675,17 @@ report_readings() { # the guest's own view and the host's ssh-keyscan, for colle
   gx_to "$BDIR/hardware-disk.nix" 'cat /mnt/etc/nixos/pre-generated/hardware-disk.nix' || true
   gx_to "$BDIR/network-lan.nix" 'cat /mnt/etc/nixos/pre-generated/network-lan.nix' || true
   gx_to "$BDIR/report-status" 'cat /run/pre-nixos/report-status' || true
-  # The guest's sshd answers slowly under TCG: a long timeout, and a second try.
-  local try
+  # The guest's sshd answers slowly under TCG: a long timeout, and more tries. One key
+  # type per connection, one connection at a time: a plain ssh-keyscan opens one
+  # connection per type at once and runs each key exchange to its end before reading
+  # the others, and in one CI run its ed25519 exchange never finished within -T in three
+  # tries in a row while a login right after took 2 s.
+  local try t
   for try in 1 2 3; do
-    ssh-keyscan -T 30 -p "$SSH_PORT" 127.0.0.1 2>>"$BDIR/commands.txt" | ssh-keygen -lf - >"$BDIR/keyscan-fp" 2>>"$BDIR/commands.txt"
-    [ -s "$BDIR/keyscan-fp" ] && break
+    for t in rsa ecdsa ed25519; do
+      ssh-keyscan -T 30 -t "$t" -p "$SSH_PORT" 127.0.0.1 2>>"$BDIR/commands.txt"
+    done | ssh-keygen -lf - >"$BDIR/keyscan-fp" 2>>"$BDIR/commands.txt"
+    grep -q '(ED25519)' "$BDIR/keyscan-fp" && break
   done
   say "ssh-keyscan from the host: $(cat "$BDIR/keyscan-fp")"
 }

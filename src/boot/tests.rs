@@ -1,5 +1,6 @@
 use super::*;
 use crate::host::fake::FakeHost;
+use crate::host::Host;
 use crate::testkit::Machine;
 
 #[test]
@@ -150,4 +151,42 @@ fn an_unreachable_collector_never_changes_the_storage_outcome() {
     assert_eq!(rep2.report, "failed");
     assert_eq!(rep2.failed, vec!["network-up", "storage-final"]);
     assert!(curls2 >= 4, "{curls2} attempts");
+}
+
+#[test]
+fn sshd_is_started_first_and_no_system_wide_settle_comes_before_it() {
+    let m = Machine::new();
+    m.write(
+        "/etc/pre-nixos/authorized_keys",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOdy7Cm9Eg7Wic9soJOxDSVXfSsNoZQuyhTfzPI8VdLC op@a\n",
+    );
+    m.write("/etc/ssh/sshd_config", "PermitRootLogin yes\n");
+    // A NIC udev is still renaming: the NIC wait is bounded and comes after sshd.
+    m.write(
+        "/run/pre-nixos-fixture/udev/net/eth0",
+        "INTERFACE=eth0\nPRE_NIXOS_FIXTURE_INITIALIZED=0\n",
+    );
+    let host = FakeHost::new(m.root());
+    let ctx = Ctx::new(&host, "/run/pre-nixos");
+    let t0 = host.now();
+    run(&ctx, &BootRequest::default()).unwrap();
+    let cmds = host.command_lines();
+    assert_eq!(
+        cmds[..2],
+        [
+            format!(
+                "sshd -t -f {}/etc/ssh/.sshd_config.pre-nixos-candidate",
+                m.root().display()
+            ),
+            "systemctl reload-or-restart --no-block sshd.service".to_owned(),
+        ],
+        "{cmds:#?}"
+    );
+    assert!(
+        !cmds.iter().any(|c| c.starts_with("udevadm settle")),
+        "no whole-system settle in the boot's network and inventory: {cmds:#?}"
+    );
+    // The NIC wait gave up at its deadline, before the carrier wait's own clock.
+    let elapsed = host.now().duration_since(t0);
+    assert!(elapsed >= NIC_UDEV_TIMEOUT, "{elapsed:?}");
 }

@@ -34,7 +34,7 @@ pub fn run(ctx: &Ctx, args: &ApplyArgs) -> anyhow::Result<u8> {
         Some(d) => d,
         None => ctx.host,
     };
-    let env = Env::new(host);
+    let env = Env::new(host).with_jobs(crate::storage::env::default_jobs());
     let executor = args.executor.map(executor_kind).unwrap_or_default();
     let dctx = ctx.with_host(host);
     // The kernel's pre-nixos.wipe-method= belongs with its pre-nixos.wipe=, which an

@@ -70,6 +70,7 @@ fn flow(ctx: &Ctx, args: &BootArgs) -> anyhow::Result<crate::storage::Outcome> {
             net: net_options(&args.net),
             plan: plan_options(Some(&args.shape), &ctx.boot),
             executor: args.executor.map(executor_kind),
+            jobs: crate::storage::env::default_jobs(),
         },
     ))
 }

@@ -161,6 +161,7 @@ pub fn net_options(n: &NetOptions) -> crate::network::Options {
         carrier_timeout: Duration::from_secs(n.carrier_timeout),
         authorized_keys: n.authorized_keys.clone(),
         lan: n.lan.clone(),
+        nic_udev_timeout: None,
     }
 }
 

@@ -38,6 +38,9 @@ pub enum Action {
         path: PathBuf,
         text: String,
     },
+    /// Not a change: how the real run would schedule the changes that follow (steps
+    /// that run side by side), shown in the listing.
+    Note(String),
 }
 
 impl std::fmt::Display for Action {
@@ -61,6 +64,7 @@ impl std::fmt::Display for Action {
             Action::Console { path, text } => {
                 write!(f, "print  {}: {}", path.display(), text.trim())
             }
+            Action::Note(text) => write!(f, "# {text}"),
         }
     }
 }
@@ -105,7 +109,7 @@ impl<'a> DryRunHost<'a> {
                         format!("setting the mode of {}", path.display()),
                         ["chmod".to_owned(), format!("{mode:o}"), shown(&path)],
                     ),
-                    Action::Mkdir { .. } => return None,
+                    Action::Mkdir { .. } | Action::Note(_) => return None,
                 })
             })
             .collect()
@@ -132,6 +136,8 @@ pub fn is_read_only(cmd: &Cmd) -> bool {
             | ["ip", "-j", ..]
             | ["ethtool", "-P", ..]
             | ["systemctl", "is-active", ..]
+            | ["systemctl", "list-units", ..]
+            | ["systemctl", "list-jobs", ..]
     )
 }
 
@@ -166,6 +172,10 @@ impl Host for DryRunHost<'_> {
 
     fn wall_clock(&self) -> std::time::SystemTime {
         self.inner.wall_clock()
+    }
+
+    fn note(&self, text: &str) {
+        self.record(Action::Note(text.to_owned()));
     }
 
     fn changes_are_real(&self) -> bool {

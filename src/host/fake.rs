@@ -50,7 +50,7 @@ impl Response {
 }
 
 /// A change a scripted command makes to the fixture tree.
-type Effect = Box<dyn Fn(&Path) + Send + Sync>;
+type Effect = std::sync::Arc<dyn Fn(&Path) + Send + Sync>;
 
 struct Rule {
     prefix: Vec<String>,
@@ -103,7 +103,7 @@ impl FakeHost {
         response: Response,
         effect: impl Fn(&Path) + Send + Sync + 'static,
     ) -> &Self {
-        self.push_rule(prefix, response, None, Some(Box::new(effect)))
+        self.push_rule(prefix, response, None, Some(std::sync::Arc::new(effect)))
     }
 
     fn push_rule(
@@ -151,21 +151,23 @@ impl Host for FakeHost {
                 && r.prefix.len() <= cmd.argv.len()
                 && r.prefix.iter().zip(&cmd.argv).all(|(a, b)| a == b)
         });
-        let response = match idx {
+        let (response, effect) = match idx {
             Some(i) => {
                 let rule = &mut rules[i];
                 if let Some(n) = rule.remaining.as_mut() {
                     *n -= 1;
                 }
-                if let Some(effect) = &rule.effect {
-                    effect(&self.root);
-                }
-                rule.response.clone()
+                (rule.response.clone(), rule.effect.clone())
             }
-            None if self.strict => Response::NotFound,
-            None => Response::Ok(CmdOutput::ok("")),
+            None if self.strict => (Response::NotFound, None),
+            None => (Response::Ok(CmdOutput::ok("")), None),
         };
         drop(rules);
+        // Outside the lock: commands that run side by side (the storage groups) take
+        // their time side by side here too.
+        if let Some(effect) = effect {
+            effect(&self.root);
+        }
         match response {
             Response::Ok(out) => {
                 if let Some(code) = out.status {
@@ -234,10 +236,18 @@ impl Host for FakeHost {
             let e = e?;
             let sysname = e.file_name().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(e.path())?;
+            let mut properties = parse_key_values(&text);
+            // A fixture file is the device's udev database entry, unless it says that
+            // udev has not finished with the device.
+            let initialized = properties
+                .remove("PRE_NIXOS_FIXTURE_INITIALIZED")
+                .as_deref()
+                != Some("0");
             out.push(UdevDevice {
                 sysname,
                 subsystem: subsystem.to_owned(),
-                properties: parse_key_values(&text),
+                properties,
+                initialized,
             });
         }
         out.sort_by(|a, b| a.sysname.cmp(&b.sysname));

@@ -17,6 +17,7 @@ pub mod fsutil;
 pub mod interrupt;
 pub mod notify;
 pub mod real;
+pub mod systemctl;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -36,6 +37,9 @@ pub struct UdevDevice {
     pub subsystem: String,
     /// All properties, including `DEVTYPE`, `ID_SERIAL`, `ID_PATH`, `DEVLINKS`.
     pub properties: BTreeMap<String, String>,
+    /// udev has processed the device's event (its database entry exists): its name,
+    /// properties and `/dev` links are final.
+    pub initialized: bool,
 }
 
 impl UdevDevice {
@@ -105,6 +109,10 @@ pub trait Host: Send + Sync {
     fn changes_are_real(&self) -> bool {
         true
     }
+
+    /// A remark on how what follows is done (which steps run side by side): the dry-run
+    /// host lists it with the changes; elsewhere it is only logged by the caller.
+    fn note(&self, _text: &str) {}
 
     /// Takes an advisory `flock` on `p`. [`LockKind::Create`] makes the file (the apply
     /// lock) and fails at once with `WouldBlock` when another process holds it;

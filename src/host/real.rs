@@ -63,6 +63,7 @@ impl Host for RealHost {
                 sysname: dev.sysname().to_string_lossy().into_owned(),
                 subsystem: subsystem.to_owned(),
                 properties,
+                initialized: dev.is_initialized(),
             });
         }
         out.sort_by(|a, b| a.sysname.cmp(&b.sysname));

@@ -14,6 +14,7 @@ pub mod human;
 pub mod identity;
 pub mod nics;
 pub mod ram;
+pub mod ready;
 pub mod sysfs;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,9 +1,10 @@
 //! Network: choose the LAN, make it `lan`, DHCP with networkd, then sshd,
 //! `network-status` and the first announce line (SPEC §4).
 //!
-//! [`boot_stage`] reads top to bottom as the pipeline: scan → bring links up →
-//! wait for a link → choose → `.link`/`.network` files → live rename → networkd
-//! reload → sshd → wait for the lease → `network-status` → announce. It never
+//! [`boot_stage`] reads top to bottom as the pipeline: sshd → (at boot) wait for udev
+//! to finish with the network devices → scan → bring links up → wait for a link →
+//! choose → `.link`/`.network` files → live rename → networkd reload → wait for the
+//! lease → `network-status` → announce. It never
 //! fails and never returns early: every problem is logged and lands in the
 //! [`NetworkReport`], because storage runs after it whatever happens here.
 //! `pre-nixos network --dry-run` runs the very same stage against a
@@ -44,6 +45,10 @@ pub struct Options {
     pub authorized_keys: Option<std::path::PathBuf>,
     /// Use the NIC with this MAC as the LAN (overrides `pre-nixos.lan=`).
     pub lan: Option<String>,
+    /// At boot: how long to wait for udev to finish with the network devices before
+    /// the NIC scan (driver loaded, interface renamed). `None` (the `network` command,
+    /// run once the system is up): scan at once.
+    pub nic_udev_timeout: Option<Duration>,
 }
 
 /// A hand-built `Options` (tests, other callers) gets the command line's defaults, never
@@ -54,6 +59,7 @@ impl Default for Options {
             carrier_timeout: Duration::from_secs(CARRIER_TIMEOUT_DEFAULT),
             authorized_keys: None,
             lan: None,
+            nic_udev_timeout: None,
         }
     }
 }
@@ -67,8 +73,11 @@ pub struct NetworkReport {
     /// installed system's `.link` must match with `MACAddress=`).
     pub lan_mac_permanent: bool,
     pub lan_ipv4: Option<String>,
-    /// `ready`, or why sshd is not up.
+    /// `ready` (listening on port 22), or why sshd is not up or not known to be.
     pub ssh: String,
+    /// sshd's start was queued with the hardened config and root's keys: the announce
+    /// carries `ssh root@<ip>` whether or not it was seen listening yet.
+    pub ssh_started: bool,
     /// sshd's host keys, read once sshd is up (empty before, or without sshd).
     pub host_keys: Vec<ssh::hostkeys::HostKey>,
     pub warnings: Vec<String>,
@@ -83,7 +92,7 @@ pub struct Trace {
     pub announce: String,
 }
 
-/// The network half of `pre-nixos boot`: choose the LAN, `lan` files, DHCP, sshd,
+/// The network half of `pre-nixos boot`: sshd, choose the LAN, `lan` files, DHCP,
 /// `network-status`, first announce. Never fails the boot: problems land in the report.
 pub fn boot_stage(ctx: &Ctx, opts: &Options, boot: &BootOptions) -> NetworkReport {
     run_stage(ctx.host, ctx.state_dir(), opts, boot).0
@@ -96,8 +105,8 @@ fn warn(r: &mut NetworkReport, msg: String) {
 
 /// The stage on any host (the real one, or the dry-run recorder).
 ///
-/// Long on purpose: the network pipeline top to bottom (scan, links up, carrier wait,
-/// choose, files, rename, reload, sshd, lease, status, announce), each step a call.
+/// Long on purpose: the network pipeline top to bottom (sshd, udev wait, scan, links up,
+/// carrier wait, choose, files, rename, reload, lease, status, announce), each step a call.
 pub fn run_stage(
     host: &dyn Host,
     state_dir: &Path,
@@ -108,7 +117,30 @@ pub fn run_stage(
     let mut t = Trace::default();
     let override_mac = opts.lan.clone().or_else(|| boot.lan_mac.clone());
 
-    // 1. Scan, bring every candidate up, wait for a link.
+    // 0. sshd: keys, hardened config, queued start. First of all: nothing it needs
+    // depends on the NIC, the carrier or the lease (it listens on every address), so
+    // SSH answers the moment an address lands.
+    let ssh = ssh::setup(host, opts.authorized_keys.as_deref());
+    r.ssh = ssh.status.clone();
+
+    // 1. Scan, bring every candidate up, wait for a link. At boot, udev may still be
+    // loading a NIC driver or renaming `eth0` to its stable name: a list taken before
+    // that holds a name about to vanish.
+    if let Some(deadline) = opts.nic_udev_timeout {
+        let ready = crate::inventory::ready::wait_for_nics(host, deadline);
+        if ready.pending.is_empty() {
+            tracing::info!(
+                waited_ms = ready.waited.as_millis() as u64,
+                "udev is done with the network devices"
+            );
+        } else {
+            tracing::warn!(
+                waited_ms = ready.waited.as_millis() as u64,
+                pending = %ready.pending.join(" "),
+                "udev has not finished with these network devices; scanning what is there"
+            );
+        }
+    }
     let nics = scan_nics(host).unwrap_or_else(|e| {
         warn(&mut r, format!("scanning NICs failed: {e:#}"));
         Vec::new()
@@ -142,12 +174,7 @@ pub fn run_stage(
     }
     configure_lan(host, &choice, &mut r, &mut t);
 
-    // 3. sshd: keys, hardened config, queued start. Before the lease wait, so SSH
-    // never waits on DHCP.
-    let ssh = ssh::setup(host, opts.authorized_keys.as_deref());
-    r.ssh = ssh.status.clone();
-
-    // 4. The lease. A dry run renamed nothing and started no DHCP client: there is
+    // 3. The lease. A dry run renamed nothing and started no DHCP client: there is
     // no lease to wait for, and nothing to warn about.
     if r.lan_iface.is_some() && !host.changes_are_real() {
         tracing::info!(
@@ -171,11 +198,31 @@ pub fn run_stage(
         }
     }
 
-    // 5. Is sshd really up? (A query; its start job was queued above.) In a dry run
-    // the start was only recorded: polling the live sshd would report on a start
-    // that never happened.
+    // 4. Is sshd up? Judged by its listening socket (two file reads a time, which a
+    // loaded machine cannot time out), bounded in total. In a dry run the start was
+    // only recorded: the live sshd's sockets would report on a start that never
+    // happened.
+    r.ssh_started = ssh.started;
     if ssh.started && host.changes_are_real() {
-        r.ssh = ssh::wait_active(host, &ssh.unit, ssh::ACTIVE_TIMEOUT);
+        r.ssh = match ssh::listen::wait_listening(
+            host,
+            ssh::listen::SSH_PORT,
+            ssh::listen::LISTEN_TIMEOUT,
+        ) {
+            ssh::listen::Listening::Yes { waited } => {
+                tracing::info!(
+                    waited_ms = waited.as_millis() as u64,
+                    port = ssh::listen::SSH_PORT,
+                    "sshd listens"
+                );
+                "ready".into()
+            }
+            ssh::listen::Listening::Unknown { waited, why } => {
+                let s = not_confirmed(&why, waited, &ssh.unit);
+                tracing::warn!(unit = %ssh.unit, "sshd {s}");
+                s
+            }
+        };
     } else if ssh.started {
         r.ssh = format!(
             "would be started (a reload-or-restart of {} would be queued)",
@@ -183,16 +230,39 @@ pub fn run_stage(
         );
     }
 
-    // 6. The host keys sshd made on its start, for a verifiable first login.
+    // 5. The host keys sshd made on its start, for a verifiable first login; 6.
+    // network-status.
+    publish(host, state_dir, &mut r);
+    // The network stage alone says nothing about storage it has not touched.
+    t.announce = if host.changes_are_real() {
+        announce_line(&r)
+    } else {
+        announce_line_with_storage(&r, "not part of this dry run")
+    };
+    announce::announce(host, &with_host_key_lines(&t.announce, &r));
+    (r, t)
+}
+
+/// `SSH=` when the bound passed with nothing listening: sshd's start was queued, but
+/// whether it is up is not known.
+fn not_confirmed(why: &str, waited: std::time::Duration, unit: &str) -> String {
+    format!(
+        "started, not confirmed: {why} after {} s; see journalctl -u {unit}",
+        waited.as_secs()
+    )
+}
+
+/// Host keys (once sshd is up), `known_hosts`, the login banner and `network-status`
+/// from the report.
+fn publish(host: &dyn Host, state_dir: &Path, r: &mut NetworkReport) {
     if r.ssh == "ready" {
         r.host_keys = ssh::hostkeys::read_host_keys(host);
         if r.host_keys.is_empty() {
             tracing::warn!("sshd is up but no host key was found in /etc/ssh/ssh_host_*_key.pub");
         }
-        publish_host_keys(host, state_dir, &mut r);
+        publish_host_keys(host, state_dir, r);
     }
 
-    // 7. network-status, then the consoles.
     let st = NetworkStatus {
         lan_iface: r.lan_iface.clone(),
         lan_mac: r.lan_mac.clone(),
@@ -206,16 +276,22 @@ pub fn run_stage(
         updated: status::now_rfc3339(host),
     };
     if let Err(e) = status::write_network(host, state_dir, &st) {
-        warn(&mut r, e.to_string());
+        warn(r, e.to_string());
     }
-    // The network stage alone says nothing about storage it has not touched.
-    t.announce = if host.changes_are_real() {
-        announce_line(&r)
-    } else {
-        announce_line_with_storage(&r, "not part of this dry run")
-    };
-    announce::announce(host, &with_host_key_lines(&t.announce, &r));
-    (r, t)
+}
+
+/// At the end of the boot, when sshd was started but not seen listening within the
+/// stage's bound: one more look at the sockets (no wait). Listening now, the report
+/// says `ready`, and the host keys and `network-status` follow.
+pub fn recheck_ssh(host: &dyn Host, state_dir: &Path, r: &mut NetworkReport) {
+    if !r.ssh_started || r.ssh == "ready" || !host.changes_are_real() {
+        return;
+    }
+    if ssh::listen::is_listening(host, ssh::listen::SSH_PORT) == Ok(true) {
+        tracing::info!(port = ssh::listen::SSH_PORT, "sshd listens now");
+        r.ssh = "ready".into();
+        publish(host, state_dir, r);
+    }
 }
 
 /// The `known_hosts` file in the state directory (when the address is known) and the
@@ -297,6 +373,7 @@ pub fn announce_line_with_storage(r: &NetworkReport, storage: &str) -> String {
     let ssh = match (r.ssh.as_str(), &r.lan_ipv4) {
         ("ready", Some(ip)) => format!("ssh root@{ip}"),
         ("ready", None) => "ssh ready".to_string(),
+        (why, Some(ip)) if r.ssh_started => format!("ssh root@{ip} (sshd {why})"),
         (why, _) => format!("ssh {why}"),
     };
     format!("pre-nixos {VERSION}: {lan} — {ssh} — storage {storage}")

@@ -23,6 +23,7 @@ fn net() -> NetworkReport {
         lan_mac_permanent: true,
         lan_ipv4: Some("10.0.2.15".into()),
         ssh: "ready".into(),
+        ssh_started: true,
         host_keys: vec![HostKey::parse(KEY).unwrap()],
         warnings: vec![],
     }

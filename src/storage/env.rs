@@ -3,9 +3,9 @@
 //! failed and why), named waits with deadlines, the tool check and the identity guard.
 //! Nothing here decides what to write.
 
-use std::cell::Cell;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -14,7 +14,7 @@ use crate::host::{Cmd, FileLock, Host, LockKind};
 use crate::plan::PlannedDisk;
 use crate::storage::blockdev::{self, Identity};
 
-/// How long udev gets to settle after a step.
+/// How long udev gets to settle before verify reads the disks back.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long an expected device node may take to appear.
 pub const NODE_DEADLINE: Duration = Duration::from_secs(60);
@@ -46,6 +46,63 @@ pub enum Note<'s> {
     Say(&'s str),
 }
 
+/// How a step's progress line is shown.
+#[derive(Clone, Copy)]
+pub enum Shown<'g> {
+    /// The head before the step runs, the result after it, on one line.
+    Live,
+    /// Ran side by side with others ([`Env::run_group`]): its number comes from its
+    /// place in the group, not from when a worker got to it, and its one whole line goes
+    /// to `lines`, which prints the group's lines in the group's order. Printed as they
+    /// finish, the numbers would come out of order (`[2/9]` before `[1/9]`) and the
+    /// screen would differ from run to run.
+    InGroup { slot: usize, lines: &'g GroupLines },
+}
+
+/// The lines of a group's steps, held until every earlier step of the group printed.
+pub struct GroupLines {
+    /// The step number before the group's first (its slot 0 is step `base + 1`).
+    base: usize,
+    /// The next slot to print, and the lines waiting for it.
+    state: std::sync::Mutex<(usize, Vec<Option<String>>)>,
+}
+
+impl GroupLines {
+    fn new(base: usize, len: usize) -> Self {
+        GroupLines {
+            base,
+            state: std::sync::Mutex::new((0, vec![None; len])),
+        }
+    }
+
+    /// Stores slot `i`'s line and prints every line now next in order; the lock is held
+    /// while printing, so two workers never print in between each other.
+    fn put(&self, env: &Env, i: usize, line: String) {
+        let mut st = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (next, lines) = &mut *st;
+        lines[i] = Some(line);
+        while let Some(l) = lines.get_mut(*next).and_then(Option::take) {
+            env.say(&l);
+            *next += 1;
+        }
+    }
+
+    /// After the group: the lines behind a step that never started (a failure stopped
+    /// the group), still in order.
+    fn flush(&self, env: &Env) {
+        let mut st = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for l in st.1.iter_mut().filter_map(Option::take) {
+            env.say(&l);
+        }
+    }
+}
+
 /// Everything an executor needs besides the plan.
 pub struct Env<'a> {
     pub host: &'a dyn Host,
@@ -53,9 +110,18 @@ pub struct Env<'a> {
     pub path_var: String,
     pub settle_timeout: Duration,
     pub node_deadline: Duration,
+    /// How many independent steps may run side by side ([`Env::run_group`]); 1 runs
+    /// every step in turn.
+    pub jobs: usize,
     progress: Progress,
     /// Where progress goes instead of stderr (the TUI draws it on its own screen).
-    sink: Option<&'a dyn Fn(Note)>,
+    sink: Option<&'a (dyn Fn(Note) + Sync)>,
+}
+
+/// One worker per core: the commands that run side by side (mkfs, sgdisk) are CPU and
+/// I/O bound, and more of them than cores only interleave.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 impl<'a> Env<'a> {
@@ -68,13 +134,14 @@ impl<'a> Env<'a> {
                 .unwrap_or_else(|| DEFAULT_PATH.to_owned()),
             settle_timeout: SETTLE_TIMEOUT,
             node_deadline: NODE_DEADLINE,
+            jobs: 1,
             progress: Progress::default(),
             sink: None,
         }
     }
 
     /// Sends the progress lines to `sink` rather than to stderr.
-    pub fn with_sink(mut self, sink: &'a dyn Fn(Note)) -> Self {
+    pub fn with_sink(mut self, sink: &'a (dyn Fn(Note) + Sync)) -> Self {
         self.sink = Some(sink);
         self
     }
@@ -89,6 +156,12 @@ impl<'a> Env<'a> {
         }
     }
 
+    /// Lets up to `jobs` independent steps run side by side (0 counts as 1).
+    pub fn with_jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
     pub fn with_path(mut self, path: &str) -> Self {
         self.path_var = path.to_owned();
         self
@@ -96,8 +169,8 @@ impl<'a> Env<'a> {
 
     /// Sets how many steps the progress lines count to.
     pub fn begin(&self, total: usize) {
-        self.progress.total.set(total);
-        self.progress.done.set(0);
+        self.progress.total.store(total, Ordering::SeqCst);
+        self.progress.done.store(0, Ordering::SeqCst);
     }
 
     /// Runs one named step, printing `[3/11] what … done in 1.2 s` (or `failed`).
@@ -107,17 +180,34 @@ impl<'a> Env<'a> {
         what: &str,
         f: impl FnOnce() -> anyhow::Result<()>,
     ) -> Result<(), StepError> {
+        self.step_shown(key, what, Shown::Live, f)
+    }
+
+    /// [`Env::step`], shown as `shown` says. Steps that run side by side print one whole
+    /// line each at their end, or their halves would interleave.
+    pub fn step_shown(
+        &self,
+        key: &str,
+        what: &str,
+        shown: Shown,
+        f: impl FnOnce() -> anyhow::Result<()>,
+    ) -> Result<(), StepError> {
         crate::host::interrupt::note_step(key);
-        let n = self.progress.done.get() + 1;
-        self.progress.done.set(n);
-        let total = self.progress.total.get().max(n);
+        let live = matches!(shown, Shown::Live);
+        let n = match shown {
+            Shown::Live => self.progress.done.fetch_add(1, Ordering::SeqCst) + 1,
+            Shown::InGroup { slot, lines } => lines.base + slot + 1,
+        };
+        let total = self.progress.total.load(Ordering::SeqCst).max(n);
         let head = format!("[{n}/{total}] {what}");
         let mut err = std::io::stderr();
-        match self.sink {
-            Some(f) => f(Note::Begin(&format!("{head} …"))),
-            None => {
-                let _ = write!(err, "{head} … ");
-                let _ = err.flush();
+        if live {
+            match self.sink {
+                Some(f) => f(Note::Begin(&format!("{head} …"))),
+                None => {
+                    let _ = write!(err, "{head} … ");
+                    let _ = err.flush();
+                }
             }
         }
         let start = self.host.now();
@@ -129,12 +219,8 @@ impl<'a> Env<'a> {
             .as_secs_f64();
         match &result {
             Ok(()) => {
-                match self.sink {
-                    Some(f) => f(Note::End(&format!("{head} … done in {secs:.1} s"))),
-                    None => {
-                        let _ = writeln!(err, "done in {secs:.1} s");
-                    }
-                }
+                let tail = format!("done in {secs:.1} s");
+                self.end_line(&head, &tail, shown);
                 tracing::info!(
                     step = key,
                     n,
@@ -144,16 +230,25 @@ impl<'a> Env<'a> {
                 );
             }
             Err(e) => {
-                match self.sink {
-                    Some(f) => f(Note::End(&format!("{head} … failed after {secs:.1} s"))),
-                    None => {
-                        let _ = writeln!(err, "failed after {secs:.1} s");
-                    }
-                }
+                let tail = format!("failed after {secs:.1} s");
+                self.end_line(&head, &tail, shown);
                 tracing::error!(step = key, n, total, error = %format!("{e:#}"), "{what}: failed");
             }
         }
         result.map_err(|e| StepError::new(key, e))
+    }
+
+    /// The end of a step's line: the rest of a live line, or the whole line of a step
+    /// that ran side by side with others (it printed no head, see [`Env::step_shown`]).
+    fn end_line(&self, head: &str, tail: &str, shown: Shown) {
+        let line = format!("{head} … {tail}");
+        match (self.sink, shown) {
+            (_, Shown::InGroup { slot, lines, .. }) => lines.put(self, slot, line),
+            (Some(f), Shown::Live) => f(Note::End(&line)),
+            (None, Shown::Live) => {
+                let _ = writeln!(std::io::stderr(), "{tail}");
+            }
+        }
     }
 
     /// Runs a command (failure names the command and its stderr tail).
@@ -170,6 +265,79 @@ impl<'a> Env<'a> {
         .map(|_| ())
     }
 
+    /// Runs `f` on every item, up to [`Env::jobs`] at a time: for steps that have no
+    /// order between them (each on its own disk or device). A dry run, or `jobs` 1, runs
+    /// them in turn, so the recorded plan keeps its order. `f` gets how to show its
+    /// step: [`Shown::Live`] when it runs alone, else its number and place in the group.
+    ///
+    /// After a failure no further item starts; those running finish (a half-made
+    /// filesystem is worse than a finished one on a disk that is being given up), and
+    /// the error returned is the first in the items' order. A panic in a worker is
+    /// raised again here with its own message, for the caller's catch to record.
+    pub fn run_group<T: Sync>(
+        &self,
+        items: &[T],
+        f: impl Fn(&T, Shown) -> Result<(), StepError> + Sync,
+    ) -> Result<(), StepError> {
+        let workers = self.jobs.min(items.len());
+        if workers <= 1 || !self.host.changes_are_real() {
+            return items.iter().try_for_each(|i| f(i, Shown::Live));
+        }
+        // The group's numbers are taken up front, in the items' order.
+        let base = self.progress.done.fetch_add(items.len(), Ordering::SeqCst);
+        let lines = GroupLines::new(base, items.len());
+        let next = AtomicUsize::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let results: Vec<std::sync::Mutex<Option<Result<(), StepError>>>> =
+            items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    s.spawn(|| loop {
+                        if stop.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        let i = next.fetch_add(1, Ordering::SeqCst);
+                        let Some(item) = items.get(i) else { return };
+                        let r = f(
+                            item,
+                            Shown::InGroup {
+                                slot: i,
+                                lines: &lines,
+                            },
+                        );
+                        if r.is_err() {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        *results[i]
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+                    })
+                })
+                .collect();
+            // Joined here, not by the scope, so a worker's panic keeps its message.
+            let mut panic = None;
+            for h in handles {
+                if let Err(p) = h.join() {
+                    panic.get_or_insert(p);
+                }
+            }
+            lines.flush(self);
+            if let Some(p) = panic {
+                std::panic::resume_unwind(p);
+            }
+        });
+        for r in results {
+            if let Some(Err(e)) = r
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+            {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// Waits for a device node udev makes, with a deadline; a bounded poll.
     pub fn wait_for(&self, node: &str) -> anyhow::Result<()> {
         wait_for_node(self.host, node, self.node_deadline)
@@ -178,17 +346,21 @@ impl<'a> Env<'a> {
 
 #[derive(Default)]
 struct Progress {
-    total: Cell<usize>,
-    done: Cell<usize>,
+    total: AtomicUsize,
+    done: AtomicUsize,
 }
 
 /// Polls for `node` until `deadline`; the error names the node and the wait.
 pub fn wait_for_node(host: &dyn Host, node: &str, deadline: Duration) -> anyhow::Result<()> {
     let start = host.now();
-    let step = Duration::from_millis(100);
+    // A stat per look: short enough that the wait ends within a few ms of udev making
+    // the link (the steps' commands take 10 ms to a few s).
+    let step = Duration::from_millis(10);
     loop {
         if host.exists(Path::new(node)) {
-            tracing::debug!(
+            // Info, so the actions log holds every wait's length (the VM suite's
+            // figures add them up).
+            tracing::info!(
                 device = node,
                 waited_ms = host.now().saturating_duration_since(start).as_millis() as u64,
                 "node present"
@@ -418,6 +590,54 @@ mod tests {
             "{e}"
         );
         assert!(e.ends_with("no disk was touched"), "{e}");
+    }
+
+    /// Steps that run side by side finish in any order; their lines still come out
+    /// numbered and printed in the group's order. Here the first step finishes last.
+    #[test]
+    fn a_group_prints_its_lines_in_its_own_order_whoever_finishes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let host = FakeHost::new(dir.path());
+        let seen = std::sync::Mutex::new(Vec::<String>::new());
+        let sink = |n: Note| {
+            let (Note::Say(l) | Note::End(l) | Note::Begin(l)) = n;
+            seen.lock().unwrap().push(l.to_owned());
+        };
+        let env = Env::new(&host).with_sink(&sink).with_jobs(3);
+        env.begin(4);
+        let finished = AtomicUsize::new(0);
+        env.run_group(&[0, 1, 2], |i, shown| {
+            env.step_shown("mkfs", &format!("step {i}"), shown, || {
+                if *i == 0 {
+                    // Bounded: the test fails on the order, not by hanging, if the
+                    // other two never ran beside this one.
+                    let start = std::time::Instant::now();
+                    while finished.load(Ordering::SeqCst) < 2
+                        && start.elapsed() < Duration::from_secs(20)
+                    {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+                finished.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            })
+        })
+        .unwrap();
+        env.step("verify", "step 3", || Ok(())).unwrap();
+        let seen = seen.into_inner().unwrap();
+        let heads: Vec<&str> = seen.iter().map(|l| &l[..l.find(" …").unwrap()]).collect();
+        assert_eq!(
+            heads,
+            [
+                "[1/4] step 0",
+                "[2/4] step 1",
+                "[3/4] step 2",
+                "[4/4] step 3",
+                "[4/4] step 3"
+            ],
+            "{seen:?}"
+        );
+        assert_eq!(finished.load(Ordering::SeqCst), 3);
     }
 
     #[test]

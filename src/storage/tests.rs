@@ -10,7 +10,7 @@ use crate::host::fake::{FakeHost, Response};
 use crate::host::{dryrun, Cmd};
 use crate::plan::PartitionRole;
 use crate::storage::exec::Executor;
-use crate::testkit::{self, Machine};
+use crate::testkit::{self, swapon_completes_the_capture, wipefs_clears, Machine};
 
 const STATE: &str = "/run/pre-nixos";
 
@@ -34,49 +34,9 @@ fn status_file(m: &Machine) -> String {
     std::fs::read_to_string(m.path("/run/pre-nixos/storage-status")).unwrap_or_default()
 }
 
-/// `wipefs -a /dev/<dev>` clears what libblkid saw on it.
-fn wipefs_clears(host: &FakeHost, m: &Machine, dev: &str) {
-    let root = m.root().to_owned();
-    let fixture = format!("run/pre-nixos-fixture/blkid/{dev}");
-    host.on_with_effect(
-        &["wipefs", "-a", &format!("/dev/{dev}")],
-        Response::stdout(""),
-        move |_| {
-            std::fs::remove_file(root.join(&fixture)).unwrap();
-        },
-    );
-}
-
-/// `swapon`, the last native step, leaves the mounts and swaps of the disko-applied
-/// capture behind.
-fn swapon_completes_the_capture(host: &FakeHost, m: &Machine) {
-    let root = m.root().to_owned();
-    host.on_with_effect(&["swapon"], Response::stdout(""), move |_| {
-        for (file, name) in [
-            ("proc/self/mountinfo", "mountinfo.txt"),
-            ("proc/swaps", "swaps.txt"),
-        ] {
-            std::fs::write(root.join(file), testkit::capture("disko-applied", name)).unwrap();
-        }
-    });
-}
-
-/// A machine with blank disks of the disko-applied capture, whose queries answer
-/// with the capture once the layout "exists" (after swapon, the last native step).
-fn capture_run() -> (Machine, FakeHost, Plan) {
-    let plan = testkit::disko_applied_plan();
-    let m = Machine::for_plan(&plan);
-    m.add_expected_nodes(&plan);
-    let host = FakeHost::new(m.root());
-    testkit::script_capture(&host, "disko-applied");
-    wipefs_clears(&host, &m, "sdc");
-    swapon_completes_the_capture(&host, &m);
-    (m, host, plan)
-}
-
 #[test]
 fn clean_disks_are_applied_verified_and_recorded() {
-    let (m, host, plan) = capture_run();
+    let (m, host, plan) = testkit::applying_machine();
     // STATE=running must be on disk before the first write.
     let seen = Arc::new(Mutex::new(String::new()));
     let (seen2, root) = (seen.clone(), m.root().to_owned());
@@ -862,7 +822,7 @@ fn already_provisioned_mounts_and_changes_nothing() {
             || c.starts_with("swapon ")),
         "{writes:?}"
     );
-    assert_eq!(writes.last().unwrap(), "swapon /dev/disk/by-label/swap");
+    assert_eq!(writes.last().unwrap(), "swapon /dev/swap/swap");
 
     // Running again in the same boot changes nothing at all.
     m.write(
@@ -1182,4 +1142,127 @@ fn a_foreign_plans_dry_run_shows_every_command_and_a_real_run_writes_nothing() {
             c.display()
         );
     }
+}
+
+/// One read of `path` by [`readers_see_whole_files_on_every_write_path`]: a file that is
+/// there parses whole, and a file seen once (`seen`) is still there.
+fn look<T>(
+    kind: &str,
+    path: &Path,
+    seen: &mut bool,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let v = parse(&text)
+                .unwrap_or_else(|e| panic!("{kind}: a torn {}: {e}\n{text:?}", path.display()));
+            *seen = true;
+            Some(v)
+        }
+        Err(e) => {
+            assert!(!*seen, "{kind}: {} went away: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// A reader of `storage-status` and `storage-plan.json` (`pre-nixos status`, the TUI,
+/// an operator's `cat` in a loop) never sees half a file or no file once one was
+/// there, whichever way a run ends: applied, refused (existing storage), plan-only,
+/// failed mid-apply, or busy (another run holds the lock and this one writes nothing).
+/// Each path runs again and again under a reader that reads as fast as it can.
+#[test]
+fn readers_see_whole_files_on_every_write_path() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const ROUNDS: usize = 15;
+    let mut seen = std::collections::BTreeMap::<&str, std::collections::BTreeSet<String>>::new();
+    let mut reads = 0usize;
+    for kind in ["applied", "existing-storage", "plan-only", "failed", "busy"] {
+        for _ in 0..ROUNDS {
+            let (m, host, plan) = match kind {
+                "applied" => testkit::applying_machine(),
+                _ => {
+                    let plan = testkit::ssd_and_hdd_pair();
+                    let m = Machine::for_plan(&plan);
+                    m.add_expected_nodes(&plan);
+                    let host = FakeHost::new(m.root());
+                    (m, host, plan)
+                }
+            };
+            if kind == "existing-storage" {
+                m.write("/run/pre-nixos-fixture/blkid/sdb", "TYPE=ext4\n");
+            }
+            if kind == "failed" {
+                host.on(
+                    &["mkfs.ext4", "-F", "-L", "home"],
+                    Response::fail(1, "mke2fs: in use"),
+                );
+            }
+            let ctx = Ctx::new(&host, STATE);
+            let held = (kind == "busy").then(|| {
+                let l = crate::state::lock::ApplyLock::acquire(&host, Path::new(STATE)).unwrap();
+                m.write("/run/pre-nixos/storage-status", "STATE=running\nDETAIL=\n");
+                l
+            });
+            let stop = AtomicBool::new(false);
+            let (status_path, plan_path) = (
+                m.path("/run/pre-nixos/storage-status"),
+                m.path("/run/pre-nixos/storage-plan.json"),
+            );
+            let mut req = request(&plan);
+            req.boot.plan_only = kind == "plan-only";
+            let (states, n) = std::thread::scope(|s| {
+                let reader = s.spawn(|| {
+                    let mut states = std::collections::BTreeSet::new();
+                    let mut n = 0usize;
+                    let (mut had_status, mut had_plan) = (false, false);
+                    // At least one read after the run, so the final file is read too.
+                    let mut last = false;
+                    while !last {
+                        last = stop.load(Ordering::SeqCst);
+                        let status = look(kind, &status_path, &mut had_status, |t| {
+                            crate::state::status::StorageStatus::parse("storage-status", t)
+                                .map_err(|e| e.to_string())
+                        });
+                        if let Some(st) = status {
+                            states.insert(format!("{}/{}", st.state, st.detail));
+                        }
+                        look(kind, &plan_path, &mut had_plan, |t| {
+                            serde_json::from_str::<Plan>(t).map_err(|e| e.to_string())
+                        });
+                        n += 1;
+                    }
+                    (states, n)
+                });
+                let out = provision(&ctx, &env(&host), &req);
+                match kind {
+                    "busy" => assert!(out.is_err(), "{kind}"),
+                    _ => assert!(out.is_ok(), "{kind}: {:?}", out.err()),
+                }
+                stop.store(true, Ordering::SeqCst);
+                reader.join().unwrap()
+            });
+            drop(held);
+            reads += n;
+            seen.entry(kind).or_default().extend(states);
+        }
+    }
+    // The last read of each path saw its final state; a busy run saw only the other
+    // run's status.
+    let expect = |k: &str| seen[k].iter().map(String::as_str).collect::<Vec<_>>();
+    assert!(
+        expect("applied").contains(&"applied/auto-applied"),
+        "{seen:?}"
+    );
+    assert!(
+        expect("existing-storage").contains(&"plan-only/existing-storage"),
+        "{seen:?}"
+    );
+    assert!(
+        expect("plan-only").contains(&"plan-only/requested"),
+        "{seen:?}"
+    );
+    assert!(expect("failed").contains(&"failed/mkfs"), "{seen:?}");
+    assert_eq!(expect("busy"), ["running/"], "{seen:?}");
+    assert!(reads >= 5 * ROUNDS, "{reads}");
 }

@@ -17,7 +17,6 @@ pub mod model;
 pub mod term;
 pub mod view;
 
-use std::cell::RefCell;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -156,7 +155,7 @@ pub fn run(ctx: &Ctx, options: PlanOptions, saved: Option<Inventory>) -> anyhow:
 /// The loop: draw, take the next event, let the model handle it, carry out its
 /// action. Ends on `q` or when the events end. `tools_path` is the `PATH` the apply
 /// looks its tools up in (`None`: this process's, as for `apply`).
-pub fn run_loop<B: Backend>(
+pub fn run_loop<B: Backend + Send>(
     ctx: &Ctx,
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -309,7 +308,7 @@ fn diagnose_view(ctx: &Ctx, app: &mut App) {
 }
 
 /// The apply, as `pre-nixos apply` runs it, with the progress drawn as it comes.
-fn apply<B: Backend>(
+fn apply<B: Backend + Send>(
     ctx: &Ctx,
     terminal: &mut Terminal<B>,
     app: &mut App,
@@ -330,9 +329,11 @@ fn apply<B: Backend>(
         },
         &ctx.boot,
     );
-    let screen = RefCell::new((&mut *terminal, &mut *app));
+    let screen = std::sync::Mutex::new((&mut *terminal, &mut *app));
     let sink = |n: Note| {
-        let mut s = screen.borrow_mut();
+        let mut s = screen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let (t, a) = &mut *s;
         match n {
             Note::Begin(l) | Note::Say(l) => a.progress_line(l.to_owned()),
@@ -343,13 +344,17 @@ fn apply<B: Backend>(
         }
         let _ = t.draw(|f| view::render(a, look, f));
     };
-    let mut env = Env::new(ctx.host).with_sink(&sink);
+    let mut env = Env::new(ctx.host)
+        .with_jobs(crate::storage::env::default_jobs())
+        .with_sink(&sink);
     if let Some(p) = tools_path {
         env = env.with_path(p);
     }
     let outcome = provision(ctx, &env, &request);
     drop(env);
-    let (_, app) = screen.into_inner();
+    let (_, app) = screen
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     app.outcome = Some(match outcome {
         Ok(o) => {
             app.applied_once = o.status.state == status::State::Applied;

@@ -24,6 +24,7 @@ mod human;
 mod plan_view;
 mod probes;
 
+pub use crate::host::systemctl::{parse_list_jobs, parse_show_blocks, Job};
 pub use human::*;
 pub use plan_view::*;
 use plan_view::{read_plan, verify_report};
@@ -158,14 +159,6 @@ impl SshdReport {
     pub fn is_active(&self) -> bool {
         self.active_state.as_deref() == Some("active")
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Job {
-    pub id: u64,
-    pub unit: String,
-    pub job_type: String,
-    pub state: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The live probes of `status` and `diagnose`: sshd, pending systemd jobs and the
-//! pre-nixos unit, each a bounded command, with the pure parsers of their output.
+//! pre-nixos unit, each a bounded command, with the pure parsers of their output
+//! (those of `systemctl`'s are shared with the boot: `host::systemctl`).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::*;
@@ -133,24 +133,6 @@ pub fn jobs_probe(host: &dyn Host) -> JobsReport {
     }
 }
 
-/// Parses `systemctl list-jobs --no-legend`: `JOB UNIT TYPE STATE` per line.
-pub fn parse_list_jobs(text: &str) -> Vec<Job> {
-    text.lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            if f.len() < 4 {
-                return None;
-            }
-            Some(Job {
-                id: f[0].parse().ok()?,
-                unit: f[1].to_owned(),
-                job_type: f[2].to_owned(),
-                state: f[3].to_owned(),
-            })
-        })
-        .collect()
-}
-
 /// The state of `pre-nixos.service`.
 pub fn unit_probe(host: &dyn Host) -> UnitReport {
     let mut report = UnitReport {
@@ -182,26 +164,4 @@ pub fn unit_probe(host: &dyn Host) -> UnitReport {
         Err(e) => report.error = Some(e),
     }
     report
-}
-
-/// Parses `systemctl show` output: one `KEY=VALUE` block per unit, blocks separated
-/// by blank lines.
-pub fn parse_show_blocks(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut blocks = Vec::new();
-    let mut cur = BTreeMap::new();
-    for line in text.lines() {
-        if line.trim().is_empty() {
-            if !cur.is_empty() {
-                blocks.push(std::mem::take(&mut cur));
-            }
-            continue;
-        }
-        if let Some((k, v)) = line.split_once('=') {
-            cur.insert(k.to_owned(), v.to_owned());
-        }
-    }
-    if !cur.is_empty() {
-        blocks.push(cur);
-    }
-    blocks
 }

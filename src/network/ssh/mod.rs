@@ -19,6 +19,7 @@ use crate::host::{Cmd, Host};
 mod hardening;
 pub mod hostkeys;
 mod keys;
+pub mod listen;
 
 pub use hardening::*;
 pub use keys::*;
@@ -130,49 +131,6 @@ pub fn setup(host: &dyn Host, key_file: Option<&Path>) -> SshOutcome {
         started: true,
         status: "ready".into(),
         unit: unit.into(),
-    }
-}
-
-/// How long the stage watches a queued sshd start before reporting it.
-pub const ACTIVE_TIMEOUT: Duration = Duration::from_secs(20);
-
-/// Polls `systemctl is-active <unit>` (a query, never a job) until sshd is active,
-/// has failed, or `timeout` passes. Returns the `SSH=` value: `ready`, or why not.
-pub fn wait_active(host: &dyn Host, unit: &str, timeout: Duration) -> String {
-    let start = host.now();
-    loop {
-        // --no-block is meaningless for a query but keeps every systemctl call
-        // uniformly non-blocking (a test pins that).
-        let cmd = Cmd::new(
-            format!("asking whether {unit} is active"),
-            ["systemctl", "is-active", "--no-block", unit],
-        )
-        .ok_codes(&[0, 1, 2, 3, 4])
-        .timeout(Duration::from_secs(5));
-        let last = match host.run(&cmd) {
-            Ok(out) => {
-                let state = out.stdout.trim();
-                if state == "active" || (state.is_empty() && out.status == Some(0)) {
-                    return "ready".into();
-                }
-                if state == "failed" {
-                    return format!("not started: {unit} failed; see journalctl -u {unit}");
-                }
-                if state.is_empty() {
-                    "in an unknown state".to_owned()
-                } else {
-                    state.to_owned()
-                }
-            }
-            Err(e) => e.to_string(),
-        };
-        if host.now().duration_since(start) >= timeout {
-            return format!(
-                "start queued but {unit} is {last} after {} s; see journalctl -u {unit}",
-                timeout.as_secs()
-            );
-        }
-        host.sleep(Duration::from_millis(500));
     }
 }
 

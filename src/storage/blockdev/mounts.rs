@@ -92,3 +92,12 @@ pub fn read_swaps(host: &dyn Host) -> anyhow::Result<Vec<String>> {
         Err(e) => Err(e).context("reading /proc/swaps"),
     }
 }
+
+/// The kernel names of the active swap devices (`dm-3`): `/proc/swaps` lists a swap LV
+/// as `/dev/dm-N`, so a planned swap is compared by the kernel name its node resolves to.
+pub fn active_swap_knames(host: &dyn Host) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    Ok(read_swaps(host)?
+        .iter()
+        .map(|s| s.rsplit('/').next().unwrap_or(s).to_owned())
+        .collect())
+}

@@ -15,8 +15,6 @@
 mod diff;
 mod read;
 
-use std::collections::BTreeSet;
-
 use crate::host::Host;
 use crate::plan::{Layout, LvContent};
 use crate::storage::blockdev;
@@ -37,11 +35,7 @@ pub fn check(host: &dyn Host, expected: &Layout) -> anyhow::Result<Vec<Differenc
 /// A `swap /dev/disk/by-label/<label>` difference for each swap LV of `expected`
 /// that is not in `/proc/swaps` (compared by kernel name, as `swapon` lists `dm-N`).
 pub fn swap_differences(host: &dyn Host, expected: &Layout) -> anyhow::Result<Vec<Difference>> {
-    let active = blockdev::read_swaps(host)?;
-    let active: BTreeSet<&str> = active
-        .iter()
-        .map(|s| s.rsplit('/').next().unwrap_or(s))
-        .collect();
+    let active = blockdev::active_swap_knames(host)?;
     let mut out = Vec::new();
     for lv in expected.vgs.iter().flat_map(|v| &v.lvs) {
         let LvContent::Swap { label } = &lv.content else {
@@ -49,7 +43,7 @@ pub fn swap_differences(host: &dyn Host, expected: &Layout) -> anyhow::Result<Ve
         };
         let node = format!("/dev/disk/by-label/{label}");
         let kname = blockdev::resolve_kname(host, &node).ok().flatten();
-        if !kname.as_deref().is_some_and(|k| active.contains(k)) {
+        if !kname.as_ref().is_some_and(|k| active.contains(k)) {
             out.push(Difference::new(
                 format!("swap {node}"),
                 "on (listed in /proc/swaps)",

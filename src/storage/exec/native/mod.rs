@@ -3,7 +3,8 @@
 //!
 //! The steps are data ([`steps`] is a pure function of the plan), so tests compare
 //! the exact command list, and the runner ([`Native::apply`]) is small: identity
-//! guard before a disk's first write, commands, `udevadm settle`, named waits. Written
+//! guard before a disk's first write, commands, named waits for the exact node the next
+//! step needs (one `udevadm settle`, before verify, is the storage flow's). Written
 //! for the tools of a Debian 12 / NixOS live system (gdisk 1.0.9, mdadm 4.2,
 //! lvm2 2.03.16, e2fsprogs, dosfstools, util-linux). md resync is left running in the
 //! background; nothing waits for it. Nothing may ask a question (stdin is empty):
@@ -16,10 +17,10 @@ pub use steps::*;
 use steps::{run, s};
 
 use crate::host::Cmd;
-use crate::plan::{LvContent, Plan};
+use crate::plan::Plan;
 
 use super::Executor;
-use crate::storage::env::{guard_identity, kname_of, DiskLocks, Env, StepError};
+use crate::storage::env::{guard_identity, kname_of, DiskLocks, Env, Shown, StepError};
 
 /// Runs one step's actions through `env`.
 /// `/dev/sda` + 2 → `/dev/sda2`; `/dev/nvme0n1` + 2 → `/dev/nvme0n1p2`.
@@ -33,7 +34,12 @@ pub fn partition_dev(kname: &str, n: u32) -> String {
 }
 
 pub fn run_step(env: &Env, step: &Step) -> Result<(), StepError> {
-    env.step(step.key, &step.what, || {
+    run_step_shown(env, step, Shown::Live)
+}
+
+/// [`run_step`], shown as in [`Env::step_shown`].
+fn run_step_shown(env: &Env, step: &Step, shown: Shown) -> Result<(), StepError> {
+    env.step_shown(step.key, &step.what, shown, || {
         let mut lock: Option<DiskLocks> = None;
         for a in &step.actions {
             match a {
@@ -88,34 +94,17 @@ pub fn mount_all(env: &Env, plan: &Plan) -> Result<(), StepError> {
     if !step.actions.is_empty() {
         run_step(env, &step)?;
     }
-    let active =
-        crate::storage::blockdev::read_swaps(env.host).map_err(|e| StepError::new("swapon", e))?;
-    let active_names: Vec<&str> = active
-        .iter()
-        .map(|s| s.rsplit('/').next().unwrap_or(s))
-        .collect();
-    let off: Vec<Action> = plan
-        .layout
-        .vgs
-        .iter()
-        .flat_map(|vg| &vg.lvs)
-        .filter_map(|lv| match &lv.content {
-            LvContent::Swap { label } => Some(label),
-            _ => None,
-        })
-        .filter(|label| {
-            let node = format!("/dev/disk/by-label/{label}");
-            let kname = crate::storage::blockdev::resolve_kname(env.host, &node)
+    let active = crate::storage::blockdev::active_swap_knames(env.host)
+        .map_err(|e| StepError::new("swapon", e))?;
+    let off: Vec<Action> = steps::swap_devices(&plan.layout)
+        .into_iter()
+        .filter(|(_, dev)| {
+            let kname = crate::storage::blockdev::resolve_kname(env.host, dev)
                 .ok()
                 .flatten();
-            !kname.is_some_and(|k| active_names.contains(&k.as_str()))
+            !kname.is_some_and(|k| active.contains(&k))
         })
-        .map(|label| {
-            run(
-                format!("enabling swap {label}"),
-                vec![s("swapon"), format!("/dev/disk/by-label/{label}")],
-            )
-        })
+        .map(|(label, dev)| run(format!("enabling swap {label}"), vec![s("swapon"), dev]))
         .collect();
     if off.is_empty() {
         return Ok(());
@@ -143,12 +132,13 @@ impl Executor for Native {
             for a in &step.actions {
                 match a {
                     Action::Run(c) => t.push(c.program().to_owned()),
-                    Action::Settle => t.push("udevadm".to_owned()),
                     Action::WipeNewPartitions(_) => t.push("wipefs".to_owned()),
                     _ => {}
                 }
             }
         }
+        // Verify settles udev once before it reads the disks back.
+        t.push("udevadm".to_owned());
         t.sort();
         t.dedup();
         // Leak-free mapping to the static names the check reports.
@@ -165,8 +155,20 @@ impl Executor for Native {
     }
 
     fn apply(&self, env: &Env, plan: &Plan) -> Result<(), StepError> {
-        for step in steps(plan) {
-            run_step(env, &step)?;
+        for group in groups(plan) {
+            if group.len() > 1 {
+                let note = format!(
+                    "side by side: the next {} steps ({}), one per core at most",
+                    group.len(),
+                    group[0].key
+                );
+                tracing::info!(steps = group.len(), jobs = env.jobs, "{note}");
+                env.host.note(&note);
+                // The workers note the step on their own threads; a panic is caught on
+                // this one.
+                crate::host::interrupt::note_step(group[0].key);
+            }
+            env.run_group(&group, |step, shown| run_step_shown(env, step, shown))?;
         }
         Ok(())
     }

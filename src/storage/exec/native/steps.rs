@@ -26,9 +26,14 @@ pub enum Action {
     /// (the predecessor's "stale md reassembly").
     WipeNewPartitions(Box<PlannedDisk>),
     Run(Cmd),
-    /// `udevadm settle`.
+    /// `udevadm settle`: only where a reader needs the whole picture (the `mark` step,
+    /// before the status says applied), never between steps.
     Settle,
-    /// Waits for a device node with the executor's deadline.
+    /// Waits, with the executor's deadline, for the device node or `/dev/disk/by-*` link
+    /// the next step uses. udev makes these links last, once it has processed the
+    /// device's event, so this is the only wait a step needs: no system-wide `udevadm
+    /// settle` between steps (it waited for every device's events, 20–34 % of the
+    /// stage's command time).
     WaitFor(String),
 }
 
@@ -88,7 +93,6 @@ pub fn partition_step(d: &PlannedDisk, marker: &str) -> Step {
         run(format!("partitioning {} ({})", d.name, d.stable_path), argv),
         Action::WipeNewPartitions(Box::new(d.clone())),
         Action::UnlockDisk,
-        Action::Settle,
     ];
     actions.extend(
         d.partitions
@@ -131,6 +135,25 @@ pub fn steps(plan: &Plan) -> Vec<Step> {
     out
 }
 
+/// Steps of these kinds that follow one another have no order between them: each
+/// partitions its own disk (its own identity check and lock), or makes a filesystem on
+/// its own partition or LV. Arrays, PVs, VGs and LVs stay one at a time: mdadm picks a
+/// free md minor and LVM takes its global lock, so running them side by side only races.
+const SIDE_BY_SIDE: &[&str] = &["partition", "mkfs"];
+
+/// [`steps`] in groups that run one after another; the steps inside a group may run
+/// side by side. Flattened, it is [`steps`] in the same order.
+pub fn groups(plan: &Plan) -> Vec<Vec<Step>> {
+    let mut out: Vec<Vec<Step>> = Vec::new();
+    for step in steps(plan) {
+        match out.last_mut() {
+            Some(g) if SIDE_BY_SIDE.contains(&step.key) && g[0].key == step.key => g.push(step),
+            _ => out.push(vec![step]),
+        }
+    }
+    out
+}
+
 /// The kernel name of a planned partition or array member, for progress lines.
 fn member_name(l: &Layout, path: &str) -> String {
     l.disks
@@ -168,7 +191,9 @@ fn raid_step(l: &Layout, a: &RaidArray) -> Step {
     Step {
         key: "raid",
         what: what.clone(),
-        actions: vec![run(what, argv), Action::Settle, Action::WaitFor(a.device())],
+        // `/dev/md/<name>` is udev's link, made from the array's change event once it
+        // runs: pvcreate then finds it in udev's database.
+        actions: vec![run(what, argv), Action::WaitFor(a.device())],
     }
 }
 
@@ -217,7 +242,6 @@ fn lv_step(vg: &VolumeGroup, lv: &LogicalVolume) -> Step {
                     s("--yes"),
                 ],
             ),
-            Action::Settle,
             Action::WaitFor(dev),
         ],
     }
@@ -247,8 +271,9 @@ fn esp_steps(d: &PlannedDisk) -> Vec<Step> {
                             p.by_partlabel(),
                         ],
                     ),
-                    Action::Settle,
-                    Action::WaitFor(format!("/dev/disk/by-label/{label}")),
+                    // No wait for `by-label/<label>`: nothing of the apply uses it
+                    // (the mount takes the partition's own path, waited for after
+                    // partitioning); verify's settle waits for udev's label links.
                 ],
             }
         })
@@ -257,7 +282,7 @@ fn esp_steps(d: &PlannedDisk) -> Vec<Step> {
 
 fn mkfs_step(vg: &VolumeGroup, lv: &LogicalVolume) -> Step {
     let dev = lv.device(&vg.name);
-    let (what, argv, label) = match &lv.content {
+    let (what, argv) = match &lv.content {
         LvContent::Ext4 {
             label,
             bytes_per_inode,
@@ -269,56 +294,77 @@ fn mkfs_step(vg: &VolumeGroup, lv: &LogicalVolume) -> Step {
                 argv.push(i.to_string());
             }
             argv.push(dev.clone());
-            (format!("making ext4 {label} on {dev}"), argv, label)
+            (format!("making ext4 {label} on {dev}"), argv)
         }
         LvContent::Swap { label } => (
             format!("making swap {label} on {dev}"),
             vec![s("mkswap"), s("-L"), label.clone(), dev.clone()],
-            label,
         ),
     };
     Step {
         key: "mkfs",
         what: what.clone(),
-        actions: vec![
-            run(what, argv),
-            Action::Settle,
-            Action::WaitFor(format!("/dev/disk/by-label/{label}")),
-        ],
+        // Mount and swapon take the LV's path (waited for after lvcreate), not the
+        // label's link: udev's probe of the new filesystem goes on beside the next
+        // steps, and verify's settle waits for it.
+        actions: vec![run(what, argv)],
     }
 }
 
 /// `swapon` of every swap LV, after the mounts; none when the plan has no swap.
 fn swapon_step(l: &Layout) -> Option<Step> {
-    let swaps: Vec<&str> = l
-        .vgs
-        .iter()
-        .flat_map(|vg| &vg.lvs)
-        .filter_map(|lv| match &lv.content {
-            LvContent::Swap { label } => Some(label.as_str()),
-            _ => None,
-        })
-        .collect();
+    let swaps = swap_devices(l);
     if swaps.is_empty() {
         return None;
     }
     Some(Step {
         key: "swapon",
-        what: format!("enabling swap {}", swaps.join(" ")),
+        what: format!(
+            "enabling swap {}",
+            swaps
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
         actions: swaps
             .iter()
-            .map(|label| {
+            .map(|(label, dev)| {
                 run(
                     format!("enabling swap {label}"),
-                    vec![s("swapon"), format!("/dev/disk/by-label/{label}")],
+                    vec![s("swapon"), dev.clone()],
                 )
             })
             .collect(),
     })
 }
 
-/// A filesystem to mount: (mountpoint, label, fstype, options, mode).
-pub type MountSpec = (String, String, &'static str, Vec<String>, Option<u32>);
+/// `(label, device)` of every swap LV of `l`, in VG order: the LV's own path, so the
+/// apply never waits for (or trusts) udev's label link.
+pub fn swap_devices(l: &Layout) -> Vec<(String, String)> {
+    l.vgs
+        .iter()
+        .flat_map(|vg| vg.lvs.iter().map(move |lv| (vg, lv)))
+        .filter_map(|(vg, lv)| match &lv.content {
+            LvContent::Swap { label } => Some((label.clone(), lv.device(&vg.name))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A filesystem to mount.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountSpec {
+    pub mountpoint: String,
+    pub label: String,
+    /// The node mount reads: the ESP's partlabel link (waited for after partitioning)
+    /// or the LV's path (waited for after lvcreate); never the label's link, which
+    /// udev makes only after probing the new filesystem.
+    pub device: String,
+    pub fstype: &'static str,
+    pub options: Vec<String>,
+    pub mode: Option<u32>,
+}
 
 /// After verify: each disk's GUID becomes the plan's done marker, so the next boot
 /// never takes this finished (by then perhaps installed) layout for a cut apply. The
@@ -370,13 +416,14 @@ pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
                 mount_options,
             } = &p.role
             {
-                m.push((
-                    mp.clone(),
-                    label.clone(),
-                    "vfat",
-                    mount_options.clone(),
-                    None,
-                ));
+                m.push(MountSpec {
+                    mountpoint: mp.clone(),
+                    label: label.clone(),
+                    device: p.by_partlabel(),
+                    fstype: "vfat",
+                    options: mount_options.clone(),
+                    mode: None,
+                });
             }
         }
     }
@@ -390,21 +437,24 @@ pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
                 ..
             } = &lv.content
             {
-                m.push((
-                    mountpoint.clone(),
-                    label.clone(),
-                    "ext4",
-                    mount_options.clone(),
-                    *mode,
-                ));
+                m.push(MountSpec {
+                    mountpoint: mountpoint.clone(),
+                    label: label.clone(),
+                    device: lv.device(&vg.name),
+                    fstype: "ext4",
+                    options: mount_options.clone(),
+                    mode: *mode,
+                });
             }
         }
     }
-    m.sort_by(|a, b| (a.0 != "/", &a.0).cmp(&(b.0 != "/", &b.0)));
+    m.sort_by(|a, b| {
+        (a.mountpoint != "/", &a.mountpoint).cmp(&(b.mountpoint != "/", &b.mountpoint))
+    });
     m
 }
 
-/// Mounts every filesystem under `/mnt` by label, making mount points, then the
+/// Mounts every filesystem under `/mnt` from its device, making mount points, then the
 /// modes the plan asks for (`chmod 1777 /mnt/var/tmp`).
 pub fn mount_step(plan: &Plan) -> Step {
     mount_step_except(plan, &[])
@@ -415,10 +465,18 @@ pub fn mount_step_except(plan: &Plan, mounted: &[String]) -> Step {
     let mut actions = Vec::new();
     let list: Vec<MountSpec> = mounts(plan)
         .into_iter()
-        .filter(|m| !mounted.contains(&target_path(&m.0)))
+        .filter(|m| !mounted.contains(&target_path(&m.mountpoint)))
         .collect();
-    for (mp, label, fstype, opts, mode) in &list {
-        let target = target_path(mp);
+    for MountSpec {
+        mountpoint,
+        label,
+        device,
+        fstype,
+        options: opts,
+        mode,
+    } in &list
+    {
+        let target = target_path(mountpoint);
         actions.push(run(
             format!("making the mount point {target}"),
             vec![s("mkdir"), s("-p"), target.clone()],
@@ -428,7 +486,7 @@ pub fn mount_step_except(plan: &Plan, mounted: &[String]) -> Step {
             argv.push(s("-o"));
             argv.push(opts.join(","));
         }
-        argv.push(format!("/dev/disk/by-label/{label}"));
+        argv.push(device.clone());
         argv.push(target.clone());
         actions.push(run(format!("mounting {label} on {target}"), argv));
         if let Some(mode) = mode {

@@ -14,12 +14,26 @@ fn commands_for(plan: &Plan) -> Vec<String> {
     lines(&host, plan)
 }
 
+/// The commands run in turn, markers and all.
+fn commands_raw(plan: &Plan) -> Vec<String> {
+    let m = Machine::for_plan(plan);
+    m.add_expected_nodes(plan);
+    let host = FakeHost::new(m.root());
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    Native.apply(&env, plan).unwrap();
+    host.command_lines()
+}
+
 /// The commands run, with this plan's markers (a digest, [`Markers`]) spelled
 /// `<in-progress>` and `<done>`: the exact value is checked once, in
 /// `the_markers_are_the_plans_and_only_partitioning_and_finish_write_them`.
 fn lines(host: &FakeHost, plan: &Plan) -> Vec<String> {
+    lines_of(host.command_lines(), plan)
+}
+
+fn lines_of(commands: Vec<String>, plan: &Plan) -> Vec<String> {
     let m = crate::storage::resume::Markers::for_layout(&plan.layout);
-    host.command_lines()
+    commands
         .into_iter()
         .map(|l| {
             l.replace(&m.in_progress, "<in-progress>")
@@ -33,30 +47,22 @@ fn exact_commands_single_nvme() {
     let expected = [
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
         "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
-        "udevadm settle --timeout=120",
         "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
         "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
         "lvcreate -l 12800 -n slash main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n home main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n swap main --yes",
-        "udevadm settle --timeout=120",
         "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L slash /dev/main/slash",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L home /dev/main/home",
-        "udevadm settle --timeout=120",
         "mkswap -L swap /dev/main/swap",
-        "udevadm settle --timeout=120",
         "mkdir -p /mnt",
-        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
         "mkdir -p /mnt/home",
-        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
-        "swapon /dev/disk/by-label/swap",
+        "mount -t ext4 -o relatime /dev/main/home /mnt/home",
+        "swapon /dev/main/swap",
     ];
     pretty_assertions::assert_eq!(commands_for(&testkit::single_nvme()), expected);
 }
@@ -66,37 +72,26 @@ fn exact_commands_ssd_pair_raid0() {
     let expected = [
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main0-md /dev/disk/by-id/ata-Vendor_Disk_SSDA",
         "wipefs -a /dev/sda1 /dev/sda2",
-        "udevadm settle --timeout=120",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main1-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main1-md /dev/disk/by-id/ata-Vendor_Disk_SSDB",
         "wipefs -a /dev/sdb1 /dev/sdb2",
-        "udevadm settle --timeout=120",
         "mdadm --create /dev/md/main --run --metadata=1.2 --level=0 --raid-devices=2 --homehost=any /dev/disk/by-partlabel/disk-main0-md /dev/disk/by-partlabel/disk-main1-md",
-        "udevadm settle --timeout=120",
         "pvcreate --yes /dev/md/main",
         "vgcreate -s 4M main /dev/md/main",
         "lvcreate -l 12800 -n slash main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n home main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n swap main --yes",
-        "udevadm settle --timeout=120",
         "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
-        "udevadm settle --timeout=120",
         "mkfs.vfat -F 32 -n EFI2 /dev/disk/by-partlabel/disk-main1-ESP",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L slash /dev/main/slash",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L home /dev/main/home",
-        "udevadm settle --timeout=120",
         "mkswap -L swap /dev/main/swap",
-        "udevadm settle --timeout=120",
         "mkdir -p /mnt",
-        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
         "mkdir -p /mnt/home",
-        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
-        "swapon /dev/disk/by-label/swap",
+        "mount -t ext4 -o relatime /dev/main/home /mnt/home",
+        "swapon /dev/main/swap",
     ];
     pretty_assertions::assert_eq!(commands_for(&testkit::ssd_pair_raid0()), expected);
 }
@@ -106,53 +101,38 @@ fn exact_commands_ssd_and_hdd_pair() {
     let expected = [
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
         "wipefs -a /dev/sda1 /dev/sda2",
-        "udevadm settle --timeout=120",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap0-md /dev/disk/by-id/ata-Vendor_Disk_HDDA",
         "wipefs -a /dev/sdb1",
-        "udevadm settle --timeout=120",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap1-md /dev/disk/by-id/ata-Vendor_Disk_HDDB",
         "wipefs -a /dev/sdc1",
-        "udevadm settle --timeout=120",
         "mdadm --create /dev/md/swap --run --metadata=1.2 --level=1 --raid-devices=2 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-swap0-md /dev/disk/by-partlabel/disk-swap1-md",
-        "udevadm settle --timeout=120",
         "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
         "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
         "pvcreate --yes /dev/md/swap",
         "vgcreate -s 4M swap /dev/md/swap",
         "lvcreate -l 12800 -n slash main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n home main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n swap swap --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n var_tmp swap --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 1024 -n var_log swap --yes",
-        "udevadm settle --timeout=120",
         "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L slash /dev/main/slash",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L home /dev/main/home",
-        "udevadm settle --timeout=120",
         "mkswap -L swap /dev/swap/swap",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L var_tmp /dev/swap/var_tmp",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L var_log /dev/swap/var_log",
-        "udevadm settle --timeout=120",
         "mkdir -p /mnt",
-        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
         "mkdir -p /mnt/home",
-        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
+        "mount -t ext4 -o relatime /dev/main/home /mnt/home",
         "mkdir -p /mnt/var/log",
-        "mount -t ext4 -o relatime /dev/disk/by-label/var_log /mnt/var/log",
+        "mount -t ext4 -o relatime /dev/swap/var_log /mnt/var/log",
         "mkdir -p /mnt/var/tmp",
-        "mount -t ext4 -o relatime /dev/disk/by-label/var_tmp /mnt/var/tmp",
+        "mount -t ext4 -o relatime /dev/swap/var_tmp /mnt/var/tmp",
         "chmod 1777 /mnt/var/tmp",
-        "swapon /dev/disk/by-label/swap",
+        "swapon /dev/swap/swap",
     ];
     pretty_assertions::assert_eq!(commands_for(&testkit::ssd_and_hdd_pair()), expected);
 }
@@ -162,52 +142,37 @@ fn exact_commands_ssd_and_four_hdd_raid5() {
     let expected = [
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/ata-Vendor_Disk_SSDA",
         "wipefs -a /dev/sda1 /dev/sda2",
-        "udevadm settle --timeout=120",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large0-md /dev/disk/by-id/ata-Vendor_Disk_HDD0",
         "wipefs -a /dev/sdb1",
-        "udevadm settle --timeout=120",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large1-md /dev/disk/by-id/ata-Vendor_Disk_HDD1",
         "wipefs -a /dev/sdc1",
-        "udevadm settle --timeout=120",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large2-md /dev/disk/by-id/ata-Vendor_Disk_HDD2",
         "wipefs -a /dev/sdd1",
-        "udevadm settle --timeout=120",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large3-md /dev/disk/by-id/ata-Vendor_Disk_HDD3",
         "wipefs -a /dev/sde1",
-        "udevadm settle --timeout=120",
         "mdadm --create /dev/md/large --run --metadata=1.2 --level=5 --raid-devices=4 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-large0-md /dev/disk/by-partlabel/disk-large1-md /dev/disk/by-partlabel/disk-large2-md /dev/disk/by-partlabel/disk-large3-md",
-        "udevadm settle --timeout=120",
         "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
         "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
         "pvcreate --yes /dev/md/large",
         "vgcreate -s 4M large /dev/md/large",
         "lvcreate -l 12800 -n slash main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n home main --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 4096 -n swap large --yes",
-        "udevadm settle --timeout=120",
         "lvcreate -l 25600 -n data large --yes",
-        "udevadm settle --timeout=120",
         "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L slash /dev/main/slash",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L home /dev/main/home",
-        "udevadm settle --timeout=120",
         "mkswap -L swap /dev/large/swap",
-        "udevadm settle --timeout=120",
         "mkfs.ext4 -F -L data -i 2048 /dev/large/data",
-        "udevadm settle --timeout=120",
         "mkdir -p /mnt",
-        "mount -t ext4 -o relatime /dev/disk/by-label/slash /mnt",
+        "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-label/EFI /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
         "mkdir -p /mnt/data",
-        "mount -t ext4 -o relatime /dev/disk/by-label/data /mnt/data",
+        "mount -t ext4 -o relatime /dev/large/data /mnt/data",
         "mkdir -p /mnt/home",
-        "mount -t ext4 -o relatime /dev/disk/by-label/home /mnt/home",
-        "swapon /dev/disk/by-label/swap",
+        "mount -t ext4 -o relatime /dev/main/home /mnt/home",
+        "swapon /dev/large/swap",
     ];
     pretty_assertions::assert_eq!(commands_for(&testkit::ssd_and_four_hdd_raid5()), expected);
 }
@@ -236,7 +201,6 @@ fn a_node_that_never_appears_fails_after_its_deadline_naming_it() {
         [
             "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
             "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
-            "udevadm settle --timeout=120",
         ]
     );
 }
@@ -353,7 +317,7 @@ fn every_golden_plan_runs_through_the_native_executor() {
         // `/` is mounted before anything under it.
         let root = lines
             .iter()
-            .position(|c| c.ends_with("/dev/disk/by-label/slash /mnt"))
+            .position(|c| c.starts_with("mount -t ext4") && c.ends_with(" /mnt"))
             .unwrap_or_else(|| panic!("{what}: / not mounted"));
         let first_other = lines
             .iter()
@@ -372,7 +336,7 @@ fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
     m.add_expected_nodes(&plan);
     let host = FakeHost::new(m.root());
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    for prefix in ["sgdisk", "wipefs", "udevadm"] {
+    for prefix in ["sgdisk", "wipefs"] {
         let (seen, dev) = (seen.clone(), m.path("/dev/nvme0n1"));
         host.on_with_effect(&[prefix], Response::stdout(""), move |_| {
             // What udev does before handling an event: a shared, non-blocking lock.
@@ -382,11 +346,30 @@ fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
         });
     }
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
-    run_step(&env, &partition_step(&plan.layout.disks[0], "marker")).unwrap();
+    let step = partition_step(&plan.layout.disks[0], "marker");
+    run_step(&env, &step).unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
-        [("sgdisk", false), ("wipefs", false), ("udevadm", true)]
+        [("sgdisk", false), ("wipefs", false)]
     );
+    let f = std::fs::File::open(m.path("/dev/nvme0n1")).unwrap();
+    assert!(
+        nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockSharedNonblock).is_ok(),
+        "the lock is gone after the step"
+    );
+    // udev handles the new partitions only once the lock is gone: the waits for their
+    // links come after the unlock, or they would wait for a deadline.
+    let unlock = step
+        .actions
+        .iter()
+        .position(|a| *a == Action::UnlockDisk)
+        .unwrap();
+    let first_wait = step
+        .actions
+        .iter()
+        .position(|a| matches!(a, Action::WaitFor(_)))
+        .unwrap();
+    assert!(unlock < first_wait, "{:?}", step.actions);
 }
 
 #[test]
@@ -437,4 +420,110 @@ fn partition_nodes_follow_the_kernel_rule() {
     assert_eq!(partition_dev("sda", 2), "/dev/sda2");
     assert_eq!(partition_dev("nvme0n1", 1), "/dev/nvme0n1p1");
     assert_eq!(partition_dev("mmcblk0", 3), "/dev/mmcblk0p3");
+}
+
+/// Side by side: the same commands as one at a time, the partitioning of every disk and
+/// every mkfs overlapping, and nothing of a later group starting before the group
+/// before it has ended.
+#[test]
+fn independent_steps_run_side_by_side_and_the_order_between_groups_holds() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let plan = testkit::ssd_and_four_hdd_raid5();
+    let in_turn = commands_for(&plan);
+
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    let running = Arc::new(AtomicUsize::new(0));
+    let most: Arc<std::sync::Mutex<std::collections::BTreeMap<&str, usize>>> = Arc::default();
+    for prefix in ["sgdisk", "mkfs.ext4", "mkfs.vfat", "mkswap"] {
+        let (running, most) = (running.clone(), most.clone());
+        host.on_with_effect(&[prefix], Response::stdout(""), move |_| {
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            // Long enough for another worker to start its own command meanwhile.
+            std::thread::sleep(std::time::Duration::from_millis(40));
+            let key = if prefix == "sgdisk" {
+                "partition"
+            } else {
+                "mkfs"
+            };
+            let mut m = most.lock().unwrap();
+            let e = m.entry(key).or_default();
+            *e = (*e).max(now);
+            running.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+    let env = Env::new(&host).with_path(testkit::TEST_PATH).with_jobs(4);
+    Native.apply(&env, &plan).unwrap();
+    let side_by_side = lines(&host, &plan);
+
+    let mut a = in_turn.clone();
+    let mut b = side_by_side.clone();
+    a.sort();
+    b.sort();
+    assert_eq!(a, b, "the same commands, whatever the schedule");
+    let most = most.lock().unwrap();
+    assert!(most["partition"] >= 2, "{most:?}");
+    assert!(most["mkfs"] >= 2, "{most:?}");
+    // Between groups the order is the plan's.
+    let pos = |p: &str| -> Vec<usize> {
+        side_by_side
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.starts_with(p))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let last = |p: &str| *pos(p).iter().max().unwrap();
+    let first = |p: &str| *pos(p).iter().min().unwrap();
+    assert!(
+        last("wipefs") < first("mdadm --create"),
+        "{side_by_side:#?}"
+    );
+    assert!(last("lvcreate") < first("mkfs"), "{side_by_side:#?}");
+    assert!(last("mkfs") < first("mkdir"), "{side_by_side:#?}");
+    assert!(last("mkswap") < first("mount"), "{side_by_side:#?}");
+    // Each disk's own order: its sgdisk, then the wipefs of its new partitions.
+    for d in &plan.layout.disks {
+        let sg = side_by_side
+            .iter()
+            .position(|c| c.starts_with("sgdisk") && c.ends_with(&d.stable_path))
+            .unwrap();
+        let first_part = format!("{} ", d.partitions[0].device);
+        let wipe = side_by_side
+            .iter()
+            .position(|c| c.starts_with("wipefs") && (c.to_owned() + " ").contains(&first_part))
+            .unwrap();
+        assert!(sg < wipe, "{}: {side_by_side:#?}", d.stable_path);
+    }
+}
+
+/// A dry run keeps the plan's order and shows where the real run goes side by side.
+#[test]
+fn a_dry_run_lists_the_side_by_side_groups_in_the_plan_order() {
+    let plan = testkit::ssd_and_four_hdd_raid5();
+    let in_turn = commands_for(&plan);
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let real = FakeHost::new(m.root());
+    let dry = crate::host::dryrun::DryRunHost::new(&real);
+    let env = Env::new(&dry).with_path(testkit::TEST_PATH).with_jobs(4);
+    Native.apply(&env, &plan).unwrap();
+    let cmds: Vec<String> = dry.commands().iter().map(Cmd::display).collect();
+    assert_eq!(cmds, commands_raw(&plan));
+    assert_eq!(lines_of(cmds, &plan), in_turn);
+    let notes: Vec<String> = dry
+        .actions()
+        .iter()
+        .filter(|a| matches!(a, crate::host::dryrun::Action::Note(_)))
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "# side by side: the next 5 steps (partition), one per core at most",
+            "# side by side: the next 5 steps (mkfs), one per core at most",
+        ]
+    );
 }

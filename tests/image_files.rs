@@ -100,7 +100,7 @@ fn markers(d: &ImageDisk) -> Markers {
 
 /// The exact sgdisk argv the native executor runs, pointed at the image.
 fn partition_argv(d: &ImageDisk) -> Vec<String> {
-    let step = native::partition_step(&d.disk, &markers(d).in_progress);
+    let step = native::partition_step(&d.disk, &d.disk.name, &markers(d).in_progress);
     let Some(Action::Run(cmd)) = step.actions.iter().find(|a| matches!(a, Action::Run(_))) else {
         panic!("no sgdisk in {step:?}");
     };
@@ -223,7 +223,10 @@ fn the_native_partition_and_mkfs_commands_work_with_the_real_tools() {
     // must read back the type and label the plan asked for.
     let plan = testkit::ssd_and_hdd_pair();
     let mut checked = 0;
-    for step in native::steps(&plan).iter().filter(|s| s.key == "mkfs") {
+    for step in native::steps(&plan, &native::Knames::of_plan(&plan))
+        .iter()
+        .filter(|s| s.key == "mkfs")
+    {
         let Some(Action::Run(cmd)) = step.actions.first() else {
             panic!("{step:?}")
         };

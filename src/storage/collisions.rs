@@ -1,10 +1,11 @@
 //! Names we are about to create that a device outside the plan already carries.
 //!
-//! The native executor addresses what it made through `/dev/disk/by-partlabel/…` and
-//! `/dev/disk/by-label/…` (`mkfs.vfat … by-partlabel/disk-main0-ESP`, `mount
-//! by-label/slash`). Every disk pre-nixos or disko ever provisioned carries the same
-//! names, so a USB stick or a disk from another server plugged in beside the planned
-//! disks can own such a link, and udev decides which device the link points at.
+//! Every disk pre-nixos or disko ever provisioned carries the same partlabels and
+//! labels, so a USB stick or a disk from another server plugged in beside the planned
+//! disks can own a `/dev/disk/by-partlabel/…` or `/dev/disk/by-label/…` link, and udev
+//! decides which device the link points at. The native executor writes through kernel
+//! nodes, but waits for the partlabel links of the partitions it made, and disko, the
+//! installed system's mounts and an operator all go by these names.
 //! Before the first write, every partlabel and filesystem label of the plan is looked
 //! up; a link that exists and leads outside the planned disks (a partition of another
 //! disk, an array or LV built on one) refuses the apply, naming the device. A link

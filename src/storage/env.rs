@@ -342,6 +342,11 @@ impl<'a> Env<'a> {
     pub fn wait_for(&self, node: &str) -> anyhow::Result<()> {
         wait_for_node(self.host, node, self.node_deadline)
     }
+
+    /// Waits, with the same deadline, until udev's `link` leads to `device`.
+    pub fn wait_for_link(&self, link: &str, device: &str) -> anyhow::Result<()> {
+        wait_for_link(self.host, link, device, self.node_deadline)
+    }
 }
 
 #[derive(Default)]
@@ -371,6 +376,46 @@ pub fn wait_for_node(host: &dyn Host, node: &str, deadline: Duration) -> anyhow:
             return Err(anyhow!(
                 "waiting for {node}: it did not appear within {} s (udev did not create it; \
                  check `udevadm monitor` and that the udev rules for md/LVM are installed)",
+                deadline.as_secs()
+            ));
+        }
+        host.sleep(step);
+    }
+}
+
+/// Polls until `link` leads to the kernel node `device` (udev made it for our
+/// partition), or `deadline`; the error says where the link led instead.
+pub fn wait_for_link(
+    host: &dyn Host,
+    link: &str,
+    device: &str,
+    deadline: Duration,
+) -> anyhow::Result<()> {
+    let start = host.now();
+    let want = device.rsplit('/').next().unwrap_or(device);
+    let step = Duration::from_millis(10);
+    loop {
+        let now = blockdev::resolve_kname(host, link).ok().flatten();
+        // A dry run made no partition, so no link of its own to wait for: as with the
+        // nodes the dry-run host counts as present, the wait passes at once.
+        if now.as_deref() == Some(want) || !host.changes_are_real() {
+            tracing::info!(
+                device = link,
+                waited_ms = host.now().saturating_duration_since(start).as_millis() as u64,
+                "node present"
+            );
+            return Ok(());
+        }
+        if host.now().saturating_duration_since(start) >= deadline {
+            let seen = match now {
+                Some(k) => format!(
+                    "it leads to /dev/{k}, not {device}: a device outside the plan carries \
+                     the same partition name (remove it or its name, then run again)"
+                ),
+                None => "udev did not create it; check `udevadm monitor`".to_owned(),
+            };
+            return Err(anyhow!(
+                "waiting for {link} to lead to {device}: after {} s {seen}",
                 deadline.as_secs()
             ));
         }

@@ -16,11 +16,10 @@ mod steps;
 pub use steps::*;
 use steps::{run, s};
 
-use crate::host::Cmd;
 use crate::plan::Plan;
 
 use super::Executor;
-use crate::storage::env::{guard_identity, kname_of, DiskLocks, Env, Shown, StepError};
+use crate::storage::env::{guard_identity, DiskLocks, Env, Shown, StepError};
 
 /// Runs one step's actions through `env`.
 /// `/dev/sda` + 2 → `/dev/sda2`; `/dev/nvme0n1` + 2 → `/dev/nvme0n1p2`.
@@ -46,8 +45,18 @@ fn run_step_shown(env: &Env, step: &Step, shown: Shown) -> Result<(), StepError>
                 Action::CheckIdentity(d) => {
                     guard_identity(env.host, d)?;
                 }
-                Action::LockDisk(path) => {
+                Action::LockDisk { path, kname } => {
                     match crate::storage::blockdev::resolve_kname(env.host, path)? {
+                        // The commands of the step name the partitions by kernel name;
+                        // a disk renamed since the apply began (hot-plug) would send
+                        // them to another disk.
+                        Some(k) if k != *kname && env.host.changes_are_real() => {
+                            anyhow::bail!(
+                                "{path} now leads to /dev/{k}, not /dev/{kname} as when the \
+                                 apply began (a disk was added or removed); refusing to \
+                                 write, run again"
+                            )
+                        }
                         Some(k) => lock = Some(DiskLocks::take(env.host, &[k])),
                         // A dry run's disk from another machine: nothing to lock, as
                         // nothing is written (the dry-run host's locks are no-ops).
@@ -60,21 +69,12 @@ fn run_step_shown(env: &Env, step: &Step, shown: Shown) -> Result<(), StepError>
                         l.close()?;
                     }
                 }
-                Action::WipeNewPartitions(d) => {
-                    let k = kname_of(env.host, d)?
-                        .ok_or_else(|| anyhow::anyhow!("{} vanished", d.stable_path))?;
-                    let mut argv = vec![s("wipefs"), s("-a")];
-                    argv.extend(d.partitions.iter().map(|p| partition_dev(&k, p.number)));
-                    env.run(&Cmd::new(
-                        format!("wiping stale signatures off the new partitions of {k}"),
-                        argv,
-                    ))?;
-                }
                 Action::Run(c) => {
                     env.run(c)?;
                 }
                 Action::Settle => env.settle()?,
                 Action::WaitFor(node) => env.wait_for(node)?,
+                Action::WaitForLink { link, device } => env.wait_for_link(link, device)?,
             }
         }
         Ok(())
@@ -85,12 +85,13 @@ fn run_step_shown(env: &Env, step: &Step, shown: Shown) -> Result<(), StepError>
 /// only what is not mounted yet, and swap only when it is not on yet (running twice
 /// in one boot changes nothing).
 pub fn mount_all(env: &Env, plan: &Plan) -> Result<(), StepError> {
+    let k = knames(env, plan).map_err(|e| StepError::new("mount", e))?;
     let mounted: Vec<String> = crate::storage::blockdev::read_mountinfo(env.host)
         .map_err(|e| StepError::new("mount", e))?
         .into_iter()
         .map(|m| m.mount_point)
         .collect();
-    let step = mount_step_except(plan, &mounted);
+    let step = mount_step_except(plan, &k, &mounted);
     if !step.actions.is_empty() {
         run_step(env, &step)?;
     }
@@ -119,6 +120,11 @@ pub fn mount_all(env: &Env, plan: &Plan) -> Result<(), StepError> {
     )
 }
 
+/// The planned disks' kernel names now ([`Knames`]).
+fn knames(env: &Env, plan: &Plan) -> anyhow::Result<Knames> {
+    crate::storage::collisions::planned_knames(env.host, plan).map(Knames::new)
+}
+
 pub struct Native;
 
 impl Executor for Native {
@@ -128,12 +134,10 @@ impl Executor for Native {
 
     fn required_tools(&self, plan: &Plan) -> Vec<&'static str> {
         let mut t = Vec::new();
-        for step in steps(plan) {
+        for step in steps(plan, &Knames::of_plan(plan)) {
             for a in &step.actions {
-                match a {
-                    Action::Run(c) => t.push(c.program().to_owned()),
-                    Action::WipeNewPartitions(_) => t.push("wipefs".to_owned()),
-                    _ => {}
+                if let Action::Run(c) = a {
+                    t.push(c.program().to_owned());
                 }
             }
         }
@@ -151,11 +155,12 @@ impl Executor for Native {
 
     fn step_count(&self, plan: &Plan) -> usize {
         // The steps, and the finish step after verify.
-        steps(plan).len() + 1
+        steps(plan, &Knames::of_plan(plan)).len() + 1
     }
 
     fn apply(&self, env: &Env, plan: &Plan) -> Result<(), StepError> {
-        for group in groups(plan) {
+        let k = knames(env, plan).map_err(|e| StepError::new("partition", e))?;
+        for group in groups(plan, &k) {
             if group.len() > 1 {
                 let note = format!(
                     "side by side: the next {} steps ({}), one per core at most",

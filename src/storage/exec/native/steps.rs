@@ -16,15 +16,14 @@ use crate::units::{human_binary, MIB};
 pub enum Action {
     /// Re-reads the disk's identity and compares it with the plan (no write).
     CheckIdentity(Box<PlannedDisk>),
-    /// Holds the disk under a BSD lock so udev defers its events (see
-    /// [`crate::storage::teardown::DiskLocks`]) until [`Action::UnlockDisk`].
-    LockDisk(String),
+    /// Holds the disk `path` leads to under a BSD lock so udev defers its events (see
+    /// [`crate::storage::teardown::DiskLocks`]) until [`Action::UnlockDisk`]; refuses
+    /// when `path` no longer leads to `kname`, the name the step's commands write to.
+    LockDisk {
+        path: String,
+        kname: String,
+    },
     UnlockDisk,
-    /// `wipefs -a` on the partitions just created, by their kernel names: a new
-    /// partition that starts where an old one did can expose a stale md superblock
-    /// or LVM label, which udev would assemble or activate the moment it sees it
-    /// (the predecessor's "stale md reassembly").
-    WipeNewPartitions(Box<PlannedDisk>),
     Run(Cmd),
     /// `udevadm settle`: only where a reader needs the whole picture (the `mark` step,
     /// before the status says applied), never between steps.
@@ -35,6 +34,54 @@ pub enum Action {
     /// settle` between steps (it waited for every device's events, 20–34 % of the
     /// stage's command time).
     WaitFor(String),
+    /// [`Action::WaitFor`] a partition's `by-partlabel` link, done only once the link
+    /// leads to `device`, the partition's kernel node: the link is udev's sign that it
+    /// has handled the new partition, but the name is shared by every disk pre-nixos
+    /// ever provisioned, so a link that leads elsewhere says nothing about ours.
+    WaitForLink {
+        link: String,
+        device: String,
+    },
+}
+
+/// The current kernel names of the planned disks, in the plan's disk order, resolved
+/// through their stable paths right before the apply. Every partition is written and
+/// mounted through its kernel node under these names (`/dev/sdb2`), never through a
+/// `by-partlabel` or `by-label` link: those names are the same on every disk pre-nixos
+/// or disko ever provisioned, and udev may point them at a USB stick or a foreign disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Knames(Vec<String>);
+
+impl Knames {
+    /// `knames[i]` is the kernel name of the plan's disk `i` now.
+    pub fn new(knames: Vec<String>) -> Self {
+        Knames(knames)
+    }
+
+    /// The names the plan was made with: for the dry run's listing and for counting.
+    pub fn of_plan(plan: &Plan) -> Self {
+        Knames(plan.layout.disks.iter().map(|d| d.name.clone()).collect())
+    }
+
+    fn of(&self, l: &Layout, d: &PlannedDisk) -> String {
+        l.disks
+            .iter()
+            .position(|x| x.stable_path == d.stable_path)
+            .and_then(|i| self.0.get(i))
+            .cloned()
+            .unwrap_or_else(|| d.name.clone())
+    }
+
+    /// The kernel node of a planned partition named by its `by-partlabel` path (as
+    /// arrays and VGs list their members); any other path (`/dev/md/main`) unchanged.
+    fn node(&self, l: &Layout, path: &str) -> String {
+        l.disks
+            .iter()
+            .flat_map(|d| d.partitions.iter().map(move |p| (d, p)))
+            .find(|(_, p)| p.by_partlabel() == path)
+            .map(|(d, p)| super::partition_dev(&self.of(l, d), p.number))
+            .unwrap_or_else(|| path.to_owned())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +119,7 @@ fn short(dev: &str) -> &str {
 /// partition with its type code and partlabel. The marker is in the same call as the
 /// table, so no partition of ours exists without it; `--disk-guid` comes after
 /// `--clear`, which would otherwise draw a random GUID over it.
-pub fn partition_step(d: &PlannedDisk, marker: &str) -> Step {
+pub fn partition_step(d: &PlannedDisk, kname: &str, marker: &str) -> Step {
     let mut argv = vec![s("sgdisk"), s("--clear"), format!("--disk-guid={marker}")];
     let mut parts = Vec::new();
     for p in &d.partitions {
@@ -87,23 +134,43 @@ pub fn partition_step(d: &PlannedDisk, marker: &str) -> Step {
         ));
     }
     argv.push(d.stable_path.clone());
+    let nodes: Vec<String> = d
+        .partitions
+        .iter()
+        .map(|p| super::partition_dev(kname, p.number))
+        .collect();
+    // A new partition that starts where an old one did can expose a stale md
+    // superblock or LVM label, which udev would assemble or activate the moment it
+    // sees it (the predecessor's "stale md reassembly"): wiped under the lock.
+    let mut wipe = vec![s("wipefs"), s("-a")];
+    wipe.extend(nodes.iter().cloned());
     let mut actions = vec![
         Action::CheckIdentity(Box::new(d.clone())),
-        Action::LockDisk(d.stable_path.clone()),
-        run(format!("partitioning {} ({})", d.name, d.stable_path), argv),
-        Action::WipeNewPartitions(Box::new(d.clone())),
+        Action::LockDisk {
+            path: d.stable_path.clone(),
+            kname: kname.to_owned(),
+        },
+        run(format!("partitioning {kname} ({})", d.stable_path), argv),
+        run(
+            format!("wiping stale signatures off the new partitions of {kname}"),
+            wipe,
+        ),
         Action::UnlockDisk,
     ];
     actions.extend(
         d.partitions
             .iter()
-            .map(|p| Action::WaitFor(p.by_partlabel())),
+            .zip(nodes)
+            .map(|(p, device)| Action::WaitForLink {
+                link: p.by_partlabel(),
+                device,
+            }),
     );
     Step {
         key: "partition",
         what: format!(
             "partitioning {} ({}): GPT, {}",
-            d.name,
+            kname,
             d.serial.as_deref().unwrap_or("no serial"),
             parts.join(", ")
         ),
@@ -111,26 +178,30 @@ pub fn partition_step(d: &PlannedDisk, marker: &str) -> Step {
     }
 }
 
-/// Every step for `plan`, in order.
-pub fn steps(plan: &Plan) -> Vec<Step> {
+/// Every step for `plan` on the disks now called `k`, in order.
+pub fn steps(plan: &Plan, k: &Knames) -> Vec<Step> {
     let l = &plan.layout;
     let marker = Markers::for_layout(l).in_progress;
-    let mut out: Vec<Step> = l.disks.iter().map(|d| partition_step(d, &marker)).collect();
-    out.extend(l.arrays.iter().map(|a| raid_step(l, a)));
-    out.extend(l.vgs.iter().map(|vg| vg_step(l, vg)));
+    let mut out: Vec<Step> = l
+        .disks
+        .iter()
+        .map(|d| partition_step(d, &k.of(l, d), &marker))
+        .collect();
+    out.extend(l.arrays.iter().map(|a| raid_step(l, k, a)));
+    out.extend(l.vgs.iter().map(|vg| vg_step(l, k, vg)));
     out.extend(
         l.vgs
             .iter()
             .flat_map(|vg| vg.lvs.iter().map(move |lv| lv_step(vg, lv))),
     );
     // Filesystems: ESPs first (disk order), then LVs (VG order).
-    out.extend(l.disks.iter().flat_map(esp_steps));
+    out.extend(l.disks.iter().flat_map(|d| esp_steps(d, &k.of(l, d))));
     out.extend(
         l.vgs
             .iter()
             .flat_map(|vg| vg.lvs.iter().map(move |lv| mkfs_step(vg, lv))),
     );
-    out.push(mount_step(plan));
+    out.push(mount_step(plan, k));
     out.extend(swapon_step(l));
     out
 }
@@ -143,9 +214,9 @@ const SIDE_BY_SIDE: &[&str] = &["partition", "mkfs"];
 
 /// [`steps`] in groups that run one after another; the steps inside a group may run
 /// side by side. Flattened, it is [`steps`] in the same order.
-pub fn groups(plan: &Plan) -> Vec<Vec<Step>> {
+pub fn groups(plan: &Plan, k: &Knames) -> Vec<Vec<Step>> {
     let mut out: Vec<Vec<Step>> = Vec::new();
-    for step in steps(plan) {
+    for step in steps(plan, k) {
         match out.last_mut() {
             Some(g) if SIDE_BY_SIDE.contains(&step.key) && g[0].key == step.key => g.push(step),
             _ => out.push(vec![step]),
@@ -154,18 +225,9 @@ pub fn groups(plan: &Plan) -> Vec<Vec<Step>> {
     out
 }
 
-/// The kernel name of a planned partition or array member, for progress lines.
-fn member_name(l: &Layout, path: &str) -> String {
-    l.disks
-        .iter()
-        .flat_map(|d| &d.partitions)
-        .find(|p| p.by_partlabel() == path)
-        .map(|p| short(&p.device).to_owned())
-        .unwrap_or_else(|| short(path).to_owned())
-}
-
-fn raid_step(l: &Layout, a: &RaidArray) -> Step {
-    let members: Vec<String> = a.members.iter().map(|m| member_name(l, m)).collect();
+fn raid_step(l: &Layout, k: &Knames, a: &RaidArray) -> Step {
+    let nodes: Vec<String> = a.members.iter().map(|m| k.node(l, m)).collect();
+    let members: Vec<&str> = nodes.iter().map(|n| short(n)).collect();
     let what = format!(
         "creating {} {} from {}",
         a.level.name(),
@@ -187,7 +249,7 @@ fn raid_step(l: &Layout, a: &RaidArray) -> Step {
         // arrays) never stops at a question; RAID0 has nothing to resync.
         argv.push(s("--bitmap=internal"));
     }
-    argv.extend(a.members.iter().cloned());
+    argv.extend(nodes.iter().cloned());
     Step {
         key: "raid",
         what: what.clone(),
@@ -197,18 +259,19 @@ fn raid_step(l: &Layout, a: &RaidArray) -> Step {
     }
 }
 
-fn vg_step(l: &Layout, vg: &VolumeGroup) -> Step {
-    let pv_names: Vec<String> = vg.pvs.iter().map(|p| member_name(l, p)).collect();
+fn vg_step(l: &Layout, k: &Knames, vg: &VolumeGroup) -> Step {
+    let nodes: Vec<String> = vg.pvs.iter().map(|p| k.node(l, p)).collect();
+    let pv_names: Vec<&str> = nodes.iter().map(|n| short(n)).collect();
     let what = format!("creating VG {} on {}", vg.name, pv_names.join(" "));
     let mut pv = vec![s("pvcreate"), s("--yes")];
-    pv.extend(vg.pvs.iter().cloned());
+    pv.extend(nodes.iter().cloned());
     let mut vgc = vec![
         s("vgcreate"),
         s("-s"),
         format!("{}M", vg.extent_bytes / MIB),
         vg.name.clone(),
     ];
-    vgc.extend(vg.pvs.iter().cloned());
+    vgc.extend(nodes.iter().cloned());
     Step {
         key: "vg",
         what: what.clone(),
@@ -247,7 +310,7 @@ fn lv_step(vg: &VolumeGroup, lv: &LogicalVolume) -> Step {
     }
 }
 
-fn esp_steps(d: &PlannedDisk) -> Vec<Step> {
+fn esp_steps(d: &PlannedDisk, kname: &str) -> Vec<Step> {
     d.partitions
         .iter()
         .filter_map(|p| match &p.role {
@@ -255,7 +318,8 @@ fn esp_steps(d: &PlannedDisk) -> Vec<Step> {
             _ => None,
         })
         .map(|(p, label)| {
-            let what = format!("making vfat {label} on {}", short(&p.device));
+            let node = super::partition_dev(kname, p.number);
+            let what = format!("making vfat {label} on {}", short(&node));
             Step {
                 key: "mkfs",
                 what: what.clone(),
@@ -268,12 +332,13 @@ fn esp_steps(d: &PlannedDisk) -> Vec<Step> {
                             s("32"),
                             s("-n"),
                             label.clone(),
-                            p.by_partlabel(),
+                            node,
                         ],
                     ),
                     // No wait for `by-label/<label>`: nothing of the apply uses it
-                    // (the mount takes the partition's own path, waited for after
-                    // partitioning); verify's settle waits for udev's label links.
+                    // (the mount takes the partition's kernel node, whose udev work
+                    // was waited for after partitioning); verify's settle waits for
+                    // udev's label links.
                 ],
             }
         })
@@ -357,9 +422,9 @@ pub fn swap_devices(l: &Layout) -> Vec<(String, String)> {
 pub struct MountSpec {
     pub mountpoint: String,
     pub label: String,
-    /// The node mount reads: the ESP's partlabel link (waited for after partitioning)
-    /// or the LV's path (waited for after lvcreate); never the label's link, which
-    /// udev makes only after probing the new filesystem.
+    /// The node mount reads: the ESP's kernel node (`/dev/sda1`) or the LV's path
+    /// (waited for after lvcreate); never a label's link, which udev makes only after
+    /// probing the new filesystem, and which a foreign disk may carry too.
     pub device: String,
     pub fstype: &'static str,
     pub options: Vec<String>,
@@ -406,9 +471,10 @@ pub fn mark_done_step(plan: &Plan, which: impl Fn(&PlannedDisk) -> bool) -> Step
 
 /// Every filesystem of the plan with a mount point, `/` first, then in path order
 /// (parents before children).
-pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
+pub fn mounts(plan: &Plan, k: &Knames) -> Vec<MountSpec> {
     let mut m = Vec::new();
     for d in &plan.layout.disks {
+        let kname = k.of(&plan.layout, d);
         for p in &d.partitions {
             if let PartitionRole::Esp {
                 label,
@@ -419,7 +485,7 @@ pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
                 m.push(MountSpec {
                     mountpoint: mp.clone(),
                     label: label.clone(),
-                    device: p.by_partlabel(),
+                    device: super::partition_dev(&kname, p.number),
                     fstype: "vfat",
                     options: mount_options.clone(),
                     mode: None,
@@ -456,14 +522,14 @@ pub fn mounts(plan: &Plan) -> Vec<MountSpec> {
 
 /// Mounts every filesystem under `/mnt` from its device, making mount points, then the
 /// modes the plan asks for (`chmod 1777 /mnt/var/tmp`).
-pub fn mount_step(plan: &Plan) -> Step {
-    mount_step_except(plan, &[])
+pub fn mount_step(plan: &Plan, k: &Knames) -> Step {
+    mount_step_except(plan, k, &[])
 }
 
 /// [`mount_step`] without the targets that are already mount points.
-pub fn mount_step_except(plan: &Plan, mounted: &[String]) -> Step {
+pub fn mount_step_except(plan: &Plan, k: &Knames, mounted: &[String]) -> Step {
     let mut actions = Vec::new();
-    let list: Vec<MountSpec> = mounts(plan)
+    let list: Vec<MountSpec> = mounts(plan, k)
         .into_iter()
         .filter(|m| !mounted.contains(&target_path(&m.mountpoint)))
         .collect();

@@ -1,6 +1,6 @@
 use super::*;
 use crate::host::fake::{FakeHost, Response};
-use crate::host::Host;
+use crate::host::{Cmd, Host};
 use crate::plan::PartitionRole;
 use crate::storage::env::NODE_DEADLINE;
 use crate::testkit::{self, Machine};
@@ -47,19 +47,19 @@ fn exact_commands_single_nvme() {
     let expected = [
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
         "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
-        "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
-        "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
+        "pvcreate --yes /dev/nvme0n1p2",
+        "vgcreate -s 4M main /dev/nvme0n1p2",
         "lvcreate -l 12800 -n slash main --yes",
         "lvcreate -l 4096 -n home main --yes",
         "lvcreate -l 4096 -n swap main --yes",
-        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
+        "mkfs.vfat -F 32 -n EFI /dev/nvme0n1p1",
         "mkfs.ext4 -F -L slash /dev/main/slash",
         "mkfs.ext4 -F -L home /dev/main/home",
         "mkswap -L swap /dev/main/swap",
         "mkdir -p /mnt",
         "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/nvme0n1p1 /mnt/boot",
         "mkdir -p /mnt/home",
         "mount -t ext4 -o relatime /dev/main/home /mnt/home",
         "swapon /dev/main/swap",
@@ -74,21 +74,21 @@ fn exact_commands_ssd_pair_raid0() {
         "wipefs -a /dev/sda1 /dev/sda2",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main1-ESP --new=2:0:0 --typecode=2:FD00 --change-name=2:disk-main1-md /dev/disk/by-id/ata-Vendor_Disk_SSDB",
         "wipefs -a /dev/sdb1 /dev/sdb2",
-        "mdadm --create /dev/md/main --run --metadata=1.2 --level=0 --raid-devices=2 --homehost=any /dev/disk/by-partlabel/disk-main0-md /dev/disk/by-partlabel/disk-main1-md",
+        "mdadm --create /dev/md/main --run --metadata=1.2 --level=0 --raid-devices=2 --homehost=any /dev/sda2 /dev/sdb2",
         "pvcreate --yes /dev/md/main",
         "vgcreate -s 4M main /dev/md/main",
         "lvcreate -l 12800 -n slash main --yes",
         "lvcreate -l 4096 -n home main --yes",
         "lvcreate -l 4096 -n swap main --yes",
-        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
-        "mkfs.vfat -F 32 -n EFI2 /dev/disk/by-partlabel/disk-main1-ESP",
+        "mkfs.vfat -F 32 -n EFI /dev/sda1",
+        "mkfs.vfat -F 32 -n EFI2 /dev/sdb1",
         "mkfs.ext4 -F -L slash /dev/main/slash",
         "mkfs.ext4 -F -L home /dev/main/home",
         "mkswap -L swap /dev/main/swap",
         "mkdir -p /mnt",
         "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/sda1 /mnt/boot",
         "mkdir -p /mnt/home",
         "mount -t ext4 -o relatime /dev/main/home /mnt/home",
         "swapon /dev/main/swap",
@@ -105,9 +105,9 @@ fn exact_commands_ssd_and_hdd_pair() {
         "wipefs -a /dev/sdb1",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-swap1-md /dev/disk/by-id/ata-Vendor_Disk_HDDB",
         "wipefs -a /dev/sdc1",
-        "mdadm --create /dev/md/swap --run --metadata=1.2 --level=1 --raid-devices=2 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-swap0-md /dev/disk/by-partlabel/disk-swap1-md",
-        "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
-        "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
+        "mdadm --create /dev/md/swap --run --metadata=1.2 --level=1 --raid-devices=2 --homehost=any --bitmap=internal /dev/sdb1 /dev/sdc1",
+        "pvcreate --yes /dev/sda2",
+        "vgcreate -s 4M main /dev/sda2",
         "pvcreate --yes /dev/md/swap",
         "vgcreate -s 4M swap /dev/md/swap",
         "lvcreate -l 12800 -n slash main --yes",
@@ -115,7 +115,7 @@ fn exact_commands_ssd_and_hdd_pair() {
         "lvcreate -l 4096 -n swap swap --yes",
         "lvcreate -l 4096 -n var_tmp swap --yes",
         "lvcreate -l 1024 -n var_log swap --yes",
-        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
+        "mkfs.vfat -F 32 -n EFI /dev/sda1",
         "mkfs.ext4 -F -L slash /dev/main/slash",
         "mkfs.ext4 -F -L home /dev/main/home",
         "mkswap -L swap /dev/swap/swap",
@@ -124,7 +124,7 @@ fn exact_commands_ssd_and_hdd_pair() {
         "mkdir -p /mnt",
         "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/sda1 /mnt/boot",
         "mkdir -p /mnt/home",
         "mount -t ext4 -o relatime /dev/main/home /mnt/home",
         "mkdir -p /mnt/var/log",
@@ -150,16 +150,16 @@ fn exact_commands_ssd_and_four_hdd_raid5() {
         "wipefs -a /dev/sdd1",
         "sgdisk --clear --disk-guid=<in-progress> --new=1:0:0 --typecode=1:FD00 --change-name=1:disk-large3-md /dev/disk/by-id/ata-Vendor_Disk_HDD3",
         "wipefs -a /dev/sde1",
-        "mdadm --create /dev/md/large --run --metadata=1.2 --level=5 --raid-devices=4 --homehost=any --bitmap=internal /dev/disk/by-partlabel/disk-large0-md /dev/disk/by-partlabel/disk-large1-md /dev/disk/by-partlabel/disk-large2-md /dev/disk/by-partlabel/disk-large3-md",
-        "pvcreate --yes /dev/disk/by-partlabel/disk-main0-pv",
-        "vgcreate -s 4M main /dev/disk/by-partlabel/disk-main0-pv",
+        "mdadm --create /dev/md/large --run --metadata=1.2 --level=5 --raid-devices=4 --homehost=any --bitmap=internal /dev/sdb1 /dev/sdc1 /dev/sdd1 /dev/sde1",
+        "pvcreate --yes /dev/sda2",
+        "vgcreate -s 4M main /dev/sda2",
         "pvcreate --yes /dev/md/large",
         "vgcreate -s 4M large /dev/md/large",
         "lvcreate -l 12800 -n slash main --yes",
         "lvcreate -l 4096 -n home main --yes",
         "lvcreate -l 4096 -n swap large --yes",
         "lvcreate -l 25600 -n data large --yes",
-        "mkfs.vfat -F 32 -n EFI /dev/disk/by-partlabel/disk-main0-ESP",
+        "mkfs.vfat -F 32 -n EFI /dev/sda1",
         "mkfs.ext4 -F -L slash /dev/main/slash",
         "mkfs.ext4 -F -L home /dev/main/home",
         "mkswap -L swap /dev/large/swap",
@@ -167,7 +167,7 @@ fn exact_commands_ssd_and_four_hdd_raid5() {
         "mkdir -p /mnt",
         "mount -t ext4 -o relatime /dev/main/slash /mnt",
         "mkdir -p /mnt/boot",
-        "mount -t vfat -o umask=0077 /dev/disk/by-partlabel/disk-main0-ESP /mnt/boot",
+        "mount -t vfat -o umask=0077 /dev/sda1 /mnt/boot",
         "mkdir -p /mnt/data",
         "mount -t ext4 -o relatime /dev/large/data /mnt/data",
         "mkdir -p /mnt/home",
@@ -188,10 +188,12 @@ fn a_node_that_never_appears_fails_after_its_deadline_naming_it() {
     assert_eq!(e.step, "partition");
     let msg = format!("{:#}", e.error);
     assert!(
-        msg.contains("waiting for /dev/disk/by-partlabel/disk-main0-ESP"),
+        msg.contains(
+            "waiting for /dev/disk/by-partlabel/disk-main0-ESP to lead to /dev/nvme0n1p1: \
+             after 60 s udev did not create it"
+        ),
         "{msg}"
     );
-    assert!(msg.contains("within 60 s"), "{msg}");
     // Bounded poll on the virtual clock: the deadline passed, no more.
     let waited = host.now() - start;
     assert!(waited >= NODE_DEADLINE && waited < NODE_DEADLINE + std::time::Duration::from_secs(1));
@@ -202,6 +204,85 @@ fn a_node_that_never_appears_fails_after_its_deadline_naming_it() {
             "sgdisk --clear --disk-guid=<in-progress> --new=1:0:+1024M --typecode=1:EF00 --change-name=1:disk-main0-ESP --new=2:0:0 --typecode=2:8E00 --change-name=2:disk-main0-pv /dev/disk/by-id/nvme-Vendor_NVMe_NV001",
             "wipefs -a /dev/nvme0n1p1 /dev/nvme0n1p2",
         ]
+    );
+}
+
+/// A partition name shared with a device outside the plan (a stick provisioned by
+/// pre-nixos before, plugged in after the collision check): nothing is written
+/// through the link, and the wait for our partition's link names where it leads.
+#[test]
+fn a_link_that_leads_outside_the_plan_is_never_written_through() {
+    let plan = testkit::single_nvme();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    m.symlink("/dev/disk/by-partlabel/disk-main0-ESP", "../../sdz1");
+    let host = FakeHost::new(m.root());
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    let e = Native.apply(&env, &plan).unwrap_err();
+    assert_eq!(e.step, "partition");
+    let msg = format!("{:#}", e.error);
+    assert!(
+        msg.contains(
+            "waiting for /dev/disk/by-partlabel/disk-main0-ESP to lead to /dev/nvme0n1p1: \
+             after 60 s it leads to /dev/sdz1, not /dev/nvme0n1p1: a device outside the plan"
+        ),
+        "{msg}"
+    );
+    let ran = host.command_lines();
+    assert!(ran.iter().all(|l| !l.contains("sdz")), "{ran:#?}");
+    assert_eq!(
+        ran.len(),
+        2,
+        "only the planned disk's sgdisk and wipefs: {ran:#?}"
+    );
+}
+
+/// The commands follow the disks' kernel names at the time of the apply, not the
+/// names the plan was made with (`apply --plan` of a plan from an earlier boot).
+#[test]
+fn partitions_are_named_by_the_disks_current_kernel_names() {
+    let plan = testkit::ssd_and_hdd_pair();
+    let now = Knames::new(vec!["sdc".into(), "sda".into(), "sdb".into()]);
+    let argv: Vec<String> = steps(&plan, &now)
+        .iter()
+        .flat_map(|s| &s.actions)
+        .filter_map(|a| match a {
+            Action::Run(c) => Some(c.display()),
+            _ => None,
+        })
+        .collect();
+    let has = |want: &str| argv.iter().any(|l| l == want);
+    assert!(has("wipefs -a /dev/sdc1 /dev/sdc2"), "{argv:#?}");
+    assert!(has("mdadm --create /dev/md/swap --run --metadata=1.2 --level=1 --raid-devices=2 --homehost=any --bitmap=internal /dev/sda1 /dev/sdb1"), "{argv:#?}");
+    assert!(has("pvcreate --yes /dev/sdc2"), "{argv:#?}");
+    assert!(has("mkfs.vfat -F 32 -n EFI /dev/sdc1"), "{argv:#?}");
+    assert!(
+        has("mount -t vfat -o umask=0077 /dev/sdc1 /mnt/boot"),
+        "{argv:#?}"
+    );
+}
+
+/// A disk whose stable path leads to another kernel name than the one the step's
+/// commands were made for (a disk added or removed since the apply began): refused
+/// before its sgdisk.
+#[test]
+fn a_disk_renamed_since_the_apply_began_is_not_written() {
+    let plan = testkit::single_nvme();
+    let m = Machine::for_plan(&plan);
+    m.add_expected_nodes(&plan);
+    let host = FakeHost::new(m.root());
+    let env = Env::new(&host).with_path(testkit::TEST_PATH);
+    let step = partition_step(&plan.layout.disks[0], "nvme1n1", "marker");
+    let e = run_step(&env, &step).unwrap_err();
+    let msg = format!("{:#}", e.error);
+    assert!(
+        msg.contains("now leads to /dev/nvme0n1, not /dev/nvme1n1 as when the apply began"),
+        "{msg}"
+    );
+    assert!(
+        host.command_lines().is_empty(),
+        "{:?}",
+        host.command_lines()
     );
 }
 
@@ -314,6 +395,14 @@ fn every_golden_plan_runs_through_the_native_executor() {
         assert_eq!(count("mkfs.vfat"), esps, "{what}");
         assert_eq!(count("mkfs.ext4") + count("mkswap"), lvs, "{what}");
         assert_eq!(count("mount -t ext4"), count("mkfs.ext4"), "{what}");
+        // Written and mounted through kernel nodes only: a by-partlabel or by-label
+        // name may lead to a disk outside the plan.
+        assert!(
+            lines
+                .iter()
+                .all(|l| !l.contains("/dev/disk/by-partlabel") && !l.contains("/dev/disk/by-label")),
+            "{what}: {lines:#?}"
+        );
         // `/` is mounted before anything under it.
         let root = lines
             .iter()
@@ -346,7 +435,7 @@ fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
         });
     }
     let env = Env::new(&host).with_path(testkit::TEST_PATH);
-    let step = partition_step(&plan.layout.disks[0], "marker");
+    let step = partition_step(&plan.layout.disks[0], "nvme0n1", "marker");
     run_step(&env, &step).unwrap();
     assert_eq!(
         *seen.lock().unwrap(),
@@ -367,7 +456,7 @@ fn the_disk_is_locked_against_udev_while_its_new_partitions_are_wiped() {
     let first_wait = step
         .actions
         .iter()
-        .position(|a| matches!(a, Action::WaitFor(_)))
+        .position(|a| matches!(a, Action::WaitForLink { .. }))
         .unwrap();
     assert!(unlock < first_wait, "{:?}", step.actions);
 }
@@ -412,7 +501,10 @@ fn the_markers_are_the_plans_and_only_partitioning_and_finish_write_them() {
             "udevadm settle --timeout=120",
         ]
     );
-    assert_eq!(Native.step_count(&plan), steps(&plan).len() + 1);
+    assert_eq!(
+        Native.step_count(&plan),
+        steps(&plan, &Knames::of_plan(&plan)).len() + 1
+    );
 }
 
 #[test]

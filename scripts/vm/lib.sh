@@ -203,7 +203,11 @@ boot_vm() {
     WAITSSH_PID=''
   fi
   if ! wait_mark 'MARK boot-finished' "${VM_BOOT_TIMEOUT:-420}"; then
-    fail boot-finished "the guest did not finish booting within ${VM_BOOT_TIMEOUT:-420}s ($(tail -c 300 "$BDIR/results.txt" 2>/dev/null | tr '\n' ' '))"
+    # A guest kernel that never reached userspace (seen once under TCG: CPU 0 held at one
+    # instruction of an initcall for minutes) is told apart from a boot our units held up.
+    local stuck
+    stuck=$(grep -m1 -A8 -E 'soft lockup|self-detected stall' "$BDIR/console.log" 2>/dev/null | grep -m1 'RIP:' | tr -s ' ' || true)
+    fail boot-finished "the guest did not finish booting within ${VM_BOOT_TIMEOUT:-420}s ($(tail -c 300 "$BDIR/results.txt" 2>/dev/null | tr '\n' ' '))${stuck:+; the guest kernel was stuck (soft lockup,$stuck), see the console}"
     GX_TIMEOUT=20 gx_to "$BDIR/journal-qga.txt" 'journalctl -b --no-pager -o short-monotonic' || true
     GX_TIMEOUT=20 gx 'systemctl list-jobs --no-pager; systemctl --failed --no-pager' >/dev/null || true
     return 1

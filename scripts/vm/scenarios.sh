@@ -613,7 +613,7 @@ cut_boot() {
   FWCFG=()
 }
 
-SCENARIO_TITLE_18="resume without a switch: apply cut by kill -9 + power cut after partitioning, mdadm --create, pvcreate, mkfs.ext4, the first mount (each next plain boot resumes), then after the first done marker (the next boot redoes nothing, marks the rest); the USB stick unchanged"
+SCENARIO_TITLE_18="resume without a switch: apply cut by kill -9 + power cut after partitioning, mdadm --create, pvcreate, vgcreate, mkfs.ext4, the first mount (each next plain boot resumes), then after the first done marker (the next boot redoes nothing, marks the rest); the USB stick unchanged"
 scenario_18() {
   disk ssd 64G SSD1801
   disk hdd 8G HDD1801
@@ -625,24 +625,26 @@ scenario_18() {
   cut_boot 1 sgdisk '*--clear*' || return 1
   cut_boot 2 mdadm '*--create*' || return 1
   cut_boot 3 pvcreate '*' || return 1
-  cut_boot 4 mkfs.ext4 '*" home "*' || return 1
+  # VG main made; the swap array has no PV yet.
+  cut_boot 4 vgcreate '*" main "*' || return 1
+  cut_boot 5 mkfs.ext4 '*" home "*' || return 1
   # During the mount step: / mounted, the rest not yet.
-  cut_boot 5 mount '*" /mnt "*' || return 1
+  cut_boot 6 mount '*" /mnt "*' || return 1
   # Everything made: the next boot finds the layout complete, redoes nothing, and is cut
   # in its last step, the first disk's done marker written, the others still "in progress".
-  PICKUP=finished cut_boot 6 sgdisk '" --disk-guid="*' || return 1
-  check "cut 6: verify had passed before the cut (actions.log)" grep -q '"message":"reading the disks back and comparing with the plan: done"' "$BDIR/actions.log"
+  PICKUP=finished cut_boot 7 sgdisk '" --disk-guid="*' || return 1
+  check "cut 7: verify had passed before the cut (actions.log)" grep -q '"message":"reading the disks back and comparing with the plan: done"' "$BDIR/actions.log"
   applied_boot applied already-provisioned || return 1
   PICKUP=finished pickup_check ""
   check "no creating command in the boots after the mount cut (actions.log)" sh -c \
-    "for b in '$SDIR/boot6' '$BDIR'; do [ -s \$b/actions.log ] || exit 1; ! grep -E '\"command\":\"(sgdisk --clear|mdadm --create|pvcreate|vgcreate|lvcreate|mkfs|mkswap|wipefs)' \$b/actions.log || exit 1; done"
+    "for b in '$SDIR/boot7' '$BDIR'; do [ -s \$b/actions.log ] || exit 1; ! grep -E '\"command\":\"(sgdisk --clear|mdadm --create|pvcreate|vgcreate|lvcreate|mkfs|mkswap|wipefs)' \$b/actions.log || exit 1; done"
   # pnxd: the done marker's tag (storage/resume.rs), as the GUID's first four bytes.
   check "every planned disk carries the done marker (GPT disk GUID 706e7864-…)" gx \
     'for s in SSD1801 HDD1801 HDD1802; do d=$(lsblk -dnpo PATH,SERIAL | awk -v s=$s "\$2==s{print \$1}"); g=$(blkid -p -s PTUUID -o value $d); echo "$s $g"; case $g in 706e7864-*) ;; *) exit 1 ;; esac; done'
   # QEMU holds the images' write locks until it exits.
   poweroff_vm
   check "the stick (not planned) is byte-identical to a blank image" qemu-img compare -q "$SDIR/blank-1G.qcow2" "$(disk_file USB1801)"
-  check "cut points: $CUTS, each picked up by the next plain boot: $RESUMED" [ "$CUTS:$RESUMED" = 6:6 ]
+  check "cut points: $CUTS, each picked up by the next plain boot: $RESUMED" [ "$CUTS:$RESUMED" = 7:7 ]
   say "resume: $CUTS cut points, $RESUMED converged"
 }
 

@@ -187,8 +187,10 @@ fn wait(host: &dyn Host, deadline: Duration, pending: impl Fn(&dyn Host) -> Vec<
 }
 
 /// Looks every `every` until `pending` names nothing or `deadline` has passed since
-/// `start`. An error from `pending` ends the wait: nothing is known to wait for.
-fn wait_from(
+/// `start`. An error from `pending` ends the wait: nothing is known to wait for. The
+/// one bounded poll of the tool: the boot's waits here, the storage steps' waits for
+/// device nodes (`storage::env`).
+pub fn wait_from(
     host: &dyn Host,
     start: std::time::Instant,
     deadline: Duration,

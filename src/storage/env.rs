@@ -355,32 +355,45 @@ struct Progress {
     done: AtomicUsize,
 }
 
-/// Polls for `node` until `deadline`; the error names the node and the wait.
-pub fn wait_for_node(host: &dyn Host, node: &str, deadline: Duration) -> anyhow::Result<()> {
-    let start = host.now();
+/// Polls until `present` holds for `node`, or `deadline`; `false` at the deadline.
+fn wait_until(
+    host: &dyn Host,
+    node: &str,
+    deadline: Duration,
+    present: impl Fn(&dyn Host) -> bool,
+) -> bool {
     // A stat per look: short enough that the wait ends within a few ms of udev making
     // the link (the steps' commands take 10 ms to a few s).
-    let step = Duration::from_millis(10);
-    loop {
-        if host.exists(Path::new(node)) {
-            // Info, so the actions log holds every wait's length (the VM suite's
-            // figures add them up).
-            tracing::info!(
-                device = node,
-                waited_ms = host.now().saturating_duration_since(start).as_millis() as u64,
-                "node present"
-            );
-            return Ok(());
-        }
-        if host.now().saturating_duration_since(start) >= deadline {
-            return Err(anyhow!(
-                "waiting for {node}: it did not appear within {} s (udev did not create it; \
-                 check `udevadm monitor` and that the udev rules for md/LVM are installed)",
-                deadline.as_secs()
-            ));
-        }
-        host.sleep(step);
+    let every = Duration::from_millis(10);
+    let r = crate::inventory::ready::wait_from(host, host.now(), deadline, every, |h| {
+        Ok(if present(h) {
+            Vec::new()
+        } else {
+            vec![node.to_owned()]
+        })
+    });
+    if r.pending.is_empty() {
+        // Info, so the actions log holds every wait's length (the VM suite's figures
+        // add them up).
+        tracing::info!(
+            device = node,
+            waited_ms = r.waited.as_millis() as u64,
+            "node present"
+        );
     }
+    r.pending.is_empty()
+}
+
+/// Polls for `node` until `deadline`; the error names the node and the wait.
+pub fn wait_for_node(host: &dyn Host, node: &str, deadline: Duration) -> anyhow::Result<()> {
+    if wait_until(host, node, deadline, |h| h.exists(Path::new(node))) {
+        return Ok(());
+    }
+    Err(anyhow!(
+        "waiting for {node}: it did not appear within {} s (udev did not create it; \
+         check `udevadm monitor` and that the udev rules for md/LVM are installed)",
+        deadline.as_secs()
+    ))
 }
 
 /// Polls until `link` leads to the kernel node `device` (udev made it for our
@@ -391,36 +404,26 @@ pub fn wait_for_link(
     device: &str,
     deadline: Duration,
 ) -> anyhow::Result<()> {
-    let start = host.now();
     let want = device.rsplit('/').next().unwrap_or(device);
-    let step = Duration::from_millis(10);
-    loop {
-        let now = blockdev::resolve_kname(host, link).ok().flatten();
-        // A dry run made no partition, so no link of its own to wait for: as with the
-        // nodes the dry-run host counts as present, the wait passes at once.
-        if now.as_deref() == Some(want) || !host.changes_are_real() {
-            tracing::info!(
-                device = link,
-                waited_ms = host.now().saturating_duration_since(start).as_millis() as u64,
-                "node present"
-            );
-            return Ok(());
-        }
-        if host.now().saturating_duration_since(start) >= deadline {
-            let seen = match now {
-                Some(k) => format!(
-                    "it leads to /dev/{k}, not {device}: a device outside the plan carries \
-                     the same partition name (remove it or its name, then run again)"
-                ),
-                None => "udev did not create it; check `udevadm monitor`".to_owned(),
-            };
-            return Err(anyhow!(
-                "waiting for {link} to lead to {device}: after {} s {seen}",
-                deadline.as_secs()
-            ));
-        }
-        host.sleep(step);
+    let leads = |h: &dyn Host| blockdev::resolve_kname(h, link).ok().flatten();
+    // A dry run made no partition, so no link of its own to wait for: as with the
+    // nodes the dry-run host counts as present, the wait passes at once.
+    if wait_until(host, link, deadline, |h| {
+        !h.changes_are_real() || leads(h).as_deref() == Some(want)
+    }) {
+        return Ok(());
     }
+    let seen = match leads(host) {
+        Some(k) => format!(
+            "it leads to /dev/{k}, not {device}: a device outside the plan carries the same \
+             partition name (remove it or its name, then run again)"
+        ),
+        None => "udev did not create it; check `udevadm monitor`".to_owned(),
+    };
+    Err(anyhow!(
+        "waiting for {link} to lead to {device}: after {} s {seen}",
+        deadline.as_secs()
+    ))
 }
 
 /// Finds a program on `path_var`, looking through the host root.
